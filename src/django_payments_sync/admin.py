@@ -1,0 +1,188 @@
+"""Django admin for every model: searchable by email, name and external id; payloads read-only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from django_payments_sync.models import (
+    BillingInformation,
+    Customer,
+    ExternalCustomer,
+    ExternalPricing,
+    ExternalProduct,
+    ExternalSubscription,
+    Order,
+    PaymentAttempt,
+    Pricing,
+    Product,
+    Subscription,
+    VatCheck,
+    WebhookEvent,
+)
+
+EXTERNAL_FIELDS = ("provider", "external_id", "content_hash", "last_event_at", "last_event_id")
+
+
+class ExternalInline(admin.TabularInline):
+    extra = 0
+    fields = EXTERNAL_FIELDS
+    readonly_fields = EXTERNAL_FIELDS
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class ExternalCustomerInline(ExternalInline):
+    model = ExternalCustomer
+
+
+class ExternalProductInline(ExternalInline):
+    model = ExternalProduct
+
+
+class ExternalPricingInline(ExternalInline):
+    model = ExternalPricing
+
+
+class ExternalSubscriptionInline(ExternalInline):
+    model = ExternalSubscription
+
+
+class BillingInformationInline(admin.StackedInline):
+    model = BillingInformation
+    extra = 0
+    readonly_fields = ("is_from_eu", "tax_exemption", "tax_decision_reason", "vat_validated_at")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "owner", "sync_status", "created_at")
+    list_filter = ("sync_status", "external_customers__provider")
+    search_fields = ("email", "name", "external_customers__external_id")
+    readonly_fields = ("sync_status", "sync_error", "synced_at", "created_at", "updated_at")
+    raw_id_fields = ("owner",)
+    inlines = (BillingInformationInline, ExternalCustomerInline)
+
+
+@admin.register(BillingInformation)
+class BillingInformationAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "country", "tax_id", "tax_exemption", "vat_validation_status")
+    list_filter = ("tax_exemption", "vat_validation_status", "is_from_eu", "country")
+    search_fields = ("name", "email", "tax_id", "customer__email")
+    readonly_fields = ("is_from_eu", "tax_exemption", "tax_decision_reason", "vat_validated_at")
+    raw_id_fields = ("customer",)
+
+
+class PricingInline(admin.TabularInline):
+    model = Pricing
+    extra = 0
+    fields = ("nickname", "amount", "currency", "interval", "interval_count", "active")
+    show_change_link = True
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "active", "position", "sync_status", "updated_at")
+    list_filter = ("active", "sync_status", "external_products__provider")
+    search_fields = ("name", "description", "external_products__external_id")
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+    inlines = (PricingInline, ExternalProductInline)
+
+
+@admin.register(Pricing)
+class PricingAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "amount", "currency", "interval", "active", "sync_status")
+    list_filter = ("active", "currency", "interval", "sync_status", "external_pricings__provider")
+    search_fields = ("nickname", "product__name", "external_pricings__external_id")
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+    raw_id_fields = ("product",)
+    inlines = (ExternalPricingInline,)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("customer", "pricing", "quantity", "status", "current_period_end")
+    list_filter = ("status", "cancel_at_period_end", "sync_status", "external_subscriptions__provider")
+    search_fields = ("customer__email", "customer__name", "external_subscriptions__external_id")
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+    raw_id_fields = ("customer", "pricing")
+    inlines = (ExternalSubscriptionInline,)
+
+
+class PaymentAttemptInline(admin.TabularInline):
+    model = PaymentAttempt
+    extra = 0
+    fields = ("provider", "external_id", "status", "failure_message", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "pricing", "quantity", "amount", "currency", "status")
+    list_filter = ("status", "payment_attempts__provider")
+    search_fields = ("customer__email", "customer__name", "payment_attempts__external_id")
+    raw_id_fields = ("customer", "pricing", "subscription")
+    inlines = (PaymentAttemptInline,)
+
+
+@admin.register(PaymentAttempt)
+class PaymentAttemptAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "provider", "order", "status", "created_at")
+    list_filter = ("provider", "status")
+    search_fields = ("external_id", "order__customer__email")
+    readonly_fields = ("provider", "external_id", "checkout_url", "last_event_at")
+    raw_id_fields = ("order",)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "provider", "status", "attempts", "provider_created_at")
+    list_filter = ("provider", "status", "type", "livemode")
+    search_fields = ("event_id", "type", "ordering_key", "waiting_for")
+    date_hierarchy = "provider_created_at"
+    readonly_fields = (
+        "provider",
+        "event_id",
+        "type",
+        "livemode",
+        "provider_created_at",
+        "ordering_key",
+        "status",
+        "waiting_for",
+        "attempts",
+        "last_error",
+        "received_at",
+        "processed_at",
+        "updated_at",
+        "formatted_payload",
+    )
+    exclude = ("payload",)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    @admin.display(description=_("payload"))
+    def formatted_payload(self, obj: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+
+@admin.register(VatCheck)
+class VatCheckAdmin(admin.ModelAdmin):
+    list_display = ("country_code", "vat_number", "status", "name", "checked_at", "expires_at")
+    list_filter = ("status", "country_code")
+    search_fields = ("vat_number", "name", "request_identifier")
+    readonly_fields = tuple(f.name for f in VatCheck._meta.fields)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

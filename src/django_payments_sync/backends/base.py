@@ -1,0 +1,202 @@
+"""The provider contract: the base class every payment-provider backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from django.core.checks import CheckMessage
+from django.core.checks import Error as CheckError
+
+from django_payments_sync.backends.types import (
+    Capability,
+    CheckoutData,
+    CheckoutSession,
+    CustomerData,
+    PortalSession,
+    PriceData,
+    ProductData,
+    ProviderCustomer,
+    ProviderEvent,
+    ProviderInvoice,
+    ProviderPrice,
+    ProviderProduct,
+    ProviderSubscription,
+    ProviderTaxId,
+    SubscriptionData,
+    TaxIdData,
+    WebhookEndpoint,
+)
+from django_payments_sync.exceptions import (
+    PaymentsSyncImproperlyConfigured,
+    UnsupportedOperation,
+)
+
+
+class BaseBackend:
+    """A payment provider. Subclasses set the class attributes and implement what they support.
+
+    Operations take and return the provider-neutral types of :mod:`.types`. An operation the
+    backend does not support raises :class:`~django_payments_sync.exceptions.UnsupportedOperation`.
+    Provider errors are raised as :class:`~django_payments_sync.exceptions.ProviderError`
+    subclasses, transient ones as ``TransientProviderError``.
+    """
+
+    #: Short name stored in the ``provider`` column of External rows, e.g. ``"stripe"``.
+    provider_name: ClassVar[str] = ""
+    #: Human name.
+    display_name: ClassVar[str] = ""
+    #: What the backend can do.
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: Every option the backend accepts, with its default (``REQUIRED`` for none).
+    option_defaults: ClassVar[Mapping[str, Any]] = {}
+    REQUIRED: ClassVar[object] = object()
+
+    def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(self.option_defaults))
+        if unknown:
+            raise PaymentsSyncImproperlyConfigured(
+                f"Unknown option(s) for {type(self).__name__} in PAYMENTS_SYNC['OPTIONS']: "
+                f"{', '.join(unknown)}. Known options: {', '.join(sorted(self.option_defaults))}."
+            )
+        merged = {**self.option_defaults, **options}
+        missing = sorted(k for k, v in merged.items() if v is self.REQUIRED)
+        if missing:
+            raise PaymentsSyncImproperlyConfigured(
+                f"{type(self).__name__} needs PAYMENTS_SYNC['OPTIONS'][{missing[0]!r}]."
+            )
+        self.options: dict[str, Any] = merged
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:
+        """System-check messages about ``options`` (unknown or missing ones); subclasses add more."""
+        messages: list[CheckMessage] = []
+        unknown = sorted(set(options) - set(cls.option_defaults))
+        if unknown:
+            messages.append(
+                CheckError(
+                    f"Unknown option(s) for {cls.__name__}: {', '.join(unknown)}.",
+                    hint=f"Known options: {', '.join(sorted(cls.option_defaults))}.",
+                    id="payments_sync.E002",
+                )
+            )
+        return messages
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            f"The {self.display_name or type(self).__name__} backend does not support {operation}."
+        )
+
+    # --- customers ------------------------------------------------------------------------
+    def create_customer(self, data: CustomerData, *, idempotency_key: str) -> ProviderCustomer:
+        raise self._unsupported("creating customers")
+
+    def update_customer(
+        self, customer_id: str, data: CustomerData, *, idempotency_key: str | None = None
+    ) -> ProviderCustomer:
+        raise self._unsupported("updating customers")
+
+    def delete_customer(self, customer_id: str) -> None:
+        raise self._unsupported("deleting customers")
+
+    def set_tax_exemption(self, customer_id: str, exemption: str) -> ProviderCustomer:
+        raise self._unsupported("setting tax exemption")
+
+    def add_tax_id(
+        self, customer_id: str, data: TaxIdData, *, idempotency_key: str | None = None
+    ) -> ProviderTaxId:
+        raise self._unsupported("adding tax ids")
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        raise self._unsupported("removing tax ids")
+
+    def list_tax_ids(self, customer_id: str) -> list[ProviderTaxId]:
+        raise self._unsupported("listing tax ids")
+
+    def list_customers(self) -> Iterator[ProviderCustomer]:
+        raise self._unsupported("listing customers")
+
+    # --- catalog --------------------------------------------------------------------------
+    def create_product(self, data: ProductData, *, idempotency_key: str) -> ProviderProduct:
+        raise self._unsupported("creating products")
+
+    def update_product(
+        self, product_id: str, data: ProductData, *, idempotency_key: str | None = None
+    ) -> ProviderProduct:
+        raise self._unsupported("updating products")
+
+    def archive_product(self, product_id: str) -> ProviderProduct:
+        raise self._unsupported("archiving products")
+
+    def list_products(self) -> Iterator[ProviderProduct]:
+        raise self._unsupported("listing products")
+
+    def create_price(self, data: PriceData, *, idempotency_key: str) -> ProviderPrice:
+        raise self._unsupported("creating prices")
+
+    def archive_price(self, price_id: str) -> ProviderPrice:
+        raise self._unsupported("archiving prices")
+
+    def update_price_metadata(self, price_id: str, data: PriceData) -> ProviderPrice:
+        raise self._unsupported("updating prices")
+
+    def list_prices(self) -> Iterator[ProviderPrice]:
+        raise self._unsupported("listing prices")
+
+    # --- subscriptions --------------------------------------------------------------------
+    def create_subscription(
+        self, data: SubscriptionData, *, idempotency_key: str
+    ) -> ProviderSubscription:
+        raise self._unsupported("creating subscriptions")
+
+    def update_subscription(
+        self,
+        subscription_id: str,
+        *,
+        price_id: str | None = None,
+        quantity: int | None = None,
+        proration_behavior: str | None = None,
+        cancel_at_period_end: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> ProviderSubscription:
+        raise self._unsupported("updating subscriptions")
+
+    def cancel_subscription(
+        self, subscription_id: str, *, at_period_end: bool = True
+    ) -> ProviderSubscription:
+        raise self._unsupported("canceling subscriptions")
+
+    def list_subscriptions(self, customer_id: str | None = None) -> Iterator[ProviderSubscription]:
+        raise self._unsupported("listing subscriptions")
+
+    # --- checkout, portal, invoices -------------------------------------------------------
+    def create_checkout_session(
+        self, data: CheckoutData, *, idempotency_key: str
+    ) -> CheckoutSession:
+        raise self._unsupported("checkout sessions")
+
+    def create_portal_session(self, customer_id: str, return_url: str) -> PortalSession:
+        raise self._unsupported("customer portal sessions")
+
+    def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
+        raise self._unsupported("listing invoices")
+
+    # --- webhooks -------------------------------------------------------------------------
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        """Verify a webhook request's signature and parse it; raise ``WebhookVerificationError``."""
+        raise self._unsupported("webhooks")
+
+    def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
+        """Parse a stored (already verified) event payload into a :class:`ProviderEvent`."""
+        raise self._unsupported("webhooks")
+
+    def create_webhook_endpoint(self, url: str, events: list[str] | None = None) -> WebhookEndpoint:
+        raise self._unsupported("registering webhook endpoints")
+
+    # --- re-fetch mode --------------------------------------------------------------------
+    def retrieve(self, object_type: str, object_id: str) -> dict[str, Any]:
+        """The provider's current state of an object, as a plain dict (for the re-fetch mode)."""
+        raise self._unsupported("retrieving objects")

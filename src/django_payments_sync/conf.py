@@ -1,0 +1,165 @@
+"""Settings of django-payments-sync: one namespaced dict, ``PAYMENTS_SYNC``, with documented defaults."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+#: Every key of ``settings.PAYMENTS_SYNC`` with its default. ``docs/settings.md`` documents each
+#: one, and a test checks that the two never drift apart.
+DEFAULTS: dict[str, Any] = {
+    # Dotted path of the provider backend class.
+    "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
+    # Options passed to the backend (for Stripe: api_key, webhook_secret, api_base, ...).
+    "OPTIONS": {},
+    # Dotted path of the adapter class: host policy in one place.
+    "ADAPTER": "django_payments_sync.adapter.DefaultPaymentsAdapter",
+    # ISO 3166-1 alpha-2 code of the seller's country, for the tax decision.
+    "SELLER_COUNTRY": None,
+    # Push local changes (customers, products, prices, subscriptions) to the provider after commit.
+    "AUTO_SYNC": True,
+    # "sync": apply webhook events in the request; "task": through Django's tasks framework.
+    "WEBHOOK_PROCESSING": "sync",
+    # "customer": events of different customers are applied in parallel; "global": one at a time.
+    "WEBHOOK_LOCK_SCOPE": "customer",
+    # Largest accepted webhook body, in bytes.
+    "WEBHOOK_MAX_BODY_SIZE": 512 * 1024,
+    # Accepted age of a webhook signature's timestamp, in seconds.
+    "WEBHOOK_TOLERANCE": 300,
+    # Re-fetch each event's object from the provider before applying it (costs API calls).
+    "WEBHOOK_REFETCH": False,
+    # Most subscriptions a customer may have that are not canceled; None for no limit.
+    "MAX_ACTIVE_SUBSCRIPTIONS": 1,
+    # Proration behaviour when a subscription's price or quantity changes.
+    "PRORATION_BEHAVIOR": "create_prorations",
+    # Where the provider's checkout page sends the customer back to (absolute URLs or paths).
+    "CHECKOUT_SUCCESS_URL": None,
+    "CHECKOUT_CANCEL_URL": None,
+    # Where the provider's customer portal sends the customer back to.
+    "PORTAL_RETURN_URL": None,
+    # Seconds the public plan catalog stays cached.
+    "PLANS_CACHE_TIMEOUT": 300,
+    # The EU VAT-number check through VIES.
+    "VIES": {
+        "ENABLED": True,
+        "ADDRESS": "https://ec.europa.eu/taxation_customs/vies/services/checkVatService",
+        "TIMEOUT": 10.0,
+        "REQUESTER_VAT_NUMBER": None,
+        "CACHE_TTL": 24 * 60 * 60,
+    },
+    # Mail sent to customers.
+    "MAIL": {
+        "ENABLED": True,
+        "FROM_EMAIL": None,
+    },
+}
+
+#: Keys whose value is a dict merged key by key over its default.
+NESTED_KEYS = frozenset(k for k, v in DEFAULTS.items() if isinstance(v, dict) and k != "OPTIONS")
+
+#: Top-level settings (outside the dict) that name models, the way ``AUTH_USER_MODEL`` does.
+PRODUCT_MODEL_SETTING = "PAYMENTS_SYNC_PRODUCT_MODEL"
+PRICING_MODEL_SETTING = "PAYMENTS_SYNC_PRICING_MODEL"
+CUSTOMER_OWNER_MODEL_SETTING = "PAYMENTS_SYNC_CUSTOMER_OWNER_MODEL"
+
+
+def install_model_setting_defaults() -> None:
+    """Give the model-naming settings their defaults on ``django.conf.settings``.
+
+    Migrations (ours and hosts' that point at our swappable models) read
+    ``settings.PAYMENTS_SYNC_PRODUCT_MODEL`` the way they read ``settings.AUTH_USER_MODEL``,
+    so the attribute must exist even when the host leaves it at its default.
+    """
+    defaults = {
+        PRODUCT_MODEL_SETTING: "django_payments_sync.Product",
+        PRICING_MODEL_SETTING: "django_payments_sync.Pricing",
+        CUSTOMER_OWNER_MODEL_SETTING: settings.AUTH_USER_MODEL,
+    }
+    for name, value in defaults.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, value)
+
+
+def product_model_name() -> str:
+    """The ``app_label.ModelName`` of the Product model in use."""
+    return getattr(settings, PRODUCT_MODEL_SETTING, "django_payments_sync.Product")
+
+
+def pricing_model_name() -> str:
+    """The ``app_label.ModelName`` of the Pricing model in use."""
+    return getattr(settings, PRICING_MODEL_SETTING, "django_payments_sync.Pricing")
+
+
+def customer_owner_model_name() -> str:
+    """The ``app_label.ModelName`` of the model that owns a billing customer."""
+    return getattr(settings, CUSTOMER_OWNER_MODEL_SETTING, settings.AUTH_USER_MODEL)
+
+
+class PaymentsSettings:
+    """Reads ``settings.PAYMENTS_SYNC`` lazily, merged over :data:`DEFAULTS`."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "PAYMENTS_SYNC", None) or {}
+        if not isinstance(value, dict):
+            raise ImproperlyConfigured("settings.PAYMENTS_SYNC must be a dict.")
+        return value
+
+    def unknown_keys(self) -> list[str]:
+        """Keys of ``PAYMENTS_SYNC`` (and of its nested dicts) that this version does not know."""
+        unknown = [key for key in self.user_settings if key not in DEFAULTS]
+        for key in NESTED_KEYS:
+            nested = self.user_settings.get(key)
+            if isinstance(nested, dict):
+                unknown += [f"{key}.{sub}" for sub in nested if sub not in DEFAULTS[key]]
+        return sorted(unknown)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown django-payments-sync setting: {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        unknown = self.unknown_keys()
+        if unknown:
+            raise ImproperlyConfigured(
+                f"Unknown key(s) in settings.PAYMENTS_SYNC: {', '.join(unknown)}. "
+                f"Known keys: {', '.join(sorted(DEFAULTS))}."
+            )
+        value = copy.deepcopy(self.user_settings.get(name, DEFAULTS[name]))
+        if name in NESTED_KEYS:
+            if not isinstance(value, dict):
+                raise ImproperlyConfigured(f"settings.PAYMENTS_SYNC[{name!r}] must be a dict.")
+            value = {**copy.deepcopy(DEFAULTS[name]), **value}
+        self._cache[name] = value
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+payments_settings = PaymentsSettings()
+
+#: Callbacks run when the settings change (so modules can drop what they cached from them).
+_reload_callbacks: list[Any] = []
+
+
+def on_reload(callback: Any) -> Any:
+    """Register ``callback()`` to run whenever ``PAYMENTS_SYNC`` changes (e.g. override_settings)."""
+    _reload_callbacks.append(callback)
+    return callback
+
+
+@receiver(setting_changed)
+def _reload_payments_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PAYMENTS_SYNC" or setting.startswith("PAYMENTS_SYNC_"):
+        payments_settings.reload()
+        for callback in _reload_callbacks:
+            callback()

@@ -1,0 +1,10 @@
+"""Subcommands of ``manage.py payments_sync``: one module each, exposing ``add_arguments`` and ``handle``.
+
+A module lists itself in :data:`SUBCOMMANDS` below; ``handle(command, options)`` returns the exit
+status (0 for success) and writes through ``command.stdout``/``command.stderr``.
+"""
+
+from __future__ import annotations
+
+#: subcommand name -> module under django_payments_sync.management.subcommands
+SUBCOMMANDS: dict[str, str] = {}
