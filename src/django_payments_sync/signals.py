@@ -1,0 +1,3 @@
+"""Signals sent to host code, each after the transaction that caused it commits."""
+
+from __future__ import annotations
