@@ -1,0 +1,1 @@
+"""The provider-neutral business layer: the PaymentInteractor facade and its services."""
