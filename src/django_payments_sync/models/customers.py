@@ -90,6 +90,12 @@ class AbstractBillingInformation(TimestampedModel):
     vat_consultation_number = models.CharField(
         _("VIES consultation number"), max_length=64, blank=True, default=""
     )
+    # A number VIES could not answer for is rechecked later with backoff (``payments_sync vat
+    # recheck``); these record how often it was tried and when the next try is due.
+    vat_check_attempts = models.PositiveIntegerField(_("VAT check attempts"), default=0)
+    vat_next_check_at = models.DateTimeField(
+        _("next VAT check at"), null=True, blank=True, db_index=True
+    )
 
     class Meta:
         abstract = True
