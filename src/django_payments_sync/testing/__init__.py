@@ -1,0 +1,1 @@
+"""Test helpers that host projects can use: an offline Stripe emulator and its pytest plugin."""

@@ -1,0 +1,568 @@
+"""Subscription and invoice behaviour: payments with test cards, periods, prorations, the clock."""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import StripeError, card_declined
+from .events import emit
+from .fixtures import template
+
+if TYPE_CHECKING:
+    from .store import Store
+
+DAY = 86_400
+# Stripe writes line descriptions as "1 <multiplication sign> Product".
+TIMES = "\N{MULTIPLICATION SIGN}"
+TRIAL_NOTICE = 3 * DAY
+INCOMPLETE_EXPIRY = 23 * 3600
+# Stripe's test payment methods: these names decline; every other payment method succeeds.
+DECLINING = ("pm_card_chargeDeclined", "tok_chargeDeclined")
+NO_PAYMENT_METHOD = (
+    "This customer has no attached payment source or default payment method. "
+    "Please consider adding a default payment method."
+)
+
+
+def declines(payment_method: str | None) -> bool:
+    return payment_method is not None and payment_method.startswith(DECLINING)
+
+
+def add_interval(timestamp: int, interval: str, count: int) -> int:
+    """`timestamp` moved on by `count` intervals; months clamp to the month's end, as Stripe's."""
+    if interval == "day":
+        return timestamp + count * DAY
+    if interval == "week":
+        return timestamp + count * 7 * DAY
+    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+    months = count * (12 if interval == "year" else 1)
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return int(moment.replace(year=year, month=month, day=day).timestamp())
+
+
+def payment_method_for(store: Store, sub: dict[str, Any] | None, customer_id: str) -> str | None:
+    if sub is not None and sub.get("default_payment_method"):
+        return str(sub["default_payment_method"])
+    customer = store.find(customer_id)
+    if customer is None:
+        return None
+    pm = customer["invoice_settings"].get("default_payment_method")
+    return pm or store.meta_for(customer_id).get("payment_method")
+
+
+# invoices
+
+
+def new_invoice(
+    store: Store,
+    customer_id: str,
+    *,
+    subscription: dict[str, Any] | None,
+    lines: list[dict[str, Any]],
+    billing_reason: str,
+    period: tuple[int, int],
+    collection_method: str = "charge_automatically",
+) -> dict[str, Any]:
+    """A draft invoice with its lines; emits invoice.created."""
+    customer = store.find(customer_id) or store.deleted[customer_id]
+    now = store.now()
+    invoice_id = store.new_id("in_")
+    total = sum(line["amount"] for line in lines)
+    invoice = template("invoice")
+    for line in lines:
+        line["invoice"] = invoice_id
+    invoice.update(
+        {
+            "id": invoice_id,
+            "account_name": "Stripe emulator",
+            "amount_due": total,
+            "amount_overpaid": 0,
+            "amount_paid": 0,
+            "amount_remaining": total,
+            "auto_advance": True,
+            "billing_reason": billing_reason,
+            "collection_method": collection_method,
+            "created": now,
+            "currency": lines[0]["currency"] if lines else customer.get("currency") or "usd",
+            "customer": customer_id,
+            "customer_address": copy.deepcopy(customer.get("address")),
+            "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"),
+            "customer_phone": customer.get("phone"),
+            "customer_shipping": None,
+            "customer_tax_exempt": customer.get("tax_exempt", "none"),
+            "customer_tax_ids": [
+                {"type": t["type"], "value": t["value"]}
+                for t in store.where("tax_id", lambda t: t["customer"] == customer_id)
+            ],
+            "due_date": None,
+            "effective_at": None,
+            "from_invoice": None,
+            "hosted_invoice_url": None,
+            "invoice_pdf": None,
+            "last_finalization_error": None,
+            "lines": {
+                "object": "list",
+                "data": lines,
+                "has_more": False,
+                "url": f"/v1/invoices/{invoice_id}/lines",
+            },
+            "next_payment_attempt": None,
+            "number": None,
+            "parent": _invoice_parent(subscription),
+            "period_start": period[0],
+            "period_end": period[1],
+            "shipping_cost": None,
+            "shipping_details": None,
+            "status": "draft",
+            "subtotal": total,
+            "subtotal_excluding_tax": total,
+            "total": total,
+            "total_excluding_tax": total,
+            "total_taxes": [],
+            "total_pretax_credit_amounts": [],
+            "webhooks_delivered_at": None,
+        }
+    )
+    store.add("invoice", invoice)
+    emit(store, "invoice.created", invoice)
+    return invoice
+
+
+def _invoice_parent(subscription: dict[str, Any] | None) -> dict[str, Any] | None:
+    if subscription is None:
+        return None
+    return {
+        "quote_details": None,
+        "subscription_details": {
+            "metadata": copy.deepcopy(subscription["metadata"]),
+            "subscription": subscription["id"],
+        },
+        "type": "subscription_details",
+    }
+
+
+def line_for(
+    store: Store,
+    price: dict[str, Any],
+    quantity: int,
+    period: tuple[int, int],
+    *,
+    subscription: dict[str, Any] | None = None,
+    item_id: str | None = None,
+    amount: int | None = None,
+    proration: bool = False,
+    description: str | None = None,
+) -> dict[str, Any]:
+    product = store.find(price["product"]) or store.deleted.get(price["product"]) or {}
+    line = template("line_item")
+    total = price["unit_amount"] * quantity if amount is None else amount
+    line.update(
+        {
+            "id": store.new_id("il_"),
+            "amount": total,
+            "currency": price["currency"],
+            "description": description or f"{quantity} {TIMES} {product.get('name', 'item')}",
+            "discount_amounts": [],
+            "discountable": not proration,
+            "metadata": {},
+            "period": {"start": period[0], "end": period[1]},
+            "quantity": quantity,
+            "subscription": subscription["id"] if subscription else None,
+            "pretax_credit_amounts": [],
+            "taxes": [],
+            "subtotal": total,
+            "quantity_decimal": str(quantity),
+            "pricing": {
+                "type": "price_details",
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "unit_amount_decimal": price["unit_amount_decimal"],
+            },
+        }
+    )
+    if subscription is not None:
+        line["parent"] = {
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": proration,
+                "proration_details": {"credited_items": None},
+                "subscription": subscription["id"],
+                "subscription_item": item_id,
+            },
+        }
+    else:
+        line["parent"] = None
+    return line
+
+
+def finalize(store: Store, invoice: dict[str, Any]) -> None:
+    customer = store.find(invoice["customer"]) or store.deleted[invoice["customer"]]
+    before = copy.deepcopy(invoice)
+    now = store.now()
+    sequence = customer.get("next_invoice_sequence", 1)
+    if invoice["customer"] in store.objects:
+        customer["next_invoice_sequence"] = sequence + 1
+    base = store.base_url
+    invoice.update(
+        {
+            "status": "open",
+            "number": f"{customer.get('invoice_prefix', 'EMU')}-{sequence:04d}",
+            "effective_at": now,
+            "hosted_invoice_url": f"{base}/i/{invoice['id']}",
+            "invoice_pdf": f"{base}/i/{invoice['id']}/pdf",
+            "status_transitions": {**invoice["status_transitions"], "finalized_at": now},
+        }
+    )
+    if invoice["collection_method"] == "send_invoice":
+        invoice["due_date"] = now + 30 * DAY
+    emit(store, "invoice.finalized", invoice, before)
+
+
+def attempt_payment(store: Store, invoice: dict[str, Any], payment_method: str | None) -> bool:
+    """Charge an open invoice with a test payment method; emits paid/payment_failed events."""
+    before = copy.deepcopy(invoice)
+    now = store.now()
+    if invoice["amount_due"] == 0 or (payment_method is not None and not declines(payment_method)):
+        invoice.update(
+            {
+                "status": "paid",
+                "attempted": invoice["amount_due"] > 0,
+                "attempt_count": invoice["attempt_count"] + (1 if invoice["amount_due"] else 0),
+                "amount_paid": invoice["amount_due"],
+                "amount_remaining": 0,
+                "next_payment_attempt": None,
+                "status_transitions": {**invoice["status_transitions"], "paid_at": now},
+            }
+        )
+        emit(store, "invoice.paid", invoice, before)
+        emit(store, "invoice.payment_succeeded", invoice)
+        return True
+    invoice.update(
+        {
+            "attempted": True,
+            "attempt_count": invoice["attempt_count"] + 1,
+            "next_payment_attempt": now + 3 * DAY,
+        }
+    )
+    emit(store, "invoice.payment_failed", invoice, before)
+    return False
+
+
+def invoice_and_charge(
+    store: Store,
+    sub: dict[str, Any],
+    lines: list[dict[str, Any]],
+    billing_reason: str,
+    period: tuple[int, int],
+) -> tuple[dict[str, Any], bool]:
+    invoice = new_invoice(
+        store,
+        sub["customer"],
+        subscription=sub,
+        lines=lines,
+        billing_reason=billing_reason,
+        period=period,
+        collection_method=sub["collection_method"],
+    )
+    finalize(store, invoice)
+    sub["latest_invoice"] = invoice["id"]
+    if sub["collection_method"] == "send_invoice":
+        return invoice, True
+    paid = attempt_payment(store, invoice, payment_method_for(store, sub, sub["customer"]))
+    return invoice, paid
+
+
+# subscriptions
+
+
+def item_lines(store: Store, sub: dict[str, Any], period: tuple[int, int]) -> list[dict[str, Any]]:
+    lines = []
+    for item in sub["items"]["data"]:
+        price = store.get("price", _price_id(item))
+        lines.append(
+            line_for(store, price, item["quantity"], period, subscription=sub, item_id=item["id"])
+        )
+    return lines
+
+
+def _price_id(item: dict[str, Any]) -> str:
+    price = item["price"]
+    return price if isinstance(price, str) else str(price["id"])
+
+
+def new_item(store: Store, sub_id: str, price: dict[str, Any], quantity: int) -> dict[str, Any]:
+    item = template("subscription_item")
+    item.update(
+        {
+            "id": store.new_id("si_"),
+            "created": store.now(),
+            "metadata": {},
+            "price": price["id"],
+            "quantity": quantity,
+            "subscription": sub_id,
+            "billing_thresholds": None,
+            "current_period_start": store.now(),
+            "current_period_end": store.now(),
+        }
+    )
+    return item
+
+
+def set_period(sub: dict[str, Any], start: int, end: int) -> None:
+    for item in sub["items"]["data"]:
+        item["current_period_start"] = start
+        item["current_period_end"] = end
+
+
+def period_of(sub: dict[str, Any]) -> tuple[int, int]:
+    item = sub["items"]["data"][0]
+    return item["current_period_start"], item["current_period_end"]
+
+
+def interval_of(store: Store, sub: dict[str, Any]) -> tuple[str, int]:
+    price = store.get("price", _price_id(sub["items"]["data"][0]))
+    recurring = price["recurring"]
+    return recurring["interval"], recurring["interval_count"]
+
+
+def create_subscription(
+    store: Store,
+    customer_id: str,
+    items: list[tuple[dict[str, Any], int]],
+    *,
+    trial_days: int | None = None,
+    trial_end: int | None = None,
+    default_payment_method: str | None = None,
+    payment_behavior: str = "allow_incomplete",
+    collection_method: str = "charge_automatically",
+    metadata: dict[str, str] | None = None,
+    cancel_at_period_end: bool = False,
+    description: str | None = None,
+) -> dict[str, Any]:
+    now = store.now()
+    store.get("customer", customer_id)
+    for index, (price, _quantity) in enumerate(items):
+        if price["type"] != "recurring":
+            raise StripeError(
+                400,
+                "The price specified is set to `type=one_time` but this field only accepts "
+                "prices with `type=recurring`.",
+                param=f"items[{index}][price]",
+            )
+        if not price["active"]:
+            raise StripeError(
+                400,
+                "The price specified is inactive. This field only accepts active prices.",
+                param=f"items[{index}][price]",
+            )
+    sub_id = store.new_id("sub_")
+    sub = template("subscription")
+    if trial_days:
+        trial_end = now + trial_days * DAY
+    currency = items[0][0]["currency"]
+    sub.update(
+        {
+            "id": sub_id,
+            "automatic_tax": {"enabled": False, "liability": None, "disabled_reason": None},
+            "billing_cycle_anchor": trial_end or now,
+            "billing_cycle_anchor_config": None,
+            "billing_thresholds": None,
+            "billing_schedules": [],
+            "cancel_at": None,
+            "cancel_at_period_end": False,
+            "canceled_at": None,
+            "collection_method": collection_method,
+            "created": now,
+            "currency": currency,
+            "customer": customer_id,
+            "default_payment_method": default_payment_method,
+            "description": description,
+            "ended_at": None,
+            "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+            "items": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": len(items),
+                "url": f"/v1/subscription_items?subscription={sub_id}",
+            },
+            "latest_invoice": None,
+            "managed_payments": {"enabled": False},
+            "metadata": dict(metadata or {}),
+            "next_pending_invoice_item_invoice": None,
+            "pause_collection": None,
+            "payment_settings": {
+                "payment_method_options": None,
+                "payment_method_types": None,
+                "save_default_payment_method": "off",
+            },
+            "pending_invoice_item_interval": None,
+            "pending_update": None,
+            "start_date": now,
+            "status": "incomplete",
+            "transfer_data": None,
+            "trial_end": trial_end,
+            "trial_start": now if trial_end else None,
+        }
+    )
+    sub["items"]["data"] = [new_item(store, sub_id, p, q) for p, q in items]
+    sub["items"].pop("total_count")
+    interval, count = interval_of_price(items[0][0])
+    period_end = trial_end or add_interval(now, interval, count)
+    set_period(sub, now, period_end)
+    if cancel_at_period_end:
+        sub["cancel_at_period_end"] = True
+        sub["cancel_at"] = period_end
+
+    payment_method = default_payment_method or payment_method_for(store, None, customer_id)
+    charges = not trial_end and collection_method == "charge_automatically"
+    amount = sum(p["unit_amount"] * q for p, q in items)
+    if charges and amount > 0 and payment_behavior != "default_incomplete":
+        if payment_method is None:
+            raise StripeError(400, NO_PAYMENT_METHOD, code="resource_missing")
+        if declines(payment_method) and payment_behavior == "error_if_incomplete":
+            raise card_declined()
+
+    store.add("subscription", sub)
+    if trial_end:
+        sub["status"] = "trialing"
+    elif (
+        collection_method == "send_invoice"
+        or amount == 0
+        or (payment_behavior != "default_incomplete" and not declines(payment_method))
+    ):
+        sub["status"] = "active"
+    emit(store, "customer.subscription.created", sub)
+
+    lines = item_lines(store, sub, (now, period_end))
+    if trial_end:
+        for line in lines:
+            line["amount"] = line["subtotal"] = 0
+            product_name = line["description"].split(f" {TIMES} ", 1)[1]
+            line["description"] = f"Trial period for {product_name}"
+    invoice = new_invoice(
+        store,
+        customer_id,
+        subscription=sub,
+        lines=lines,
+        billing_reason="subscription_create",
+        period=(now, now),
+        collection_method=collection_method,
+    )
+    finalize(store, invoice)
+    sub["latest_invoice"] = invoice["id"]
+    if collection_method == "charge_automatically" and payment_behavior != "default_incomplete":
+        attempt_payment(store, invoice, payment_method)
+    elif invoice["amount_due"] == 0:
+        attempt_payment(store, invoice, None)
+    return sub
+
+
+def interval_of_price(price: dict[str, Any]) -> tuple[str, int]:
+    recurring = price["recurring"]
+    return recurring["interval"], recurring["interval_count"]
+
+
+def cancel_now(
+    store: Store, sub: dict[str, Any], *, reason: str = "cancellation_requested"
+) -> None:
+    now = store.now()
+    sub.update(
+        {
+            "status": "canceled",
+            "canceled_at": sub["canceled_at"] or now,
+            "ended_at": now,
+            "cancellation_details": {**sub["cancellation_details"], "reason": reason},
+        }
+    )
+    emit(store, "customer.subscription.deleted", sub)
+
+
+def renew(store: Store, sub: dict[str, Any]) -> None:
+    """The period (or the trial) ended: start the next one and bill it."""
+    before = copy.deepcopy(sub)
+    old_start, old_end = period_of(sub)
+    if sub["cancel_at"] is not None and sub["cancel_at"] <= old_end:
+        cancel_now(store, sub, reason="cancellation_requested")
+        return
+    interval, count = interval_of(store, sub)
+    new_end = add_interval(old_end, interval, count)
+    set_period(sub, old_end, new_end)
+    lines = item_lines(store, sub, (old_end, new_end))
+    pending = store.meta_for(sub["id"]).pop("prorations", [])
+    lines = pending + lines
+    was_trialing = sub["status"] == "trialing"
+    _, paid = invoice_and_charge(store, sub, lines, "subscription_cycle", (old_start, old_end))
+    if paid:
+        sub["status"] = "active"
+    elif sub["status"] in ("active", "trialing"):
+        sub["status"] = "past_due"
+    if was_trialing:
+        store.meta_for(sub["id"]).pop("trial_notice_sent", None)
+    emit(store, "customer.subscription.updated", sub, before)
+
+
+def next_due(store: Store) -> tuple[int, str, dict[str, Any]] | None:
+    """The earliest scheduled change: (when, what, object)."""
+    candidates: list[tuple[int, str, dict[str, Any]]] = []
+    for sub in store.all("subscription"):
+        status = sub["status"]
+        if status in ("canceled", "incomplete_expired"):
+            continue
+        if status == "incomplete":
+            candidates.append((sub["created"] + INCOMPLETE_EXPIRY, "expire_incomplete", sub))
+            continue
+        if status == "trialing" and not store.meta_for(sub["id"]).get("trial_notice_sent"):
+            notice = max(sub["trial_end"] - TRIAL_NOTICE, sub["created"])
+            candidates.append((notice, "trial_will_end", sub))
+        if sub["cancel_at"] is not None and sub["cancel_at"] < period_of(sub)[1]:
+            candidates.append((sub["cancel_at"], "cancel", sub))
+        candidates.append((period_of(sub)[1], "renew", sub))
+    for session in store.all("checkout.session"):
+        if session["status"] == "open":
+            candidates.append((session["expires_at"], "expire_session", session))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: c[0])
+
+
+def advance(store: Store, seconds: int) -> int:
+    """Move the clock on by `seconds`, performing every scheduled change on the way, in order."""
+    from .events import set_request
+
+    set_request(None, None)
+    target = store.now() + seconds
+    for _ in range(10_000):
+        due = next_due(store)
+        if due is None or due[0] > target:
+            break
+        when, what, obj = due
+        store.clock_offset += max(0, when - store.now())
+        _perform(store, what, obj)
+    store.clock_offset += max(0, target - store.now())
+    return store.now()
+
+
+def _perform(store: Store, what: str, obj: dict[str, Any]) -> None:
+    if what == "renew":
+        renew(store, obj)
+    elif what == "cancel":
+        cancel_now(store, obj)
+    elif what == "trial_will_end":
+        store.meta_for(obj["id"])["trial_notice_sent"] = True
+        emit(store, "customer.subscription.trial_will_end", obj)
+    elif what == "expire_incomplete":
+        before = copy.deepcopy(obj)
+        obj["status"] = "incomplete_expired"
+        emit(store, "customer.subscription.updated", obj, before)
+    elif what == "expire_session":
+        from .resources.sessions import expire_session
+
+        expire_session(store, obj)

@@ -1,0 +1,412 @@
+"""Checkout sessions and billing portal sessions, and what their hosted pages do."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..billing import (
+    DAY,
+    attempt_payment,
+    create_subscription,
+    finalize,
+    line_for,
+    new_invoice,
+)
+from ..errors import StripeError
+from ..events import emit
+from ..fixtures import template
+from ..render import render
+from ..store import Store, created_filter, paginate
+from . import Call, route
+from .core import new_price
+from .subscriptions import _change_items
+
+CARD_OK = "pm_card_visa"
+CARD_DECLINED = "pm_card_chargeDeclined"
+
+
+@route("POST", "/v1/checkout/sessions", "checkout.SessionCreateParams")
+def create_session(call: Call) -> dict[str, Any]:
+    store, p = call.store, call.params
+    mode = p.get("mode")
+    if mode not in ("payment", "subscription"):
+        raise StripeError(
+            400,
+            "The emulator supports Checkout in `payment` and `subscription` modes only.",
+            param="mode",
+        )
+    if "customer" in p and "customer_email" in p:
+        raise StripeError(
+            400,
+            "You may only specify one of these parameters: customer, customer_email.",
+            param="customer_email",
+        )
+    if "customer" in p:
+        store.get("customer", p["customer"])
+    lines = []
+    for index, entry in enumerate(p.get("line_items", [])):
+        if "price" in entry:
+            price = store.get("price", entry["price"])
+        elif "price_data" in entry:
+            price = new_price(store, entry["price_data"])
+        else:
+            raise StripeError(
+                400,
+                f"Missing required param: line_items[{index}][price].",
+                param=f"line_items[{index}][price]",
+            )
+        if mode == "payment" and price["type"] == "recurring":
+            raise StripeError(
+                400,
+                "You must provide at least one recurring price in `subscription` mode when "
+                "using prices. In `payment` mode, only one-time prices are accepted.",
+                param=f"line_items[{index}]",
+            )
+        lines.append((price, entry.get("quantity", 1)))
+    if not lines:
+        raise StripeError(400, "Missing required param: line_items.", param="line_items")
+    if mode == "subscription" and not any(pr["type"] == "recurring" for pr, _ in lines):
+        raise StripeError(
+            400,
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
+    now = store.now()
+    total = sum(pr["unit_amount"] * q for pr, q in lines)
+    session_id = store.new_id("cs_test_")
+    session = template("checkout.session")
+    invoice_creation = None
+    if mode == "payment":
+        enabled = bool(p.get("invoice_creation", {}).get("enabled", False))
+        invoice_creation = {**session["invoice_creation"], "enabled": enabled}
+    session.update(
+        {
+            "id": session_id,
+            "adaptive_pricing": {"enabled": False},
+            "after_expiration": None,
+            "allow_promotion_codes": p.get("allow_promotion_codes"),
+            "amount_subtotal": total,
+            "amount_total": total,
+            "automatic_tax": {
+                "enabled": False,
+                "liability": None,
+                "status": None,
+                "provider": None,
+            },
+            "billing_address_collection": p.get("billing_address_collection"),
+            "cancel_url": p.get("cancel_url"),
+            "client_reference_id": p.get("client_reference_id"),
+            "collected_information": None,
+            "consent": None,
+            "consent_collection": None,
+            "created": now,
+            "currency": lines[0][0]["currency"],
+            "currency_conversion": None,
+            "custom_text": {
+                "after_submit": None,
+                "shipping_address": None,
+                "submit": None,
+                "terms_of_service_acceptance": None,
+            },
+            "customer": p.get("customer"),
+            "customer_creation": None
+            if mode == "subscription" or "customer" in p
+            else "if_required",
+            "customer_details": None,
+            "customer_email": p.get("customer_email"),
+            "discounts": [],
+            "expires_at": p.get("expires_at", now + DAY),
+            "invoice": None,
+            "invoice_creation": invoice_creation,
+            "locale": p.get("locale"),
+            "managed_payments": {"enabled": False},
+            "metadata": dict(p.get("metadata") or {}),
+            "mode": mode,
+            "payment_intent": None,
+            "payment_method_collection": "always" if mode == "subscription" else None,
+            "payment_method_configuration_details": None,
+            "payment_method_types": ["card"],
+            "permissions": None,
+            "recovered_from": None,
+            "return_url": p.get("return_url"),
+            "saved_payment_method_options": None,
+            "shipping_address_collection": None,
+            "shipping_cost": None,
+            "status": "open",
+            "subscription": None,
+            "success_url": p.get("success_url"),
+            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            "ui_mode": p.get("ui_mode", "hosted"),
+            "url": f"{store.base_url}/c/pay/{session_id}",
+            "wallet_options": None,
+        }
+    )
+    store.meta_for(session_id).update(
+        {
+            "lines": [(pr["id"], q) for pr, q in lines],
+            "subscription_data": p.get("subscription_data", {}),
+            "payment_intent_data": p.get("payment_intent_data", {}),
+        }
+    )
+    store.add("checkout.session", session)
+    return _render_session(store, session, call.expand)
+
+
+def _render_session(store: Store, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+    wants_lines = "line_items" in expand
+    out = render(store, session, [e for e in expand if e != "line_items"])
+    if wants_lines:
+        out["line_items"] = _line_items(store, session, {})
+    return out
+
+
+def _line_items(store: Store, session: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    rows = []
+    for index, (price_id, quantity) in enumerate(store.meta_for(session["id"])["lines"]):
+        price = store.get("price", price_id)
+        product = store.find(price["product"]) or {}
+        amount = price["unit_amount"] * quantity
+        rows.append(
+            {
+                "id": f"li_{session['id'][8:22]}{index}",
+                "object": "item",
+                "amount_discount": 0,
+                "amount_subtotal": amount,
+                "amount_tax": 0,
+                "amount_total": amount,
+                "currency": price["currency"],
+                "description": product.get("name"),
+                "price": render(store, price),
+                "quantity": quantity,
+            }
+        )
+    url = f"/v1/checkout/sessions/{session['id']}/line_items"
+    return paginate(rows, params, url, store)
+
+
+@route("GET", "/v1/checkout/sessions/{id}", "checkout.SessionRetrieveParams")
+def retrieve_session(call: Call) -> dict[str, Any]:
+    session = call.store.get("checkout.session", call.args[0])
+    return _render_session(call.store, session, call.expand)
+
+
+@route("GET", "/v1/checkout/sessions/{id}/line_items", "checkout.SessionLineItemListParams")
+def list_session_lines(call: Call) -> dict[str, Any]:
+    session = call.store.get("checkout.session", call.args[0])
+    return render(call.store, _line_items(call.store, session, call.params), call.expand)
+
+
+@route("GET", "/v1/checkout/sessions", "checkout.SessionListParams")
+def list_sessions(call: Call) -> dict[str, Any]:
+    p = call.params
+    rows = call.store.all("checkout.session")
+    for name in ("customer", "status", "subscription", "payment_intent"):
+        if name in p:
+            rows = [r for r in rows if r[name] == p[name]]
+    rows = created_filter(rows, p.get("created"))
+    page = paginate(rows, p, "/v1/checkout/sessions", call.store)
+    return render(call.store, page, call.expand)
+
+
+@route("POST", "/v1/checkout/sessions/{id}/expire", "checkout.SessionExpireParams")
+def expire(call: Call) -> dict[str, Any]:
+    session = call.store.get("checkout.session", call.args[0])
+    if session["status"] != "open":
+        raise StripeError(
+            400,
+            f'Only Checkout Sessions with a status in ["open"] can be expired. '
+            f'This Checkout Session has a status of "{session["status"]}".',
+        )
+    expire_session(call.store, session)
+    return _render_session(call.store, session, call.expand)
+
+
+def expire_session(store: Store, session: dict[str, Any]) -> None:
+    session["status"] = "expired"
+    session["url"] = None
+    emit(store, "checkout.session.expired", session)
+
+
+def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> str | None:
+    """Complete a session as the hosted page's pay button does; returns where to redirect.
+
+    A declining payment method raises the 402 card error and changes nothing, as Checkout
+    keeps the customer on the page.
+    """
+    from ..billing import declines
+
+    if session["status"] != "open":
+        raise StripeError(400, f"This Checkout Session is {session['status']}.")
+    if declines(payment_method):
+        raise StripeError(402, "Your card was declined.", type="card_error", code="card_declined")
+    meta = store.meta_for(session["id"])
+    customer = _customer_for(store, session)
+    lines = [(store.get("price", pid), q) for pid, q in meta["lines"]]
+    before = copy.deepcopy(session)
+    payment_status = "paid"
+    if session["mode"] == "subscription":
+        data = meta["subscription_data"]
+        sub = create_subscription(
+            store,
+            customer["id"],
+            [(pr, q) for pr, q in lines if pr["type"] == "recurring"],
+            trial_days=data.get("trial_period_days"),
+            trial_end=data.get("trial_end"),
+            default_payment_method=payment_method,
+            metadata=data.get("metadata") or {},
+            description=data.get("description"),
+        )
+        session["subscription"] = sub["id"]
+        session["invoice"] = sub["latest_invoice"]
+        if sub["status"] == "trialing":
+            payment_status = "no_payment_required"
+    else:
+        session["payment_intent"] = _payment_intent(store, session, customer, payment_method)
+        if session["invoice_creation"] and session["invoice_creation"]["enabled"]:
+            now = store.now()
+            invoice = new_invoice(
+                store,
+                customer["id"],
+                subscription=None,
+                lines=[line_for(store, pr, q, (now, now)) for pr, q in lines],
+                billing_reason="manual",
+                period=(now, now),
+            )
+            finalize(store, invoice)
+            attempt_payment(store, invoice, payment_method)
+            session["invoice"] = invoice["id"]
+    session.update(
+        {
+            "customer": customer["id"],
+            "customer_details": {
+                "address": copy.deepcopy(customer["address"]),
+                "business_name": None,
+                "email": customer["email"],
+                "individual_name": None,
+                "name": customer["name"],
+                "phone": customer["phone"],
+                "tax_exempt": customer["tax_exempt"],
+                "tax_ids": [],
+            },
+            "payment_status": payment_status,
+            "status": "complete",
+            "url": None,
+        }
+    )
+    del before
+    emit(store, "checkout.session.completed", session)
+    success = session["success_url"]
+    return success.replace("{CHECKOUT_SESSION_ID}", session["id"]) if success else None
+
+
+def _customer_for(store: Store, session: dict[str, Any]) -> dict[str, Any]:
+    if session["customer"]:
+        return store.get("customer", session["customer"])
+    from .core import create_customer
+
+    email = session["customer_email"] or "customer@example.com"
+    call = Call(store, "POST", "/v1/customers", (), {"email": email, "name": "Emulated Customer"})
+    created = create_customer(call)
+    return store.get("customer", created["id"])
+
+
+def _payment_intent(
+    store: Store, session: dict[str, Any], customer: dict[str, Any], payment_method: str
+) -> str:
+    intent = template("payment_intent")
+    intent_id = store.new_id("pi_")
+    data = store.meta_for(session["id"])["payment_intent_data"]
+    intent.update(
+        {
+            "id": intent_id,
+            "amount": session["amount_total"],
+            "amount_details": {"tip": {}},
+            "amount_received": session["amount_total"],
+            "automatic_payment_methods": None,
+            "canceled_at": None,
+            "client_secret": f"{intent_id}_secret_{store.new_id('')}",
+            "created": store.now(),
+            "currency": session["currency"],
+            "customer": customer["id"],
+            "description": data.get("description"),
+            "last_payment_error": None,
+            "metadata": dict(data.get("metadata") or {}),
+            "next_action": None,
+            "payment_method": payment_method,
+            "payment_method_configuration_details": None,
+            "processing": None,
+            "status": "succeeded",
+            "transfer_data": None,
+            "managed_payments": {"enabled": False},
+        }
+    )
+    store.add("payment_intent", intent)
+    emit(store, "payment_intent.created", intent)
+    emit(store, "payment_intent.succeeded", intent)
+    return intent_id
+
+
+@route("GET", "/v1/payment_intents/{id}", "PaymentIntentRetrieveParams")
+def retrieve_payment_intent(call: Call) -> dict[str, Any]:
+    return render(call.store, call.store.get("payment_intent", call.args[0]), call.expand)
+
+
+# billing portal
+
+
+@route("POST", "/v1/billing_portal/sessions", "billing_portal.SessionCreateParams")
+def create_portal_session(call: Call) -> dict[str, Any]:
+    store, p = call.store, call.params
+    customer = store.get("customer", p["customer"])
+    session_id = store.new_id("bps_")
+    portal = template("billing_portal.session")
+    portal.update(
+        {
+            "id": session_id,
+            "configuration": p.get("configuration") or "bpc_" + store.account_id[5:],
+            "created": store.now(),
+            "customer": customer["id"],
+            "flow": None,
+            "livemode": False,
+            "locale": p.get("locale"),
+            "on_behalf_of": p.get("on_behalf_of"),
+            "return_url": p.get("return_url"),
+            "url": f"{store.base_url}/p/session/{session_id}",
+        }
+    )
+    store.add("billing_portal.session", portal)
+    return render(store, portal, call.expand)
+
+
+def portal_cancel(store: Store, sub: dict[str, Any]) -> None:
+    """The portal's cancel button: cancel at the end of the period (its default mode)."""
+    before = copy.deepcopy(sub)
+    sub["cancel_at_period_end"] = True
+    sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"]
+    sub["canceled_at"] = store.now()
+    sub["cancellation_details"] = {
+        **sub["cancellation_details"],
+        "reason": "cancellation_requested",
+    }
+    emit(store, "customer.subscription.updated", sub, before)
+
+
+def portal_renew(store: Store, sub: dict[str, Any]) -> None:
+    """The portal's 'renew' button undoes a pending cancellation."""
+    before = copy.deepcopy(sub)
+    sub["cancel_at_period_end"] = False
+    sub["cancel_at"] = None
+    sub["canceled_at"] = None
+    sub["cancellation_details"] = {**sub["cancellation_details"], "reason": None}
+    emit(store, "customer.subscription.updated", sub, before)
+
+
+def portal_switch(store: Store, sub: dict[str, Any], price_id: str) -> None:
+    """The portal's plan switch: one item moves to another price, prorated."""
+    store.get("price", price_id)
+    before = copy.deepcopy(sub)
+    item = sub["items"]["data"][0]
+    _change_items(store, sub, [{"id": item["id"], "price": price_id}], "create_prorations")
+    emit(store, "customer.subscription.updated", sub, before)
