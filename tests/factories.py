@@ -75,5 +75,6 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     pricing = factory.SubFactory(PricingFactory)
+    quantity = 1
     amount = factory.LazyAttribute(lambda o: o.pricing.amount * o.quantity)
     currency = factory.LazyAttribute(lambda o: o.pricing.currency)

@@ -59,7 +59,9 @@ def database_from_dsn(dsn: str) -> dict[str, object]:
         "PASSWORD": unquote(url.password or ""),
         "HOST": url.hostname or "",
         "PORT": str(url.port or ""),
-        "TEST": {"NAME": f"test_payments_sync_{os.getpid() if os.environ.get('PYTEST_XDIST_WORKER') else 'main'}"},
+        "TEST": {
+            "NAME": f"test_payments_sync_{os.getpid() if os.environ.get('PYTEST_XDIST_WORKER') else 'main'}"
+        },
     }
 
 

@@ -109,7 +109,12 @@ class PricingAdmin(admin.ModelAdmin):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("customer", "pricing", "quantity", "status", "current_period_end")
-    list_filter = ("status", "cancel_at_period_end", "sync_status", "external_subscriptions__provider")
+    list_filter = (
+        "status",
+        "cancel_at_period_end",
+        "sync_status",
+        "external_subscriptions__provider",
+    )
     search_fields = ("customer__email", "customer__name", "external_subscriptions__external_id")
     readonly_fields = ("sync_status", "sync_error", "synced_at")
     raw_id_fields = ("customer", "pricing")
@@ -175,6 +180,52 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def formatted_payload(self, obj: WebhookEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+
+class ExternalAdmin(admin.ModelAdmin):
+    """The provider links: read-only, since the sync service and webhooks maintain them."""
+
+    list_display = ("external_id", "provider", "local", "last_event_at", "updated_at")
+    list_filter = ("provider",)
+    search_fields = ("external_id",)
+    readonly_fields = (*EXTERNAL_FIELDS, "created_at", "updated_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    @admin.display(description=_("local record"))
+    def local(self, obj: Any) -> str:
+        return str(getattr(obj, self.local_field))
+
+    local_field = ""
+
+
+@admin.register(ExternalCustomer)
+class ExternalCustomerAdmin(ExternalAdmin):
+    local_field = "customer"
+    search_fields = ("external_id", "customer__email", "customer__name")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(ExternalProduct)
+class ExternalProductAdmin(ExternalAdmin):
+    local_field = "product"
+    search_fields = ("external_id", "product__name")
+    raw_id_fields = ("product",)
+
+
+@admin.register(ExternalPricing)
+class ExternalPricingAdmin(ExternalAdmin):
+    local_field = "pricing"
+    search_fields = ("external_id", "pricing__product__name", "pricing__nickname")
+    raw_id_fields = ("pricing",)
+
+
+@admin.register(ExternalSubscription)
+class ExternalSubscriptionAdmin(ExternalAdmin):
+    local_field = "subscription"
+    search_fields = ("external_id", "subscription__customer__email")
+    raw_id_fields = ("subscription",)
 
 
 @admin.register(VatCheck)

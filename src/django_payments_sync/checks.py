@@ -28,7 +28,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         user = payments_settings.user_settings
-    except Exception as exc:  # noqa: BLE001 - reported as a check error
+    except Exception as exc:
         return [Error(str(exc), id="payments_sync.E001")]
     messages: list[CheckMessage] = []
     unknown = payments_settings.unknown_keys()
@@ -70,7 +70,7 @@ def _check_backend() -> list[CheckMessage]:
 
     try:
         backend_class = get_backend_class()
-    except Exception as exc:  # noqa: BLE001 - reported as a check error
+    except Exception as exc:
         return [
             Error(
                 str(exc),
@@ -100,7 +100,10 @@ def check_swapped_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     from django_payments_sync.models.catalog import AbstractPricing, AbstractProduct
 
     messages: list[CheckMessage] = []
-    for setting, base in ((PRODUCT_MODEL_SETTING, AbstractProduct), (PRICING_MODEL_SETTING, AbstractPricing)):
+    for setting, base in (
+        (PRODUCT_MODEL_SETTING, AbstractProduct),
+        (PRICING_MODEL_SETTING, AbstractPricing),
+    ):
         label = getattr(settings, setting, None)
         if label is None:
             continue

@@ -1,4 +1,4 @@
-"""Settings of django-payments-sync: one namespaced dict, ``PAYMENTS_SYNC``, with documented defaults."""
+"""Settings of django-payments-sync: one namespaced dict, ``PAYMENTS_SYNC``, with defaults."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ _reload_callbacks: list[Any] = []
 
 
 def on_reload(callback: Any) -> Any:
-    """Register ``callback()`` to run whenever ``PAYMENTS_SYNC`` changes (e.g. override_settings)."""
+    """Register ``callback()`` to run whenever ``PAYMENTS_SYNC`` changes."""
     _reload_callbacks.append(callback)
     return callback
 

@@ -1,4 +1,4 @@
-"""Exceptions raised by django-payments-sync, each safe to show to a user unless it says otherwise."""
+"""Exceptions raised by django-payments-sync; ``user_message`` is always safe to show."""
 
 from __future__ import annotations
 

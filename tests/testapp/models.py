@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from django_payments_sync.models import AbstractPricing, AbstractProduct
+from django_payments_sync.models import AbstractProduct
 
 
 class Organization(models.Model):

@@ -69,7 +69,7 @@ class BaseBackend:
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:
-        """System-check messages about ``options`` (unknown or missing ones); subclasses add more."""
+        """System-check messages about unknown or missing ``options``; subclasses add more."""
         messages: list[CheckMessage] = []
         unknown = sorted(set(options) - set(cls.option_defaults))
         if unknown:
@@ -117,6 +117,7 @@ class BaseBackend:
         raise self._unsupported("listing tax ids")
 
     def list_customers(self) -> Iterator[ProviderCustomer]:
+        """Every customer, read in pages."""
         raise self._unsupported("listing customers")
 
     # --- catalog --------------------------------------------------------------------------
@@ -132,6 +133,7 @@ class BaseBackend:
         raise self._unsupported("archiving products")
 
     def list_products(self) -> Iterator[ProviderProduct]:
+        """Every product (active and archived), read in pages."""
         raise self._unsupported("listing products")
 
     def create_price(self, data: PriceData, *, idempotency_key: str) -> ProviderPrice:
@@ -143,7 +145,10 @@ class BaseBackend:
     def update_price_metadata(self, price_id: str, data: PriceData) -> ProviderPrice:
         raise self._unsupported("updating prices")
 
-    def list_prices(self) -> Iterator[ProviderPrice]:
+    def list_prices(
+        self, *, product_id: str | None = None, active: bool | None = None
+    ) -> Iterator[ProviderPrice]:
+        """Every price (active and archived), optionally of one product or one state, in pages."""
         raise self._unsupported("listing prices")
 
     # --- subscriptions --------------------------------------------------------------------
@@ -195,6 +200,12 @@ class BaseBackend:
 
     def create_webhook_endpoint(self, url: str, events: list[str] | None = None) -> WebhookEndpoint:
         raise self._unsupported("registering webhook endpoints")
+
+    def list_webhook_endpoints(self) -> Iterator[WebhookEndpoint]:
+        raise self._unsupported("listing webhook endpoints")
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> None:
+        raise self._unsupported("deleting webhook endpoints")
 
     # --- re-fetch mode --------------------------------------------------------------------
     def retrieve(self, object_type: str, object_id: str) -> dict[str, Any]:

@@ -7,6 +7,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Metadata key holding the local primary key of the row a provider object mirrors.
+METADATA_ID_KEY = "payments_sync_id"
+#: Metadata key holding the ``app_label.model`` of that row, so events link back to the right table.
+METADATA_MODEL_KEY = "payments_sync_model"
+
 
 class Capability(enum.StrEnum):
     """Groups of operations a backend may support."""
@@ -210,6 +215,7 @@ class WebhookEndpoint:
     url: str
     secret: str | None  # only returned at creation
     enabled_events: tuple[str, ...] = ()
+    status: str = "enabled"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from django_payments_sync.conf import (
     pricing_model_name,
     product_model_name,
 )
-
 from django_payments_sync.models.base import (
     ExternalPaymentProvider,
     SyncedModel,

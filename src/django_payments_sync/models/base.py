@@ -16,7 +16,7 @@ def provider_choices() -> list[tuple[str, str]]:
         name = getattr(backend, "provider_name", "")
         if name and name not in dict(choices):
             choices.append((name, getattr(backend, "display_name", name)))
-    except Exception:  # noqa: BLE001 - a broken backend is reported by the system checks
+    except Exception:
         pass
     return choices
 

@@ -91,7 +91,9 @@ class AbstractPricing(SyncedModel):
         amount = f"{self.amount / 100:.2f} {self.currency.upper()}"
         if not self.interval:
             return f"{self.product} - {amount}"
-        every = self.interval if self.interval_count == 1 else f"{self.interval_count} {self.interval}s"
+        every = (
+            self.interval if self.interval_count == 1 else f"{self.interval_count} {self.interval}s"
+        )
         return f"{self.product} - {amount} / {every}"
 
     @property
@@ -126,7 +128,9 @@ class ExternalProduct(ExternalPaymentProvider):
             models.UniqueConstraint(
                 fields=["provider", "external_id"], name="payments_sync_extproduct_id"
             ),
-            models.UniqueConstraint(fields=["provider", "product"], name="payments_sync_extproduct_one"),
+            models.UniqueConstraint(
+                fields=["provider", "product"], name="payments_sync_extproduct_one"
+            ),
         ]
 
 
@@ -145,5 +149,7 @@ class ExternalPricing(ExternalPaymentProvider):
             models.UniqueConstraint(
                 fields=["provider", "external_id"], name="payments_sync_extpricing_id"
             ),
-            models.UniqueConstraint(fields=["provider", "pricing"], name="payments_sync_extpricing_one"),
+            models.UniqueConstraint(
+                fields=["provider", "pricing"], name="payments_sync_extpricing_one"
+            ),
         ]

@@ -19,7 +19,9 @@ class Command(BaseCommand):
             dest="subcommand", title="subcommands", required=True, metavar="SUBCOMMAND"
         )
         for name, module_name in sorted(SUBCOMMANDS.items()):
-            module = importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.subcommands.{module_name}")
+            module = importlib.import_module(
+                f"{__package__.rsplit('.', 1)[0]}.subcommands.{module_name}"
+            )
             sub = subparsers.add_parser(
                 name,
                 help=(module.__doc__ or "").strip().splitlines()[0],
