@@ -52,6 +52,11 @@ DEFAULTS: dict[str, Any] = {
         "REQUESTER_VAT_NUMBER": None,
         "CACHE_TTL": 24 * 60 * 60,
     },
+    # Backoff of the recheck of VAT numbers VIES could not check (seconds; doubling, capped).
+    "VAT_RECHECK": {
+        "BASE_DELAY": 15 * 60,
+        "MAX_DELAY": 24 * 60 * 60,
+    },
     # Mail sent to customers.
     "MAIL": {
         "ENABLED": True,
