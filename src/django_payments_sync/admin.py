@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.utils.html import format_html
@@ -187,7 +187,7 @@ class ExternalAdmin(admin.ModelAdmin):
 
     list_display = ("external_id", "provider", "local", "last_event_at", "updated_at")
     list_filter = ("provider",)
-    search_fields = ("external_id",)
+    search_fields: ClassVar[list[str] | tuple[str, ...]] = ("external_id",)
     readonly_fields = (*EXTERNAL_FIELDS, "created_at", "updated_at")
 
     def has_add_permission(self, request: Any) -> bool:

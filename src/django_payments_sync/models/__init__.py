@@ -1,4 +1,4 @@
-"""Models of django-payments-sync: abstract bases host projects can extend, and concrete defaults."""
+"""Models of django-payments-sync: abstract bases to extend, and concrete defaults."""
 
 from __future__ import annotations
 

@@ -8,14 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 def provider_choices() -> list[tuple[str, str]]:
     """Providers a row can link to: the shipped backends (Stripe first), then the configured one."""
-    choices = [("stripe", "Stripe"), ("locmem", _("In-memory (tests)"))]
+    choices: list[tuple[str, str]] = [("stripe", "Stripe"), ("locmem", "In-memory (tests)")]
     try:
         from django_payments_sync.backends import get_backend_class
 
         backend = get_backend_class()
         name = getattr(backend, "provider_name", "")
         if name and name not in dict(choices):
-            choices.append((name, getattr(backend, "display_name", name)))
+            choices.append((name, str(getattr(backend, "display_name", "") or name)))
     except Exception:
         pass
     return choices

@@ -43,7 +43,7 @@ class Interval(models.TextChoices):
 
 
 class AbstractPricing(SyncedModel):
-    """A price of a product: an amount in minor units, recurring (interval) or one-time (no interval).
+    """A price of a product: an amount in minor units, recurring (with an interval) or one-time.
 
     Providers keep prices immutable, so a change of amount, currency or interval is pushed as a
     new provider price and the old one is archived.

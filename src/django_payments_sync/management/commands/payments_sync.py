@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 name,
                 help=(module.__doc__ or "").strip().splitlines()[0],
                 description=(module.__doc__ or "").strip(),
-                cmd=self,  # type: ignore[call-arg]  # Django's CommandParser takes it
+                cmd=self,
             )
             module.add_arguments(sub)
 
