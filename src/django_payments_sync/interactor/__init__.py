@@ -1,1 +1,173 @@
 """The provider-neutral business layer: the PaymentInteractor facade and its services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from django_payments_sync.interactor.mailer import MailerService
+    from django_payments_sync.interactor.orders import OrdersService
+    from django_payments_sync.interactor.plans import PlansService
+    from django_payments_sync.interactor.subscriptions import SubscriptionsService
+    from django_payments_sync.models import BillingInformation, Customer, Subscription
+
+
+class PaymentInteractor:
+    """The one entry point of host code and of the API into payments.
+
+    Each method delegates to a small service named by what it does; the services import lazily,
+    so that importing the facade never drags in a part a host does not use.
+    """
+
+    # --- the services ---------------------------------------------------------------------
+    @property
+    def subscriptions(self) -> SubscriptionsService:
+        from django_payments_sync.interactor.subscriptions import SubscriptionsService
+
+        return SubscriptionsService()
+
+    @property
+    def orders(self) -> OrdersService:
+        from django_payments_sync.interactor.orders import OrdersService
+
+        return OrdersService()
+
+    @property
+    def plans(self) -> PlansService:
+        from django_payments_sync.interactor.plans import PlansService
+
+        return PlansService()
+
+    @property
+    def mailer(self) -> MailerService:
+        from django_payments_sync.interactor.mailer import MailerService
+
+        return MailerService()
+
+    # --- customers ------------------------------------------------------------------------
+    def get_customer(self, owner: Any) -> Customer:
+        """The customer of ``owner`` (a user or an organization), created on first need."""
+        from django_payments_sync.interactor.customers import get_or_create_customer
+
+        return get_or_create_customer(owner)
+
+    def customer_for_request(self, request: HttpRequest) -> Customer:
+        """The requester's own customer, through the adapter (never from client input)."""
+        from django_payments_sync.interactor.customers import customer_for_request
+
+        return customer_for_request(request)
+
+    def get_or_create_custom_user(self, email: str, name: str = "") -> Any:
+        """The owner for a checkout by ``email``: the existing user's, or a new user (and, in a
+        host adapter, their organization). Idempotent per email."""
+        from django_payments_sync.adapter import get_adapter
+
+        return get_adapter().get_or_create_user(email, name)
+
+    _get_or_create_custom_user = get_or_create_custom_user
+
+    # --- billing and tax ------------------------------------------------------------------
+    def create_user_billing_info(
+        self, customer: Customer, data: Mapping[str, Any]
+    ) -> BillingInformation:
+        """Save ``customer``'s billing information, decide tax, push it to the provider."""
+        from django_payments_sync.interactor.billing import create_user_billing_info
+
+        return create_user_billing_info(customer, data)
+
+    def get_customer_management_portal_link(self, customer: Customer, return_url: str) -> str:
+        """The provider's customer-portal URL for ``customer``, coming back to ``return_url``."""
+        from django_payments_sync.interactor.billing import get_customer_management_portal_link
+
+        return get_customer_management_portal_link(customer, return_url)
+
+    def validate_vies(self, number: str, country: str | None = None) -> Any:
+        """Check a VAT number (format offline, then VIES); the result says valid, invalid,
+        unavailable or error."""
+        from django_payments_sync.interactor.billing import validate_vies
+
+        return validate_vies(number, country)
+
+    def process_tax(self, billing_info: BillingInformation) -> Any:
+        """Decide and save the tax exemption of ``billing_info`` (the adapter's policy)."""
+        from django_payments_sync.interactor.billing import process_tax
+
+        return process_tax(billing_info)
+
+    _process_tax = process_tax
+
+    # --- plans, checkout, orders ----------------------------------------------------------
+    def get_plans(self) -> list[dict[str, Any]]:
+        """The public catalog: active products with active prices, features and limits."""
+        return self.plans.get_plans()
+
+    def create_checkout(
+        self,
+        customer: Customer,
+        pricing: Any,
+        quantity: int = 1,
+        *,
+        request: HttpRequest | None = None,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Create an Order and a PaymentAttempt and open the provider's checkout for them.
+
+        Answers ``{"id": <session id>, "url": <checkout page>, "order_id": <Order pk>}``. The
+        return URLs default to the settings and must lead to this site.
+        """
+        from django_payments_sync.interactor.orders import resolve_return_urls
+
+        urls = resolve_return_urls(request, success_url, cancel_url)
+        return self.orders.create_checkout(
+            customer,
+            pricing,
+            quantity,
+            success_url=urls.success_url,
+            cancel_url=urls.cancel_url,
+        )
+
+    # --- subscriptions --------------------------------------------------------------------
+    def create_subscription(
+        self, customer: Customer, pricing: Any, quantity: int = 1
+    ) -> Subscription:
+        """Subscribe ``customer`` directly (they need a default payment method at the provider)."""
+        return self.subscriptions.create_subscription(customer, pricing, quantity)
+
+    def update_subscription(
+        self,
+        subscription: Subscription,
+        *,
+        pricing: Any = None,
+        quantity: int | None = None,
+        cancel_at_period_end: bool | None = None,
+    ) -> Subscription:
+        """Change price or quantity (prorated per ``PRORATION_BEHAVIOR``), or resume."""
+        return self.subscriptions.update_subscription(
+            subscription,
+            pricing=pricing,
+            quantity=quantity,
+            cancel_at_period_end=cancel_at_period_end,
+        )
+
+    def cancel_subscription(
+        self, subscription: Subscription, *, at_period_end: bool = True
+    ) -> Subscription:
+        """Cancel at the end of the paid period (default) or at once."""
+        return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
+
+    # --- webhooks -------------------------------------------------------------------------
+    def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> Any:
+        """Verify, store and apply one provider webhook request (what the webhook view does)."""
+        from django_payments_sync.webhooks import process_webhook_request
+
+        return process_webhook_request(body, headers)
+
+
+#: A ready instance: ``from django_payments_sync.interactor import payments``.
+payments = PaymentInteractor()
+
+__all__ = ["PaymentInteractor", "payments"]

@@ -1,0 +1,218 @@
+"""The MailerService: templated mails to customers about payments, subscriptions and accounts."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import NoReverseMatch, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from django_payments_sync import signals
+from django_payments_sync.conf import payments_settings
+
+if TYPE_CHECKING:
+    from django_payments_sync.adapter import DefaultPaymentsAdapter
+    from django_payments_sync.models import Customer, Subscription
+
+logger = logging.getLogger(__name__)
+
+#: Template prefixes, under ``templates/django_payments_sync/email/``.
+PAYMENT_SUCCEEDED = "django_payments_sync/email/payment_succeeded"
+PAYMENT_FAILED = "django_payments_sync/email/payment_failed"
+SUBSCRIPTION_CANCELED = "django_payments_sync/email/subscription_canceled"
+TRIAL_ENDING = "django_payments_sync/email/trial_ending"
+WELCOME = "django_payments_sync/email/welcome"
+
+
+def mail_enabled() -> bool:
+    return bool(payments_settings.MAIL.get("ENABLED", True))
+
+
+class MailerService:
+    """Builds each mail's context and hands it to the adapter's ``send_mail`` (after commit)."""
+
+    def __init__(self, adapter: DefaultPaymentsAdapter | None = None) -> None:
+        if adapter is None:
+            from django_payments_sync.adapter import get_adapter
+
+            adapter = get_adapter()
+        self.adapter = adapter
+
+    def _send(self, prefix: str, customer: Customer | None, to: str, **context: Any) -> bool:
+        if not mail_enabled() or not to:
+            return False
+        context.setdefault("customer", customer)
+        context.setdefault("site_name", self.site_name())
+        self.adapter.send_mail(prefix, [to], context)
+        return True
+
+    def site_name(self) -> str:
+        from django.conf import settings
+
+        return str(getattr(settings, "PAYMENTS_SYNC_SITE_NAME", "") or "")
+
+    def recipient(self, customer: Customer | None) -> str:
+        """The billing email when there is one, else the customer's."""
+        if customer is None:
+            return ""
+        # RelatedObjectDoesNotExist is an AttributeError: no billing information yet.
+        billing = getattr(customer, "billing_information", None)
+        return (billing.email if billing is not None else "") or customer.email
+
+    def portal_url(self, customer: Customer) -> str | None:
+        """A link to the provider's portal for the payment-failed mail, when one can be made."""
+        return_url = payments_settings.PORTAL_RETURN_URL
+        if not return_url or not str(return_url).startswith(("http://", "https://")):
+            return None
+        try:
+            from django_payments_sync.interactor.provider import backend, ensure_customer_id
+
+            session = backend().create_portal_session(ensure_customer_id(customer), return_url)
+        except Exception:  # a mail without the link beats no mail
+            logger.exception("No portal link for the payment-failed mail of %s", customer.pk)
+            return None
+        return session.url
+
+    # --- the mails --------------------------------------------------------------------------
+    def send_payment_succeeded(
+        self,
+        customer: Customer,
+        *,
+        amount: int,
+        currency: str,
+        subscription: Subscription | None = None,
+        order: Any = None,
+        hosted_invoice_url: str | None = None,
+        **extra: Any,
+    ) -> bool:
+        return self._send(
+            PAYMENT_SUCCEEDED,
+            customer,
+            self.recipient(customer),
+            amount=amount,
+            amount_display=format_amount(amount, currency),
+            currency=currency,
+            subscription=subscription,
+            order=order,
+            invoice_url=hosted_invoice_url,
+        )
+
+    def send_payment_failed(
+        self,
+        customer: Customer,
+        *,
+        amount: int,
+        currency: str,
+        subscription: Subscription | None = None,
+        order: Any = None,
+        hosted_invoice_url: str | None = None,
+        failure_message: str = "",
+        **extra: Any,
+    ) -> bool:
+        if not mail_enabled():
+            return False
+        return self._send(
+            PAYMENT_FAILED,
+            customer,
+            self.recipient(customer),
+            amount=amount,
+            amount_display=format_amount(amount, currency),
+            currency=currency,
+            subscription=subscription,
+            order=order,
+            invoice_url=hosted_invoice_url,
+            failure_message=failure_message,
+            portal_url=self.portal_url(customer),
+        )
+
+    def send_subscription_canceled(
+        self, subscription: Subscription, *, at_period_end: bool = False
+    ) -> bool:
+        customer = subscription.customer
+        return self._send(
+            SUBSCRIPTION_CANCELED,
+            customer,
+            self.recipient(customer),
+            subscription=subscription,
+            at_period_end=at_period_end,
+            ends_at=subscription.current_period_end if at_period_end else subscription.ended_at,
+        )
+
+    def send_trial_ending(self, subscription: Subscription) -> bool:
+        customer = subscription.customer
+        return self._send(
+            TRIAL_ENDING,
+            customer,
+            self.recipient(customer),
+            subscription=subscription,
+            trial_end=subscription.trial_end,
+        )
+
+    def send_welcome(self, user: Any, owner: Any = None) -> bool:
+        """To a user created at checkout, who has no password yet: how to set one."""
+        return self._send(
+            WELCOME,
+            None,
+            str(getattr(user, "email", "") or ""),
+            user=user,
+            owner=owner,
+            password_setup_url=password_setup_path(user),
+        )
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """``1500, "eur"`` → ``"15.00 EUR"`` (two decimals; zero-decimal currencies keep none)."""
+    zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
+                    "vnd", "vuv", "xaf", "xof", "xpf"}  # fmt: skip
+    if currency.lower() in zero_decimal:
+        return f"{amount} {currency.upper()}"
+    return f"{amount / 100:.2f} {currency.upper()}"
+
+
+def password_setup_path(user: Any) -> str | None:
+    """The host's ``password_reset_confirm`` path for ``user``, when the host routes one."""
+    try:
+        return reverse(
+            "password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+    except NoReverseMatch:
+        return None
+
+
+# --- receivers of the host signals ----------------------------------------------------------
+def _on_payment_succeeded(sender: Any, customer: Customer, **kwargs: Any) -> None:
+    MailerService().send_payment_succeeded(customer, **kwargs)
+
+
+def _on_payment_failed(sender: Any, customer: Customer, **kwargs: Any) -> None:
+    MailerService().send_payment_failed(customer, **kwargs)
+
+
+def _on_subscription_canceled(
+    sender: Any, subscription: Subscription, at_period_end: bool = False, **kwargs: Any
+) -> None:
+    MailerService().send_subscription_canceled(subscription, at_period_end=at_period_end)
+
+
+def _on_subscription_updated(sender: Any, subscription: Subscription, **kwargs: Any) -> None:
+    if "trial_will_end" in (kwargs.get("changed_fields") or ()):
+        MailerService().send_trial_ending(subscription)
+
+
+def connect_signals() -> None:
+    """Connect the mails to the host signals (called once when the app is ready)."""
+    signals.payment_succeeded.connect(_on_payment_succeeded, dispatch_uid="payments_sync_mail_paid")
+    signals.payment_failed.connect(_on_payment_failed, dispatch_uid="payments_sync_mail_failed")
+    signals.subscription_canceled.connect(
+        _on_subscription_canceled, dispatch_uid="payments_sync_mail_canceled"
+    )
+    signals.subscription_updated.connect(
+        _on_subscription_updated, dispatch_uid="payments_sync_mail_trial"
+    )

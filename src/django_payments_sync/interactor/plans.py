@@ -1,0 +1,124 @@
+"""The public plan catalog: active products with their active prices, cached until they change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
+
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.models import get_pricing_model, get_product_model
+
+#: The cache key of the catalog. A version suffix lets a release change the shape safely.
+CACHE_KEY = "django_payments_sync:plans:v1"
+
+#: Product metadata keys that are not features (the library's own bookkeeping).
+_RESERVED_METADATA_PREFIXES = ("payments_sync", "_")
+
+
+def features_from_metadata(metadata: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Split product metadata into a feature list and a dict of limits.
+
+    ``metadata["features"]`` (a list, or a comma- or newline-separated string) lists the
+    features; every other key is a limit (``{"seats": "5"}``), numbers given as strings read
+    as numbers so that a frontend can compare them.
+    """
+    raw = metadata.get("features", [])
+    if isinstance(raw, str):
+        separator = "\n" if "\n" in raw else ","
+        features = [part.strip() for part in raw.split(separator) if part.strip()]
+    else:
+        features = [str(item) for item in raw or []]
+    limits: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if key == "features" or key.startswith(_RESERVED_METADATA_PREFIXES):
+            continue
+        limits[key] = _number_or_text(value)
+    return features, limits
+
+
+def _number_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+    return value
+
+
+def build_plans() -> list[dict[str, Any]]:
+    """The catalog from the database (uncached): products with at least one active price."""
+    product_model = get_product_model()
+    pricing_model = get_pricing_model()
+    active_prices = pricing_model._default_manager.filter(active=True).order_by(
+        "amount", "interval", "pk"
+    )
+    products = (
+        product_model._default_manager.filter(active=True, pricings__active=True)
+        .distinct()
+        .order_by("position", "pk")
+        .prefetch_related(Prefetch("pricings", queryset=active_prices, to_attr="active_pricings"))
+    )
+    plans = []
+    for product in products:
+        features, limits = features_from_metadata(product.metadata or {})
+        plans.append(
+            {
+                "id": product.pk,
+                "name": product.name,
+                "description": product.description,
+                "features": features,
+                "limits": limits,
+                "prices": [_price(pricing) for pricing in product.active_pricings],  # type: ignore[attr-defined]
+            }
+        )
+    return plans
+
+
+def _price(pricing: Any) -> dict[str, Any]:
+    return {
+        "id": pricing.pk,
+        "nickname": pricing.nickname,
+        "amount": pricing.amount,
+        "currency": pricing.currency,
+        "interval": pricing.interval or None,
+        "interval_count": pricing.interval_count,
+        "trial_period_days": pricing.trial_period_days,
+        "min_quantity": pricing.min_quantity,
+        "max_quantity": pricing.max_quantity,
+        "recurring": bool(pricing.interval),
+    }
+
+
+class PlansService:
+    """Reads the catalog, from the cache while ``PLANS_CACHE_TIMEOUT`` allows."""
+
+    def get_plans(self) -> list[dict[str, Any]]:
+        timeout = payments_settings.PLANS_CACHE_TIMEOUT
+        if not timeout:
+            return build_plans()
+        plans = cache.get(CACHE_KEY)
+        if plans is None:
+            plans = build_plans()
+            cache.set(CACHE_KEY, plans, timeout)
+        return plans  # type: ignore[no-any-return]
+
+    def invalidate(self) -> None:
+        cache.delete(CACHE_KEY)
+
+
+def invalidate_plans_cache(**kwargs: Any) -> None:
+    """Receiver: the catalog changed, so the next read rebuilds it."""
+    cache.delete(CACHE_KEY)
+
+
+def connect_cache_invalidation() -> None:
+    """Drop the cached catalog whenever a product or a price is saved or deleted."""
+    for model in (get_product_model(), get_pricing_model()):
+        uid = f"payments_sync_plans_{model._meta.label_lower}"
+        post_save.connect(invalidate_plans_cache, sender=model, dispatch_uid=f"{uid}_save")
+        post_delete.connect(invalidate_plans_cache, sender=model, dispatch_uid=f"{uid}_delete")

@@ -1,0 +1,57 @@
+"""Shared helpers of the services: the provider ids of local rows, made to exist on first need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.exceptions import PolicyViolation
+from django_payments_sync.models import Customer, ExternalPricing, ExternalSubscription
+
+
+def backend() -> BaseBackend:
+    return get_backend()
+
+
+def ensure_customer_id(customer: Customer) -> str:
+    """The provider id of ``customer``, pushing it (with billing data and tax status) if needed.
+
+    A payment must never precede its customer at the provider, so every checkout and direct
+    subscription goes through here first.
+    """
+    from django_payments_sync.interactor.sync import ensure_provider_customer
+
+    return ensure_provider_customer(customer)
+
+
+def ensure_price_id(pricing: Any) -> str:
+    """The provider id of ``pricing``'s current terms, pushing the product and price if needed."""
+    provider = backend().provider_name
+    link = ExternalPricing.objects.filter(provider=provider, pricing=pricing).first()
+    if link is not None:
+        return link.external_id
+    from django_payments_sync.interactor import sync
+
+    push = getattr(sync, "ensure_provider_price", None)
+    if push is None:
+        raise PolicyViolation(
+            "This price is not available at the payment provider yet.", code="price_not_synced"
+        )
+    return str(push(pricing))
+
+
+def pricing_for_price_id(price_id: str) -> Any:
+    """The local pricing whose provider price is ``price_id`` (``None`` when unknown)."""
+    link = (
+        ExternalPricing.objects.filter(provider=backend().provider_name, external_id=price_id)
+        .select_related("pricing")
+        .first()
+    )
+    return link.pricing if link is not None else None
+
+
+def subscription_external_id(subscription: Any) -> str | None:
+    link = ExternalSubscription.objects.filter(
+        provider=backend().provider_name, subscription=subscription
+    ).first()
+    return link.external_id if link is not None else None

@@ -1,0 +1,282 @@
+"""Subscriptions: limits, direct creation, changes of price or quantity, and cancellation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from django_payments_sync.adapter import get_adapter
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    METADATA_MODEL_KEY,
+    ProviderSubscription,
+    SubscriptionData,
+)
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.exceptions import PolicyViolation, ProviderError
+from django_payments_sync.interactor import provider
+from django_payments_sync.models import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    Customer,
+    ExternalSubscription,
+    Subscription,
+    SubscriptionStatus,
+    SyncStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Codes of :class:`PolicyViolation` that mean "the state forbids it" (HTTP 409) rather than
+#: "the request is wrong" (HTTP 400).
+CONFLICT_CODES = frozenset(
+    {
+        "subscription_limit",
+        "no_payment_method",
+        "subscription_not_live",
+        "subscription_not_synced",
+        "price_not_synced",
+    }
+)
+
+
+# --- policy -------------------------------------------------------------------------------
+def check_pricing(pricing: Any, *, recurring: bool | None = None) -> None:
+    """Refuse an inactive pricing (or product), or one of the wrong kind."""
+    if not pricing.active or not pricing.product.active:
+        raise PolicyViolation("This price is not available any more.", code="pricing_inactive")
+    if recurring is True and not pricing.interval:
+        raise PolicyViolation(
+            "This is a one-time price: a subscription needs a recurring price.",
+            code="not_recurring",
+        )
+
+
+def check_quantity(pricing: Any, quantity: int) -> None:
+    """Refuse a quantity outside the pricing's ``min_quantity``..``max_quantity``."""
+    low, high = pricing.min_quantity, pricing.max_quantity
+    if quantity < max(low, 1):
+        raise PolicyViolation(
+            f"The quantity must be at least {max(low, 1)} for this price.",
+            code="quantity_out_of_range",
+        )
+    if high is not None and quantity > high:
+        raise PolicyViolation(
+            f"The quantity must be at most {high} for this price.", code="quantity_out_of_range"
+        )
+
+
+def live_subscriptions(customer: Customer) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(customer=customer, status__in=LIVE_SUBSCRIPTION_STATUSES)
+
+
+def check_subscription_limit(customer: Customer) -> None:
+    """Refuse one more subscription when the customer already holds the most allowed."""
+    limit = get_adapter().get_subscription_limit(customer)
+    if limit is None:
+        return
+    count = live_subscriptions(customer).count()
+    if count >= limit:
+        noun = "subscription" if limit == 1 else "subscriptions"
+        raise PolicyViolation(
+            f"You already have {count} active {'subscription' if count == 1 else 'subscriptions'}"
+            f" and at most {limit} {noun} may be active at a time: change or cancel the current "
+            "one instead.",
+            code="subscription_limit",
+        )
+
+
+# --- local state from the provider's answer -----------------------------------------------
+def apply_provider_subscription(subscription: Subscription, state: ProviderSubscription) -> None:
+    """Write the provider's answer onto the local row and link it, in one transaction.
+
+    Webhook events confirm the same state later; they remain the authority for what happens
+    at the provider without us (renewals, failed payments, portal changes).
+    """
+    pricing = provider.pricing_for_price_id(state.price_id) if state.price_id else None
+    with transaction.atomic():
+        subscription.status = state.status
+        subscription.quantity = state.quantity
+        if pricing is not None:
+            subscription.pricing = pricing
+        subscription.current_period_start = state.current_period_start
+        subscription.current_period_end = state.current_period_end
+        subscription.trial_end = state.trial_end
+        subscription.cancel_at_period_end = state.cancel_at_period_end
+        subscription.canceled_at = state.canceled_at
+        subscription.ended_at = state.ended_at
+        subscription.sync_status = SyncStatus.SYNCED
+        subscription.sync_error = ""
+        subscription.save()
+        ExternalSubscription.objects.update_or_create(
+            provider=provider.backend().provider_name,
+            subscription=subscription,
+            defaults={"external_id": state.id},
+        )
+
+
+def _mark_failed(subscription: Subscription, error: Exception) -> None:
+    subscription.sync_status = SyncStatus.FAILED
+    subscription.sync_error = str(error)[:2000]
+    if not provider.subscription_external_id(subscription):
+        # Never reached the provider: it must not count towards the limit.
+        subscription.status = SubscriptionStatus.INCOMPLETE_EXPIRED
+    subscription.save(update_fields=["sync_status", "sync_error", "status", "updated_at"])
+
+
+class SubscriptionsService:
+    """Subscriptions of a customer, kept in step with the provider."""
+
+    def list_for(self, customer: Customer) -> QuerySet[Subscription]:
+        return Subscription.objects.filter(customer=customer).select_related("pricing__product")
+
+    def get_for(self, customer: Customer, subscription_id: int) -> Subscription:
+        """The customer's own subscription; another customer's raises ``DoesNotExist`` too."""
+        return self.list_for(customer).get(pk=subscription_id)
+
+    def create_subscription(
+        self, customer: Customer, pricing: Any, quantity: int = 1
+    ) -> Subscription:
+        """Subscribe ``customer`` directly, charging their default payment method.
+
+        For a customer without one, checkout is the way; the provider's refusal is turned into
+        a ``PolicyViolation`` that says so, and nothing stays live.
+        """
+        check_pricing(pricing, recurring=True)
+        check_quantity(pricing, quantity)
+        customer_id = provider.ensure_customer_id(customer)
+        price_id = provider.ensure_price_id(pricing)
+        with transaction.atomic():
+            # The lock makes the limit hold when two requests of one customer race.
+            locked = Customer.objects.select_for_update().get(pk=customer.pk)
+            check_subscription_limit(locked)
+            subscription = Subscription.objects.create(
+                customer=locked,
+                pricing=pricing,
+                quantity=quantity,
+                status=SubscriptionStatus.INCOMPLETE,
+                sync_status=SyncStatus.PENDING,
+            )
+        data = SubscriptionData(
+            local_id=str(subscription.pk),
+            customer_id=customer_id,
+            price_id=price_id,
+            quantity=quantity,
+            trial_period_days=pricing.trial_period_days,
+            metadata={
+                METADATA_ID_KEY: str(subscription.pk),
+                METADATA_MODEL_KEY: Subscription._meta.label_lower,
+            },
+        )
+        try:
+            state = provider.backend().create_subscription(
+                data, idempotency_key=f"payments-sync-subscription-{subscription.pk}-create"
+            )
+        except ProviderError as exc:
+            _mark_failed(subscription, exc)
+            raise
+        try:
+            apply_provider_subscription(subscription, state)
+        except IntegrityError:
+            # A webhook event linked the provider's subscription to another row first: keep that.
+            subscription.delete()
+            return ExternalSubscription.objects.get(
+                provider=provider.backend().provider_name, external_id=state.id
+            ).subscription
+        if state.status == SubscriptionStatus.INCOMPLETE:
+            self._give_up_incomplete(subscription, state.id)
+        return subscription
+
+    def _give_up_incomplete(self, subscription: Subscription, external_id: str) -> None:
+        try:
+            state = provider.backend().cancel_subscription(external_id, at_period_end=False)
+        except ProviderError:
+            logger.exception("Could not cancel incomplete subscription %s", external_id)
+        else:
+            apply_provider_subscription(subscription, state)
+        raise PolicyViolation(
+            "There is no default payment method to charge: subscribe through checkout instead.",
+            code="no_payment_method",
+        )
+
+    def update_subscription(
+        self,
+        subscription: Subscription,
+        *,
+        pricing: Any = None,
+        quantity: int | None = None,
+        cancel_at_period_end: bool | None = None,
+    ) -> Subscription:
+        """Change the price or quantity (prorated as ``PRORATION_BEHAVIOR`` says), or undo a
+        cancellation at period end with ``cancel_at_period_end=False``."""
+        if not subscription.is_live:
+            raise PolicyViolation(
+                f"This subscription is {subscription.status} and can no longer be changed.",
+                code="subscription_not_live",
+            )
+        new_pricing = pricing if pricing is not None else subscription.pricing
+        new_quantity = quantity if quantity is not None else subscription.quantity
+        if pricing is not None and pricing.pk != subscription.pricing_id:
+            check_pricing(pricing, recurring=True)
+            if pricing.currency != subscription.pricing.currency:
+                raise PolicyViolation(
+                    f"A {subscription.pricing.currency.upper()} subscription cannot move to a "
+                    f"{pricing.currency.upper()} price.",
+                    code="currency_mismatch",
+                )
+        check_quantity(new_pricing, new_quantity)
+        price_changed = new_pricing.pk != subscription.pricing_id
+        quantity_changed = new_quantity != subscription.quantity
+        cancel_changed = (
+            cancel_at_period_end is not None
+            and cancel_at_period_end != subscription.cancel_at_period_end
+        )
+        if not (price_changed or quantity_changed or cancel_changed):
+            return subscription
+        external_id = self._external_id(subscription)
+        try:
+            state = provider.backend().update_subscription(
+                external_id,
+                price_id=provider.ensure_price_id(new_pricing) if price_changed else None,
+                quantity=new_quantity if (quantity_changed or price_changed) else None,
+                proration_behavior=(
+                    payments_settings.PRORATION_BEHAVIOR
+                    if (price_changed or quantity_changed)
+                    else None
+                ),
+                cancel_at_period_end=cancel_at_period_end if cancel_changed else None,
+            )
+        except ProviderError as exc:
+            subscription.sync_error = str(exc)[:2000]
+            subscription.save(update_fields=["sync_error", "updated_at"])
+            raise
+        apply_provider_subscription(subscription, state)
+        return subscription
+
+    def cancel_subscription(
+        self, subscription: Subscription, *, at_period_end: bool = True
+    ) -> Subscription:
+        """Cancel at the end of the paid period (the default) or at once."""
+        if not subscription.is_live:
+            raise PolicyViolation(
+                f"This subscription is already {subscription.status}.",
+                code="subscription_not_live",
+            )
+        if at_period_end and subscription.cancel_at_period_end:
+            return subscription
+        state = provider.backend().cancel_subscription(
+            self._external_id(subscription), at_period_end=at_period_end
+        )
+        apply_provider_subscription(subscription, state)
+        return subscription
+
+    def _external_id(self, subscription: Subscription) -> str:
+        external_id = provider.subscription_external_id(subscription)
+        if not external_id:
+            raise PolicyViolation(
+                "This subscription has not reached the payment provider yet; try again shortly.",
+                code="subscription_not_synced",
+            )
+        return external_id
