@@ -1,0 +1,1 @@
+"""Accounts of the example project: teams, the customer owner of django-payments-sync."""

@@ -1,0 +1,35 @@
+"""Finding and creating a user's team: the one place that decides which team pays for a user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from accounts.models import Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def default_team_name(user: AbstractBaseUser) -> str:
+    label = user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    return f"{label}'s team"
+
+
+@transaction.atomic
+def create_team_for(user: AbstractBaseUser, name: str = "") -> Team:
+    """A new team with ``user`` as its only member."""
+    team = Team.objects.create(name=name or default_team_name(user))
+    team.members.add(user)
+    return team
+
+
+def team_of(user: AbstractBaseUser) -> Team:
+    """The team that pays for ``user``: their first team, created when they have none yet.
+
+    Users made outside the sign-up page (``createsuperuser``, the admin) have no team until they
+    first need one.
+    """
+    team = Team.objects.for_user(user).order_by("pk").first()
+    return team or create_team_for(user)

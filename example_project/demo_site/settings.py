@@ -1,0 +1,135 @@
+"""Settings of the example project, read from environment variables (SQLite by default)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A boolean environment variable: 1/true/yes/on are true, anything else set is false."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+DEBUG = env_bool("DEBUG", True)
+# The fallback key only exists so the demo starts with no set-up; any real deployment sets one.
+SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-example-project-demo-only"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"] + [
+    host for host in os.environ.get("ALLOWED_HOSTS", "").split(",") if host
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_payments_sync",
+    "accounts",
+    "demo_site",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "demo_site.urls"
+WSGI_APPLICATION = "demo_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "demo_site.views.demo_context",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DATABASE_PATH") or str(BASE_DIR / "db.sqlite3"),
+        # Webhook deliveries and page requests write at the same time: wait for the lock
+        # rather than fail with "database is locked".
+        "OPTIONS": {"timeout": 20},
+    }
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "pricing"
+LOGOUT_REDIRECT_URL = "login"
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- django-payments-sync ----------------------------------------------------------------
+# The customer owner is a team, not a user: everything a team buys is shared by its members.
+PAYMENTS_SYNC_CUSTOMER_OWNER_MODEL = "accounts.Team"
+
+#: The Stripe emulator accepts any key that looks like a test key; real Stripe needs yours.
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY") or "sk_test_example_project_emulator"
+#: Where the Stripe API is: empty for real Stripe, the emulator's URL for the offline demo.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+#: Where VIES is: empty for the real service, the local stand-in's URL for the offline demo.
+VIES_ADDRESS = os.environ.get("VIES_ADDRESS") or None
+
+_vies: dict[str, object] = {}
+if VIES_ADDRESS:
+    _vies["ADDRESS"] = VIES_ADDRESS
+
+PAYMENTS_SYNC = {
+    "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
+    "OPTIONS": {
+        "api_key": STRIPE_API_KEY,
+        "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "api_base": STRIPE_API_BASE,
+    },
+    "ADAPTER": "accounts.adapter.TeamAdapter",
+    "SELLER_COUNTRY": os.environ.get("SELLER_COUNTRY") or "DE",
+    "CHECKOUT_SUCCESS_URL": "/checkout/success/",
+    "CHECKOUT_CANCEL_URL": "/pricing/?checkout=canceled",
+    "PORTAL_RETURN_URL": "/account/",
+    # The demo shows its plans right after `seed_demo`: no stale cache.
+    "PLANS_CACHE_TIMEOUT": 0,
+    "VIES": _vies,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django_payments_sync": {"handlers": ["console"], "level": "INFO"},
+    },
+}

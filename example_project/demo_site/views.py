@@ -1,0 +1,118 @@
+"""Pages of the demo site: server-rendered, with a little JavaScript calling the library's API."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from accounts.teams import team_of
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from demo_site.countries import COUNTRY_CHOICES
+from django_payments_sync.backends import get_backend
+from django_payments_sync.models import Customer, Subscription, WebhookEvent
+
+if TYPE_CHECKING:
+    from accounts.models import Team
+    from django.http import HttpRequest, HttpResponse
+
+    from django_payments_sync.backends.types import ProviderInvoice
+
+logger = logging.getLogger(__name__)
+
+
+def demo_context(request: HttpRequest) -> dict[str, Any]:
+    """Template context of every page: which provider the demo talks to."""
+    api_base = settings.STRIPE_API_BASE
+    return {
+        "provider_label": f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)",
+        "uses_emulator": bool(api_base),
+    }
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("account")
+    return render(request, "demo_site/home.html")
+
+
+@ensure_csrf_cookie
+def pricing(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "demo_site/pricing.html",
+        {"checkout_canceled": request.GET.get("checkout") == "canceled"},
+    )
+
+
+@login_required
+@ensure_csrf_cookie
+def billing(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "demo_site/billing.html",
+        {"countries": COUNTRY_CHOICES, "seller_country": settings.PAYMENTS_SYNC["SELLER_COUNTRY"]},
+    )
+
+
+@login_required
+@ensure_csrf_cookie
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    return render(request, "demo_site/checkout_success.html")
+
+
+@dataclass(frozen=True)
+class InvoiceList:
+    """The customer's invoices at the provider, or why they could not be listed."""
+
+    invoices: list[ProviderInvoice]
+    error: str = ""
+
+
+def customer_of(team: Team) -> Customer | None:
+    return Customer.objects.filter(owner=team).first()
+
+
+def list_invoices(customer: Customer | None) -> InvoiceList:
+    """The provider's invoices of ``customer`` (the provider keeps them; we keep no copy)."""
+    if customer is None:
+        return InvoiceList([])
+    link = customer.external_customers.first()
+    if link is None:
+        return InvoiceList([])
+    try:
+        return InvoiceList(list(get_backend().list_invoices(link.external_id)))
+    except Exception as exc:  # the page still shows everything else
+        logger.warning("Could not list invoices of %s: %s", link.external_id, exc)
+        return InvoiceList([], error=f"The invoices could not be listed: {exc}")
+
+
+@login_required
+@ensure_csrf_cookie
+def account(request: HttpRequest) -> HttpResponse:
+    team = team_of(request.user)
+    customer = customer_of(team)
+    subscriptions = (
+        Subscription.objects.filter(customer=customer).select_related("pricing__product")
+        if customer
+        else Subscription.objects.none()
+    )
+    events = WebhookEvent.objects.order_by("-pk")[:10] if request.user.is_staff else []
+    return render(
+        request,
+        "demo_site/account.html",
+        {
+            "team": team,
+            "customer": customer,
+            "billing_information": getattr(customer, "billing_information", None)
+            if customer
+            else None,
+            "subscriptions": subscriptions,
+            "invoices": list_invoices(customer),
+            "events": events,
+        },
+    )
