@@ -7,4 +7,6 @@ status (0 for success) and writes through ``command.stdout``/``command.stderr``.
 from __future__ import annotations
 
 #: subcommand name -> module under django_payments_sync.management.subcommands
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "vat": "vat",
+}

@@ -1,0 +1,180 @@
+"""Serializers of the billing API: billing information, the VAT-number check and the portal link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from django_payments_sync.adapter import get_adapter
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.countries import is_country_code
+from django_payments_sync.models import BillingInformation, SyncStatus
+
+
+def validate_country_code(value: str) -> str:
+    """``value`` as an upper-case ISO 3166-1 alpha-2 code, or a field error."""
+    code = (value or "").strip().upper()
+    if not is_country_code(code):
+        raise serializers.ValidationError(
+            _("Enter an ISO 3166-1 alpha-2 country code, such as DE or FR.")
+        )
+    return code
+
+
+def normalize_vat_number_for(value: str, country: str | None) -> str:
+    """``value`` checked offline (format, check digits, country) and normalized, e.g. ``EL...``.
+
+    Raises a field error that says what is wrong; VIES is not asked here.
+    """
+    from django_payments_sync.vies.numbers import InvalidVatNumber, normalize_vat_number
+
+    try:
+        return normalize_vat_number(value, country)
+    except InvalidVatNumber as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+_SYNC_MESSAGES = {
+    SyncStatus.SYNCED: "",
+    SyncStatus.PENDING: _(
+        "Saved. The payment provider has not been updated yet; this is retried automatically."
+    ),
+    SyncStatus.FAILED: _(
+        "Saved. The payment provider refused the update; our staff has been notified."
+    ),
+}
+
+
+class BillingInformationSerializer(serializers.ModelSerializer[BillingInformation]):
+    """The requester's billing information, with the tax decision and the provider sync state.
+
+    Writable: the address, the billing email and the VAT number (``tax_id``, with its country
+    prefix; stored normalized). Read-only: what is derived from them.
+    """
+
+    country = serializers.CharField(max_length=8, help_text="ISO 3166-1 alpha-2, e.g. DE")
+    tax_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="EU VAT number with its country prefix, e.g. DE123456789 (EL for Greece)",
+    )
+    sync_status = serializers.CharField(source="customer.sync_status", read_only=True)
+    sync_message = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BillingInformation
+        fields = (
+            "name",
+            "email",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postal_code",
+            "region",
+            "country",
+            "tax_id",
+            "is_from_eu",
+            "tax_exemption",
+            "tax_decision_reason",
+            "vat_validation_status",
+            "vat_validated_at",
+            "vat_consultation_number",
+            "vat_next_check_at",
+            "sync_status",
+            "sync_message",
+            "updated_at",
+        )
+        read_only_fields = (
+            "is_from_eu",
+            "tax_exemption",
+            "tax_decision_reason",
+            "vat_validation_status",
+            "vat_validated_at",
+            "vat_consultation_number",
+            "vat_next_check_at",
+            "updated_at",
+        )
+
+    def get_sync_message(self, obj: BillingInformation) -> str:
+        return str(_SYNC_MESSAGES.get(obj.customer.sync_status, ""))
+
+    def validate_country(self, value: str) -> str:
+        return validate_country_code(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance = self.instance
+        country = attrs.get("country", getattr(instance, "country", ""))
+        if "tax_id" in attrs or ("country" in attrs and getattr(instance, "tax_id", "")):
+            raw = attrs.get("tax_id", getattr(instance, "tax_id", ""))
+            if raw and raw.strip():
+                try:
+                    attrs["tax_id"] = normalize_vat_number_for(raw, country)
+                except serializers.ValidationError as exc:
+                    raise serializers.ValidationError({"tax_id": exc.detail}) from exc
+            elif "tax_id" in attrs:
+                attrs["tax_id"] = ""
+        return attrs
+
+
+class VatNumberCheckSerializer(serializers.Serializer[Any]):
+    """Input of ``POST billing/validate-vat/``: a VAT number and, optionally, its country."""
+
+    vat_number = serializers.CharField(max_length=64)
+    country = serializers.CharField(max_length=8, required=False, allow_blank=True)
+
+    def validate_country(self, value: str) -> str:
+        return validate_country_code(value) if value else ""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            attrs["vat_number"] = normalize_vat_number_for(
+                attrs["vat_number"], attrs.get("country") or None
+            )
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"vat_number": exc.detail}) from exc
+        return attrs
+
+
+class VatCheckResultSerializer(serializers.Serializer[Any]):
+    """What VIES answered about a VAT number (name and address only when VIES gives them)."""
+
+    vat_number = serializers.CharField()
+    country_code = serializers.CharField()
+    status = serializers.CharField(help_text="valid | invalid | unavailable | error")
+    valid = serializers.BooleanField()
+    name = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    request_date = serializers.DateField(allow_null=True)
+    consultation_number = serializers.CharField(allow_blank=True)
+    fault_code = serializers.CharField(allow_blank=True)
+    cached = serializers.BooleanField()
+
+
+class PortalLinkSerializer(serializers.Serializer[Any]):
+    """Input of ``POST billing/portal/``: where the portal links back to (optional)."""
+
+    return_url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate_return_url(self, value: str) -> str:
+        if not value:
+            return ""
+        request = self.context["request"]
+        if not get_adapter().is_safe_url(value, request):
+            raise serializers.ValidationError(
+                _("The return URL must be a path or an address on one of this site's hosts.")
+            )
+        return value
+
+    def resolved_return_url(self) -> str:
+        """The absolute return URL: the request's own (checked), else ``PORTAL_RETURN_URL``,
+        else the site's root."""
+        request = self.context["request"]
+        url = self.validated_data.get("return_url") or payments_settings.PORTAL_RETURN_URL or "/"
+        return str(request.build_absolute_uri(url))
+
+
+class PortalLinkResultSerializer(serializers.Serializer[Any]):
+    url = serializers.URLField()

@@ -1,0 +1,144 @@
+"""Views of the billing API: they validate input and call the billing services, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+from django_payments_sync.api.billing import (
+    BillingInformationSerializer,
+    PortalLinkResultSerializer,
+    PortalLinkSerializer,
+    VatCheckResultSerializer,
+    VatNumberCheckSerializer,
+)
+from django_payments_sync.exceptions import ProviderError, UnsupportedOperation
+from django_payments_sync.interactor import billing
+from django_payments_sync.interactor.customers import (
+    customer_for_request,
+    existing_customer_for_request,
+)
+
+NO_BILLING_INFO = _(
+    "You have no billing information yet. Send it with PUT to this address to create it."
+)
+
+
+class VatCheckThrottle(ScopedRateThrottle):
+    """Limits VAT-number checks per user: each one may cost a call to VIES.
+
+    The scope is ``payments_sync_vat``; set ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    ["payments_sync_vat"]`` to change the rate (default :attr:`default_rate`).
+    """
+
+    default_rate = "30/minute"
+
+    def get_rate(self) -> str | None:
+        # Read the rates now, not at import: hosts (and tests) may change REST_FRAMEWORK.
+        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
+        return rates.get(self.scope, self.default_rate)
+
+
+def provider_error_response(exc: ProviderError | UnsupportedOperation) -> Response:
+    """A provider failure as an answer the user can read (never the provider's details)."""
+    if isinstance(exc, UnsupportedOperation):
+        return Response(
+            {"detail": _("The payment provider does not offer this."), "code": "unsupported"},
+            status=status.HTTP_501_NOT_IMPLEMENTED,
+        )
+    return Response(
+        {"detail": exc.user_message, "code": exc.code or "provider_error"},
+        status=(
+            status.HTTP_503_SERVICE_UNAVAILABLE if exc.retryable else status.HTTP_502_BAD_GATEWAY
+        ),
+    )
+
+
+class BillingInformationView(GenericAPIView[Any]):
+    """``GET``, ``PUT`` (create or replace) and ``PATCH`` the requester's billing information."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = BillingInformationSerializer
+
+    def get(self, request: Request) -> Response:
+        info = billing.get_billing_info(existing_customer_for_request(request))
+        if info is None:
+            raise NotFound(NO_BILLING_INFO)
+        return Response(self.get_serializer(info).data)
+
+    def put(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_for_request(request)
+        created = billing.get_billing_info(customer) is None
+        info = billing.create_user_billing_info(customer, serializer.validated_data)
+        return Response(
+            self.get_serializer(info).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def patch(self, request: Request) -> Response:
+        customer = existing_customer_for_request(request)
+        info = billing.get_billing_info(customer)
+        if customer is None or info is None:
+            raise NotFound(NO_BILLING_INFO)
+        serializer = self.get_serializer(info, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        info = billing.update_billing_info(customer, serializer.validated_data)
+        return Response(self.get_serializer(info).data)
+
+
+class VatNumberCheckView(GenericAPIView[Any]):
+    """``POST`` a VAT number: checked offline, then with VIES; nothing is saved."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = VatNumberCheckSerializer
+    throttle_classes = [VatCheckThrottle]
+    throttle_scope = "payments_sync_vat"
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = billing.validate_vies(data["vat_number"], data.get("country") or None)
+        answer = {
+            "vat_number": data["vat_number"],
+            "country_code": result.country_code,
+            "status": str(result.status),
+            "valid": str(result.status) == "valid",
+            "name": result.name or "",
+            "address": result.address or "",
+            "request_date": result.request_date,
+            "consultation_number": result.request_identifier or "",
+            "fault_code": result.fault_code or "",
+            "cached": bool(result.cached),
+        }
+        return Response(VatCheckResultSerializer(answer).data)
+
+
+class PortalLinkView(GenericAPIView[Any]):
+    """``POST``: a link to the provider's customer portal for the requester's own customer."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = PortalLinkSerializer
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_for_request(request)
+        try:
+            url = billing.get_customer_management_portal_link(
+                customer, serializer.resolved_return_url()
+            )
+        except (ProviderError, UnsupportedOperation) as exc:
+            return provider_error_response(exc)
+        return Response(PortalLinkResultSerializer({"url": url}).data)
