@@ -9,7 +9,17 @@ from typing import Any
 
 import stripe
 
-from django_payments_sync.backends.types import ProviderEvent
+from django_payments_sync.backends.types import (
+    Address,
+    CheckoutSession,
+    ProviderCustomer,
+    ProviderEvent,
+    ProviderInvoice,
+    ProviderPrice,
+    ProviderProduct,
+    ProviderSubscription,
+    ProviderTaxId,
+)
 from django_payments_sync.exceptions import WebhookVerificationError
 
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -122,3 +132,162 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
         customer_id=customer_id,
         raw=dict(payload),
     )
+
+
+# --- Stripe objects in events -> provider-neutral types -------------------------------------
+def _when(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC) if isinstance(value, int) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _metadata(obj: Mapping[str, Any]) -> dict[str, str]:
+    meta = obj.get("metadata")
+    return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, Mapping) else {}
+
+
+def stripe_customer_state(obj: Mapping[str, Any]) -> ProviderCustomer:
+    address = obj.get("address")
+    return ProviderCustomer(
+        id=_text(obj.get("id")),
+        email=_text(obj.get("email")),
+        name=_text(obj.get("name")),
+        tax_exemption=_text(obj.get("tax_exempt")) or "none",
+        address=Address(
+            line1=_text(address.get("line1")),
+            line2=_text(address.get("line2")),
+            city=_text(address.get("city")),
+            postal_code=_text(address.get("postal_code")),
+            state=_text(address.get("state")),
+            country=_text(address.get("country")),
+        )
+        if isinstance(address, Mapping)
+        else None,
+        metadata=_metadata(obj),
+        created=_when(obj.get("created")),
+    )
+
+
+def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
+    """The subscription's first item carries its price, quantity and (in current API versions)
+    its period; older API versions kept the period on the subscription itself."""
+    items = obj.get("items")
+    rows = items.get("data") if isinstance(items, Mapping) else None
+    item: Mapping[str, Any] = rows[0] if isinstance(rows, list) and rows else {}
+    price = item.get("price") or item.get("plan")
+    period_start = item.get("current_period_start", obj.get("current_period_start"))
+    period_end = item.get("current_period_end", obj.get("current_period_end"))
+    return ProviderSubscription(
+        id=_text(obj.get("id")),
+        customer_id=_id_of(obj.get("customer")) or "",
+        status=_text(obj.get("status")),
+        price_id=_id_of(price) or "",
+        quantity=int(item.get("quantity") or 1),
+        item_id=_text(item.get("id")),
+        current_period_start=_when(period_start),
+        current_period_end=_when(period_end),
+        trial_end=_when(obj.get("trial_end")),
+        cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
+        canceled_at=_when(obj.get("canceled_at")),
+        ended_at=_when(obj.get("ended_at")),
+        metadata=_metadata(obj),
+    )
+
+
+def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
+    """An invoice; its subscription moved under ``parent.subscription_details`` in 2025."""
+    subscription = _id_of(obj.get("subscription"))
+    parent = obj.get("parent")
+    if not subscription and isinstance(parent, Mapping):
+        details = parent.get("subscription_details")
+        if isinstance(details, Mapping):
+            subscription = _id_of(details.get("subscription"))
+    return ProviderInvoice(
+        id=_text(obj.get("id")),
+        customer_id=_id_of(obj.get("customer")) or "",
+        subscription_id=subscription,
+        status=_text(obj.get("status")),
+        amount_due=int(obj.get("amount_due") or 0),
+        amount_paid=int(obj.get("amount_paid") or 0),
+        currency=_text(obj.get("currency")),
+        hosted_invoice_url=obj.get("hosted_invoice_url") or None,
+        invoice_pdf=obj.get("invoice_pdf") or None,
+        created=_when(obj.get("created")),
+    )
+
+
+def stripe_checkout_state(obj: Mapping[str, Any]) -> tuple[CheckoutSession, str]:
+    """The session and the name the customer gave (``customer_details.name``)."""
+    details = obj.get("customer_details")
+    details = details if isinstance(details, Mapping) else {}
+    email = _text(details.get("email")) or _text(obj.get("customer_email"))
+    session = CheckoutSession(
+        id=_text(obj.get("id")),
+        url=_text(obj.get("url")),
+        mode=_text(obj.get("mode")),
+        status=_text(obj.get("status")),
+        payment_status=_text(obj.get("payment_status")),
+        customer_id=_id_of(obj.get("customer")),
+        customer_email=email or None,
+        subscription_id=_id_of(obj.get("subscription")),
+        client_reference_id=obj.get("client_reference_id") or None,
+        metadata=_metadata(obj),
+    )
+    return session, _text(details.get("name"))
+
+
+def stripe_tax_id_state(obj: Mapping[str, Any]) -> ProviderTaxId:
+    verification = obj.get("verification")
+    status = verification.get("status") if isinstance(verification, Mapping) else None
+    return ProviderTaxId(
+        id=_text(obj.get("id")),
+        customer_id=stripe_customer_id(obj) or "",
+        type=_text(obj.get("type")),
+        value=_text(obj.get("value")),
+        verification_status=_text(status) or "unavailable",
+    )
+
+
+def stripe_product_state(obj: Mapping[str, Any]) -> ProviderProduct:
+    return ProviderProduct(
+        id=_text(obj.get("id")),
+        name=_text(obj.get("name")),
+        description=_text(obj.get("description")),
+        active=bool(obj.get("active", True)) and not obj.get("deleted"),
+        metadata=_metadata(obj),
+    )
+
+
+def stripe_price_state(obj: Mapping[str, Any]) -> ProviderPrice:
+    recurring = obj.get("recurring")
+    recurring = recurring if isinstance(recurring, Mapping) else {}
+    amount = obj.get("unit_amount", obj.get("amount"))
+    return ProviderPrice(
+        id=_text(obj.get("id")),
+        product_id=_id_of(obj.get("product")) or "",
+        amount=int(amount or 0),
+        currency=_text(obj.get("currency")),
+        interval=recurring.get("interval") or obj.get("interval") or None,
+        interval_count=int(recurring.get("interval_count") or obj.get("interval_count") or 1),
+        active=bool(obj.get("active", True)) and not obj.get("deleted"),
+        nickname=_text(obj.get("nickname")),
+        metadata=_metadata(obj),
+    )
+
+
+def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
+    """The neutral type of a Stripe event's object (``None`` for types we do not read)."""
+    readers: dict[str, Any] = {
+        "customer": stripe_customer_state,
+        "subscription": stripe_subscription_state,
+        "invoice": stripe_invoice_state,
+        "checkout.session": stripe_checkout_state,
+        "tax_id": stripe_tax_id_state,
+        "product": stripe_product_state,
+        "price": stripe_price_state,
+        "plan": stripe_price_state,
+    }
+    reader = readers.get(object_type)
+    return reader(obj) if reader else None
