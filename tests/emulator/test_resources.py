@@ -102,8 +102,10 @@ def test_products_archive_delete_and_filters(
 ) -> None:
     basic = client.v1.products.create({"name": "Basic", "metadata": {"tier": "1"}})
     pro = client.v1.products.create({"name": "Pro", "id": "prod_pro"})
-    assert basic.id.startswith("prod_") and pro.id == "prod_pro"
-    assert basic.active is True and basic.default_price is None
+    assert basic.id.startswith("prod_")
+    assert pro.id == "prod_pro"
+    assert basic.active is True
+    assert basic.default_price is None
     archived = client.v1.products.update(basic.id, {"active": False})
     assert archived.active is False
     assert [p.id for p in client.v1.products.list({"active": True}).data] == [pro.id]
@@ -154,8 +156,10 @@ def test_prices_and_filters(client: stripe.StripeClient, stripe_emulator: Stripe
     yearly = helpers.price(client, 15000, "year", product=product.id)
     once = helpers.price(client, 500, None, product=product.id)
     assert monthly.id.startswith("price_")
-    assert monthly.type == "recurring" and once.type == "one_time"
-    assert monthly.recurring.interval == "month" and monthly.recurring.interval_count == 1
+    assert monthly.type == "recurring"
+    assert once.type == "one_time"
+    assert monthly.recurring.interval == "month"
+    assert monthly.recurring.interval_count == 1
     assert str(monthly.unit_amount_decimal) == "1500"
     assert once.recurring is None
     assert [
@@ -166,7 +170,8 @@ def test_prices_and_filters(client: stripe.StripeClient, stripe_emulator: Stripe
         yearly.id,
     }
     updated = client.v1.prices.update(yearly.id, {"active": False, "nickname": "Yearly"})
-    assert updated.active is False and updated.nickname == "Yearly"
+    assert updated.active is False
+    assert updated.nickname == "Yearly"
     assert yearly.id not in {p.id for p in client.v1.prices.list({"active": True}).data}
     assert [p.id for p in client.v1.prices.list({"lookup_keys": ["pro_m"]}).data] == [monthly.id]
     update = stripe_emulator.events("price.updated")[0]
