@@ -91,6 +91,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The OpenAPI schema at /api/payment/schema/ (the "schema" extra) needs drf-spectacular's.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 PAYMENTS_SYNC = {

@@ -144,7 +144,8 @@ class DefaultPaymentsAdapter:
         the same email collide on the username's unique constraint rather than both succeed.
         """
         user_model = get_user_model()
-        max_length = user_model._meta.get_field(user_model.USERNAME_FIELD).max_length or 150
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        max_length = getattr(field, "max_length", None) or 150
         if len(email) <= max_length:
             return email
         digest = hashlib.sha256(email.encode()).hexdigest()[:16]
@@ -165,7 +166,7 @@ class DefaultPaymentsAdapter:
         return owner
 
     def _get_or_create_user_row(self, email: str, name: str) -> tuple[Any, bool]:
-        user_model = get_user_model()
+        user_model: Any = get_user_model()
         manager = user_model._default_manager
         existing = manager.filter(email__iexact=email).order_by("pk").first()
         if existing is not None:
@@ -241,12 +242,14 @@ class DefaultPaymentsAdapter:
     ) -> EmailMultiAlternatives:
         """The message from ``<prefix>_subject.txt``, ``<prefix>_message.txt`` and, if it exists,
         ``<prefix>_message.html``; host templates of the same name take precedence."""
-        subject = render_to_string(f"{template_prefix}_subject.txt", dict(context))
-        subject = " ".join(subject.split())
+        # A subject is one line, however the template wraps it.
+        subject = " ".join(
+            render_to_string(f"{template_prefix}_subject.txt", dict(context)).split()
+        )
         body = render_to_string(f"{template_prefix}_message.txt", dict(context))
         message = EmailMultiAlternatives(subject, body, self.get_from_email(), list(to))
         try:
-            html = render_to_string(f"{template_prefix}_message.html", dict(context))
+            html: str | None = render_to_string(f"{template_prefix}_message.html", dict(context))
         except TemplateDoesNotExist:
             html = None
         if html:

@@ -29,5 +29,32 @@ urlpatterns += [
 ]
 
 # --- plans, checkout, subscriptions, orders ----------------------------------------------
+from django.urls import path  # noqa: E402
+
+from django_payments_sync.api import checkout as checkout_views  # noqa: E402
+from django_payments_sync.api import plans as plans_views  # noqa: E402
+from django_payments_sync.api import subscriptions as subscription_views  # noqa: E402
+
+urlpatterns += [
+    path("plans/", plans_views.PlansView.as_view(), name="plans"),
+    path("checkout/", checkout_views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", checkout_views.OrderListView.as_view(), name="orders"),
+    path(
+        "subscriptions/",
+        subscription_views.SubscriptionListView.as_view(),
+        name="subscriptions",
+    ),
+    path(
+        "subscriptions/<int:pk>/",
+        subscription_views.SubscriptionDetailView.as_view(),
+        name="subscription-detail",
+    ),
+]
 
 # --- OpenAPI schema (with the "schema" extra) --------------------------------------------
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("drf_spectacular") is not None:
+    from drf_spectacular.views import SpectacularAPIView
+
+    urlpatterns += [path("schema/", SpectacularAPIView.as_view(), name="schema")]

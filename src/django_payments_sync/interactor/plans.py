@@ -57,8 +57,9 @@ def build_plans() -> list[dict[str, Any]]:
     active_prices = pricing_model._default_manager.filter(active=True).order_by(
         "amount", "interval", "pk"
     )
+    with_active_price = {"pricings__active": True}  # the reverse name of Pricing.product
     products = (
-        product_model._default_manager.filter(active=True, pricings__active=True)
+        product_model._default_manager.filter(active=True, **with_active_price)
         .distinct()
         .order_by("position", "pk")
         .prefetch_related(Prefetch("pricings", queryset=active_prices, to_attr="active_pricings"))
@@ -73,7 +74,7 @@ def build_plans() -> list[dict[str, Any]]:
                 "description": product.description,
                 "features": features,
                 "limits": limits,
-                "prices": [_price(pricing) for pricing in product.active_pricings],  # type: ignore[attr-defined]
+                "prices": [_price(pricing) for pricing in product.active_pricings],
             }
         )
     return plans
@@ -105,7 +106,7 @@ class PlansService:
         if plans is None:
             plans = build_plans()
             cache.set(CACHE_KEY, plans, timeout)
-        return plans  # type: ignore[no-any-return]
+        return plans
 
     def invalidate(self) -> None:
         cache.delete(CACHE_KEY)

@@ -30,14 +30,17 @@ def ensure_price_id(pricing: Any) -> str:
     link = ExternalPricing.objects.filter(provider=provider, pricing=pricing).first()
     if link is not None:
         return link.external_id
-    from django_payments_sync.interactor import sync
+    from django_payments_sync.interactor.sync import sync_pricing
 
-    push = getattr(sync, "ensure_provider_price", None)
-    if push is None:
+    for result in sync_pricing(pricing):
+        if result.error is not None:
+            raise result.error
+    link = ExternalPricing.objects.filter(provider=provider, pricing=pricing).first()
+    if link is None:
         raise PolicyViolation(
             "This price is not available at the payment provider yet.", code="price_not_synced"
         )
-    return str(push(pricing))
+    return link.external_id
 
 
 def pricing_for_price_id(price_id: str) -> Any:

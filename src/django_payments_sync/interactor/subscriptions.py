@@ -115,6 +115,14 @@ def apply_provider_subscription(subscription: Subscription, state: ProviderSubsc
             subscription=subscription,
             defaults={"external_id": state.id},
         )
+        _remember_provider_state(subscription)
+
+
+def _remember_provider_state(subscription: Subscription) -> None:
+    # The provider already holds this state: the autosync of the save must not push it back.
+    from django_payments_sync.interactor.sync import remember_provider_state
+
+    remember_provider_state(subscription)
 
 
 def _mark_failed(subscription: Subscription, error: Exception) -> None:

@@ -1,0 +1,126 @@
+"""Checkout and orders: ``POST checkout/`` opens the provider's hosted page; ``GET orders/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.schema import extend_schema
+from django_payments_sync.interactor import payments
+from django_payments_sync.interactor.customers import (
+    customer_for_request,
+    existing_customer_for_request,
+)
+from django_payments_sync.models import Order, PaymentAttempt, get_pricing_model
+
+
+class ActivePricingField(serializers.PrimaryKeyRelatedField[Any]):
+    """A pricing id, among the active prices of active products only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # An explicit integer pk field also gives the OpenAPI schema its type.
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        return get_pricing_model()._default_manager.filter(active=True, product__active=True)
+
+
+class CheckoutRequestSerializer(serializers.Serializer[Any]):
+    pricing = ActivePricingField(help_text="The id of a price from plans/.")
+    quantity = serializers.IntegerField(min_value=1, default=1)
+    success_url = serializers.CharField(
+        required=False,
+        max_length=2048,
+        help_text="Where to land after paying: a path or a URL of this site "
+        "(default: CHECKOUT_SUCCESS_URL).",
+    )
+    cancel_url = serializers.CharField(
+        required=False,
+        max_length=2048,
+        help_text="Where to land after canceling (default: CHECKOUT_CANCEL_URL).",
+    )
+
+
+class CheckoutSessionSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(help_text="The provider's checkout session id.")
+    url = serializers.URLField(help_text="Send the customer's browser here.")
+    order_id = serializers.IntegerField()
+
+
+class CheckoutView(InteractorErrorsMixin, GenericAPIView[Any]):
+    """Open a checkout for a price: creates an Order and a PaymentAttempt, answers ``{id, url}``."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CheckoutRequestSerializer
+
+    @extend_schema(request=CheckoutRequestSerializer, responses={201: CheckoutSessionSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = payments.create_checkout(
+            customer_for_request(request),
+            data["pricing"],
+            data["quantity"],
+            request=request,
+            success_url=data.get("success_url"),
+            cancel_url=data.get("cancel_url"),
+        )
+        return Response(CheckoutSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentAttemptSerializer(serializers.ModelSerializer[PaymentAttempt]):
+    class Meta:
+        model = PaymentAttempt
+        fields = ["id", "status", "failure_message", "created_at"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer[Order]):
+    product = serializers.CharField(source="pricing.product.name", read_only=True)
+    payment_attempts = PaymentAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "pricing",
+            "product",
+            "quantity",
+            "amount",
+            "currency",
+            "status",
+            "subscription",
+            "paid_at",
+            "created_at",
+            "payment_attempts",
+        ]
+        read_only_fields = fields
+
+
+class OrderListView(GenericAPIView[Order]):
+    """The requester's own orders, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+
+    def get_queryset(self) -> Any:
+        customer = existing_customer_for_request(self.request)
+        if customer is None:
+            return Order.objects.none()
+        return payments.orders.list_for(customer)
+
+    @extend_schema(operation_id="orders_list", responses=OrderSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)

@@ -1,0 +1,55 @@
+"""The public plan catalog: ``GET plans/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.schema import extend_schema
+from django_payments_sync.interactor import payments
+
+
+class PlanPriceSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The pricing id to send to checkout/.")
+    nickname = serializers.CharField()
+    amount = serializers.IntegerField(help_text="In minor units (cents).")
+    currency = serializers.CharField(help_text="Lower-case ISO 4217 code.")
+    interval = serializers.ChoiceField(
+        choices=["day", "week", "month", "year"],
+        allow_null=True,
+        help_text="null for a one-time price.",
+    )
+    interval_count = serializers.IntegerField()
+    trial_period_days = serializers.IntegerField(allow_null=True)
+    min_quantity = serializers.IntegerField()
+    max_quantity = serializers.IntegerField(allow_null=True)
+    recurring = serializers.BooleanField()
+
+
+class PlanSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    limits = serializers.DictField(
+        child=serializers.JSONField(), help_text="From the product's metadata, e.g. seats."
+    )
+    prices = PlanPriceSerializer(many=True)
+
+
+class PlansView(InteractorErrorsMixin, GenericAPIView[Any]):
+    """The active products with their active prices, features and limits (public, cached)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = PlanSerializer
+    pagination_class = None
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(PlanSerializer(payments.get_plans(), many=True).data)
