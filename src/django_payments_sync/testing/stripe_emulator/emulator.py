@@ -71,7 +71,7 @@ class StripeEmulator:
         self.store.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="stripe-emulator-http",
             daemon=True,
         )
