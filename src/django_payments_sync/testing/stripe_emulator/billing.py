@@ -85,6 +85,13 @@ def new_invoice(
             "amount_paid": 0,
             "amount_remaining": total,
             "auto_advance": True,
+            "automatic_tax": {
+                "enabled": False,
+                "liability": None,
+                "status": None,
+                "disabled_reason": None,
+                "provider": None,
+            },
             "billing_reason": billing_reason,
             "collection_method": collection_method,
             "created": now,
@@ -115,6 +122,11 @@ def new_invoice(
             "next_payment_attempt": None,
             "number": None,
             "parent": _invoice_parent(subscription),
+            "payment_settings": {
+                "default_mandate": None,
+                "payment_method_options": None,
+                "payment_method_types": None,
+            },
             "period_start": period[0],
             "period_end": period[1],
             "shipping_cost": None,
@@ -215,6 +227,7 @@ def finalize(store: Store, invoice: dict[str, Any]) -> None:
             "status": "open",
             "number": f"{customer.get('invoice_prefix', 'EMU')}-{sequence:04d}",
             "effective_at": now,
+            "ending_balance": 0,
             "hosted_invoice_url": f"{base}/i/{invoice['id']}",
             "invoice_pdf": f"{base}/i/{invoice['id']}/pdf",
             "status_transitions": {**invoice["status_transitions"], "finalized_at": now},
@@ -373,6 +386,7 @@ def create_subscription(
             "automatic_tax": {"enabled": False, "liability": None, "disabled_reason": None},
             "billing_cycle_anchor": trial_end or now,
             "billing_cycle_anchor_config": None,
+            "billing_mode": {"type": "classic", "flexible": None},
             "billing_thresholds": None,
             "billing_schedules": [],
             "cancel_at": None,
@@ -431,6 +445,10 @@ def create_subscription(
             raise card_declined()
 
     store.add("subscription", sub)
+    customer = store.get("customer", customer_id)
+    if customer["currency"] is None:
+        # Stripe fixes a customer's currency with its first subscription, quietly.
+        customer["currency"] = currency
     if trial_end:
         sub["status"] = "trialing"
     elif (

@@ -13,6 +13,7 @@ from .webhooks import Dispatcher
 
 if TYPE_CHECKING:
     import stripe
+    from stripe._base_address import BaseAddresses
 
     from .server import EmulatorHTTPServer
 
@@ -109,8 +110,10 @@ class StripeEmulator:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
         return f"http://{host}:{self.port}"
 
-    def base_addresses(self) -> dict[str, str]:
-        return {"api": self.url, "files": self.url, "connect": self.url, "meter_events": self.url}
+    def base_addresses(self) -> BaseAddresses:
+        """Every base address of the SDK pointed here (connect and files too)."""
+        url = self.url
+        return {"api": url, "files": url, "connect": url, "meter_events": url}
 
     def client(self, api_key: str | None = None, **kwargs: Any) -> stripe.StripeClient:
         """A `stripe.StripeClient` pointed at this emulator (extra kwargs go to the client)."""

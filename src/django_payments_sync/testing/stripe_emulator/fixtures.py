@@ -12,7 +12,7 @@ from typing import Any
 @functools.cache
 def _resources() -> dict[str, Any]:
     data = resources.files(__package__).joinpath("data/fixtures3.json").read_text("utf-8")
-    return json.loads(data)["resources"]  # type: ignore[no-any-return]
+    return json.loads(data)["resources"]
 
 
 def template(name: str) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def _path(parent: str, key: str | int) -> str:
 
 def validate(params: Mapping[str, Any], cls: type) -> dict[str, Any]:
     """Check `params` against a TypedDict and return them with ints and booleans converted."""
-    return typing.cast(dict[str, Any], _check_typeddict(params, cls, ""))
+    return _check_typeddict(params, cls, "")
 
 
 def _check_typeddict(value: Any, cls: type, path: str) -> dict[str, Any]:
