@@ -4,41 +4,37 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
-
-from accounts.teams import create_team_for, team_of
+from accounts.models import Team
+from accounts.teams import create_team_for
 from django_payments_sync.adapter import DefaultPaymentsAdapter
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-    from django.http import HttpRequest
-
-    from accounts.models import Team
 
 
 class TeamAdapter(DefaultPaymentsAdapter):
-    """Host policy of the demo: requests are paid for by the user's team."""
+    """Host policy of the demo: a user's purchases are paid for by (and belong to) their team.
 
-    def get_customer_owner(self, request: HttpRequest) -> Team | None:
-        user = request.user
-        if not user.is_authenticated:
-            return None
-        return team_of(user)
+    The library's default ``get_customer_owner(request)`` and ``get_or_create_user(email, name)``
+    both go through :meth:`get_owner_for_user`, so deciding "which team" here covers the pages,
+    the API and users created at checkout alike.
+    """
 
-    def get_or_create_user(self, email: str, name: str = "", **kwargs: Any) -> AbstractBaseUser:
-        """The user with ``email``, or a new one (with a team) for a checkout by a new email."""
-        user_model = get_user_model()
-        user = user_model._default_manager.filter(email__iexact=email).order_by("pk").first()
-        if user is not None:
-            return user
-        first, _, last = name.partition(" ")
-        user = user_model._default_manager.create_user(  # type: ignore[attr-defined]
-            username=email, email=email, first_name=first, last_name=last
-        )
-        self.post_user_created(user)
-        return user
+    def get_owner_for_user(self, user: AbstractBaseUser, *, create: bool = False) -> Team | None:
+        """The user's first team; with ``create`` (a user made at checkout) a new one if none."""
+        team = Team.objects.for_user(user).order_by("pk").first()
+        if team is None and create:
+            team = create_team_for(user)
+        return team
 
-    def post_user_created(self, user: AbstractBaseUser, **kwargs: Any) -> None:
-        """Every new user starts with a team of their own."""
-        if not user.teams.exists():  # type: ignore[attr-defined]
+    def get_owner_name(self, owner: Any) -> str:
+        return owner.name if isinstance(owner, Team) else super().get_owner_name(owner)
+
+    def post_user_created(self, user: Any) -> None:
+        """Every user gets a team of their own (sign-up names it; other paths use a default).
+
+        Runs after the commit that created the user, for users from ``createsuperuser`` or the
+        admin too; idempotent, since sign-up and checkout create the team themselves.
+        """
+        if not Team.objects.for_user(user).exists():
             create_team_for(user)

@@ -1,4 +1,4 @@
-"""Finding and creating a user's team: the one place that decides which team pays for a user."""
+"""Creating and finding a user's team: the one place that decides which team pays for a user."""
 
 from __future__ import annotations
 
@@ -26,10 +26,9 @@ def create_team_for(user: AbstractBaseUser, name: str = "") -> Team:
 
 
 def team_of(user: AbstractBaseUser) -> Team:
-    """The team that pays for ``user``: their first team, created when they have none yet.
+    """The team that pays for ``user`` (as the adapter decides), created if they have none yet."""
+    from django_payments_sync.adapter import get_adapter
 
-    Users made outside the sign-up page (``createsuperuser``, the admin) have no team until they
-    first need one.
-    """
-    team = Team.objects.for_user(user).order_by("pk").first()
-    return team or create_team_for(user)
+    team = get_adapter().get_owner_for_user(user, create=True)
+    assert isinstance(team, Team)
+    return team

@@ -15,15 +15,27 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
 DEMO_TEAM = "Demo Team"
 
-#: name, description, features (";"-separated, shown on the pricing page), monthly and yearly
-#: amounts in cents (EUR).
-PLANS: list[tuple[str, str, str, int, int]] = [
-    ("Starter", "For one person trying things out.", "1 project;Community support", 900, 9000),
-    ("Team", "For small teams shipping together.", "10 projects;Email support", 2900, 29000),
+#: name, description, metadata (features, comma-separated, and limits: the plan catalog reads
+#: both), monthly and yearly amounts in cents (EUR).
+PLANS: list[tuple[str, str, dict[str, str], int, int]] = [
+    (
+        "Starter",
+        "For one person trying things out.",
+        {"features": "1 project, Community support", "seats": "1"},
+        900,
+        9000,
+    ),
+    (
+        "Team",
+        "For small teams shipping together.",
+        {"features": "10 projects, Email support", "seats": "10"},
+        2900,
+        29000,
+    ),
     (
         "Business",
         "For companies that need more.",
-        "Unlimited projects;Priority support;Single sign-on",
+        {"features": "Unlimited projects, Priority support, Single sign-on", "seats": "50"},
         9900,
         99000,
     ),
@@ -46,12 +58,12 @@ class Command(BaseCommand):
         product_model = get_product_model()
         pricing_model = get_pricing_model()
         created = 0
-        for position, (name, description, features, monthly, yearly) in enumerate(PLANS):
+        for position, (name, description, metadata, monthly, yearly) in enumerate(PLANS):
             product, _ = product_model._default_manager.update_or_create(
                 name=name,
                 defaults={
                     "description": description,
-                    "metadata": {"features": features},
+                    "metadata": metadata,
                     "position": position,
                     "active": True,
                 },

@@ -32,8 +32,9 @@ window.demo = (function () {
     return { ok: response.ok, status: response.status, data: data };
   }
 
-  // The readable message of an API error body (DRF's {"detail": ...} or field errors).
-  function errorMessage(result) {
+  // The readable message of an API error body (DRF's {"detail": ...} or field errors);
+  // labelOf(field) names a field the way the page's form does.
+  function errorMessage(result, labelOf) {
     const data = result.data;
     if (!data) return "Request failed (HTTP " + result.status + ").";
     if (typeof data === "string") return data;
@@ -41,7 +42,7 @@ window.demo = (function () {
     const parts = [];
     for (const [field, errors] of Object.entries(data)) {
       const text = Array.isArray(errors) ? errors.join(" ") : (typeof errors === "object" ? JSON.stringify(errors) : String(errors));
-      parts.push(field === "non_field_errors" ? text : field + ": " + text);
+      parts.push(field === "non_field_errors" ? text : (labelOf ? labelOf(field) : field) + ": " + text);
     }
     return parts.join(" ") || "Request failed (HTTP " + result.status + ").";
   }
