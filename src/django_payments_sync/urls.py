@@ -12,6 +12,13 @@ app_name = "payments_sync"
 urlpatterns: list[URLPattern | URLResolver] = []
 
 # --- webhooks (provider endpoints) -------------------------------------------------------
+from django.urls import path  # noqa: E402
+
+from django_payments_sync.webhooks.views import StripeWebhookView  # noqa: E402
+
+urlpatterns += [
+    path("stripe/webhook/", StripeWebhookView.as_view(), name="stripe-webhook"),
+]
 
 # --- billing information, VAT validation, portal -----------------------------------------
 from django.urls import path  # noqa: E402

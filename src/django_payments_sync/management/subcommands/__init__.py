@@ -9,4 +9,5 @@ from __future__ import annotations
 #: subcommand name -> module under django_payments_sync.management.subcommands
 SUBCOMMANDS: dict[str, str] = {
     "vat": "vat",
+    "events": "events",
 }

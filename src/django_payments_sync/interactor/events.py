@@ -1,0 +1,425 @@
+"""Applying provider events to local state: the dispatch, ordering guards, customers and tax ids.
+
+Handlers never call the provider: they read the event's snapshot (or, with
+``WEBHOOK_REFETCH``, the object the processing re-fetched). They look up everything they need
+before their first write, so a :class:`Deferred` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from django_payments_sync import signals
+from django_payments_sync.backends import get_backend
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    METADATA_MODEL_KEY,
+    ProviderCustomer,
+    ProviderEvent,
+    ProviderPrice,
+    ProviderProduct,
+    ProviderTaxId,
+)
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.models import (
+    BillingInformation,
+    Customer,
+    ExternalCustomer,
+    ExternalPricing,
+    ExternalProduct,
+    SyncStatus,
+    VatValidationStatus,
+    WebhookEvent,
+    WebhookEventStatus,
+)
+
+_T = TypeVar("_T")
+
+
+class Deferred(Exception):
+    """The event refers to something not known locally yet; ``waiting_for`` names it."""
+
+    def __init__(self, waiting_for: str, message: str = "") -> None:
+        super().__init__(message or f"Waiting for {waiting_for}.")
+        self.waiting_for = waiting_for
+
+
+@dataclass
+class EventResult:
+    """How an event was applied: ``ignored`` when it changed nothing by design."""
+
+    ignored: bool = False
+    note: str = ""
+    released: int = 0
+
+
+Handler = Callable[[ProviderEvent], EventResult]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*event_types: str) -> Callable[[Handler], Handler]:
+    """Register a handler for event types (Stripe's names are the common vocabulary)."""
+
+    def register(func: Handler) -> Handler:
+        for name in event_types:
+            HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def apply_event(event: ProviderEvent) -> EventResult:
+    """Apply one verified event to local state; raises :class:`Deferred` to wait."""
+    # The billing handlers register themselves on import.
+    from django_payments_sync.interactor import events_billing  # noqa: F401
+
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        return handler(event)
+    if event.object_type in ("product", "price", "plan"):
+        return record_drift(event)
+    return EventResult(ignored=True, note=f"No handler for {event.type} events.")
+
+
+# --- reading event objects ----------------------------------------------------------------
+def _from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
+    """A neutral dataclass from a dict of its fields (how the locmem backend sends objects)."""
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        hint = hints[f.name]
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        if dt.datetime in args and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        elif dt.datetime in args and isinstance(value, int | float):
+            value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        values[f.name] = value
+    return cls(**values)
+
+
+def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
+    """The event's object as the neutral type ``cls``.
+
+    A backend may provide ``event_object(event)``; Stripe events are read by
+    :mod:`~django_payments_sync.backends.stripe_webhooks`; other backends send the neutral
+    dataclasses as dicts.
+    """
+    backend = get_backend()
+    reader = getattr(backend, "event_object", None)
+    if callable(reader):
+        value = reader(event)
+    elif event.provider == "stripe":
+        from django_payments_sync.backends.stripe_webhooks import stripe_event_object
+
+        value = stripe_event_object(event.object_type, event.object)
+        if isinstance(value, tuple):  # (checkout session, customer name)
+            value = value[0]
+    else:
+        value = _from_dict(cls, event.object)
+    if not isinstance(value, cls):
+        raise TypeError(f"{event.type} carries a {event.object_type!r}, not a {cls.__name__}.")
+    return value
+
+
+# --- ordering guards ----------------------------------------------------------------------
+def is_newer(event: ProviderEvent, link: Any) -> bool:
+    """Whether ``event`` comes after the last event applied to ``link`` (an External row).
+
+    Provider times have one-second resolution: on a tie the type's rank decides (a
+    subscription's ``updated`` after its ``created``), then the event id, so every process
+    agrees on the same order. Applying the same event again is allowed (a replay).
+    """
+    from django_payments_sync.webhooks.processing import event_rank
+
+    last_at = link.last_event_at
+    if last_at is None:
+        return True
+    if event.created != last_at:
+        return event.created > last_at
+    last_id = getattr(link, "last_event_id", "")
+    if not last_id or last_id == event.id:
+        return True
+    last_type = (
+        WebhookEvent.objects.filter(provider=event.provider, event_id=last_id)
+        .values_list("type", flat=True)
+        .first()
+    )
+    return (event_rank(event.type), event.id) > (event_rank(last_type or ""), last_id)
+
+
+def stamp(link: Any, event: ProviderEvent) -> list[str]:
+    """Remember ``event`` as the last one applied to ``link``; returns the fields to save."""
+    link.last_event_at = event.created
+    fields = ["last_event_at", "updated_at"]
+    if hasattr(link, "last_event_id"):
+        link.last_event_id = event.id
+        fields.append("last_event_id")
+    return fields
+
+
+def waiting_for_customer(provider_customer_id: str) -> str:
+    return f"customer:{provider_customer_id}"
+
+
+def release(provider: str, *names: str) -> int:
+    from django_payments_sync.webhooks.processing import release_deferred
+
+    return release_deferred(provider, names)
+
+
+# --- customers ----------------------------------------------------------------------------
+def customer_link(provider: str, provider_customer_id: str) -> ExternalCustomer | None:
+    return (
+        ExternalCustomer.objects.select_related("customer")
+        .filter(provider=provider, external_id=provider_customer_id)
+        .first()
+    )
+
+
+def link_customer(
+    provider: str, customer: Customer, provider_customer_id: str
+) -> tuple[ExternalCustomer, int]:
+    """Link ``customer`` to the provider's customer; returns the link and the events released.
+
+    When the customer already has another provider id (a second customer made at checkout),
+    the first link is kept and the new id is linked nowhere (it is reported by ``diff``).
+    """
+    try:
+        with transaction.atomic():
+            link, _ = ExternalCustomer.objects.get_or_create(
+                provider=provider,
+                customer=customer,
+                defaults={"external_id": provider_customer_id, "content_hash": ""},
+            )
+    except IntegrityError:
+        # Linked at the same moment by a push of the same customer.
+        link = ExternalCustomer.objects.get(provider=provider, external_id=provider_customer_id)
+    released = release(provider, waiting_for_customer(provider_customer_id))
+    return link, released
+
+
+def _local_customer_for(state: ProviderCustomer) -> Customer | None:
+    """The local customer a provider customer mirrors: by our metadata, else by email."""
+    local_id = state.metadata.get(METADATA_ID_KEY)
+    model = state.metadata.get(METADATA_MODEL_KEY)
+    if local_id and (model in (None, "", Customer._meta.label_lower)) and local_id.isdigit():
+        found = Customer.objects.filter(pk=int(local_id)).first()
+        if found is not None:
+            return found
+    if not state.email:
+        return None
+    provider = get_backend().provider_name
+    unlinked = Customer.objects.filter(email__iexact=state.email).exclude(
+        external_customers__provider=provider
+    )
+    candidates = list(unlinked[:2])
+    if len(candidates) == 1:
+        return candidates[0]
+    owner = get_adapter_owner_for_email(state.email)
+    if owner is not None:
+        return Customer.objects.filter(owner=owner).first()
+    return None
+
+
+def get_adapter_owner_for_email(email: str) -> Any:
+    """An existing owner for ``email``, through the adapter's ``get_owner_for_email`` if any."""
+    from django_payments_sync.adapter import get_adapter
+
+    finder = getattr(get_adapter(), "get_owner_for_email", None)
+    return finder(email) if callable(finder) else None
+
+
+@handles("customer.created", "customer.updated")
+def apply_customer(event: ProviderEvent) -> EventResult:
+    state = read_object(event, ProviderCustomer)
+    provider = event.provider
+    link = customer_link(provider, state.id)
+    released = 0
+    if link is None:
+        was_deleted = WebhookEvent.objects.filter(
+            provider=provider,
+            type="customer.deleted",
+            ordering_key=f"customer:{state.id}",
+            status=WebhookEventStatus.PROCESSED,
+        ).exists()
+        if was_deleted:
+            return EventResult(ignored=True, note="The provider customer was deleted since.")
+        customer = _local_customer_for(state)
+        if customer is None:
+            raise Deferred(
+                waiting_for_customer(state.id),
+                f"No local customer for {state.id} yet (no {METADATA_ID_KEY} metadata, no "
+                "customer with its email); applied once a checkout or a push links it.",
+            )
+        link, released = link_customer(provider, customer, state.id)
+        if link.external_id != state.id:
+            return EventResult(
+                ignored=True,
+                note=f"Local customer {customer.pk} is linked to {link.external_id} already.",
+                released=released,
+            )
+    if not is_newer(event, link):
+        return EventResult(note="Older than the state already applied.", released=released)
+    customer = link.customer
+    # Local edits not pushed yet are newer than anything the provider can tell us.
+    if customer.sync_status != SyncStatus.PENDING:
+        changed = []
+        if state.email and state.email != customer.email:
+            customer.email = state.email
+            changed.append("email")
+        if state.name and state.name != customer.name:
+            customer.name = state.name
+            changed.append("name")
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
+    link.save(update_fields=stamp(link, event))
+    return EventResult(released=released)
+
+
+@handles("customer.deleted")
+def apply_customer_deleted(event: ProviderEvent) -> EventResult:
+    """The provider customer is gone: unlink it, so the next push creates a new one."""
+    link = customer_link(event.provider, event.object_id)
+    if link is None:
+        return EventResult(ignored=True, note="No local customer was linked to it.")
+    if not is_newer(event, link):
+        return EventResult(note="Older than the state already applied.")
+    customer = link.customer
+    link.delete()
+    customer.sync_status = SyncStatus.PENDING
+    customer.save(update_fields=["sync_status", "updated_at"])
+    return EventResult(note=f"Unlinked local customer {customer.pk}.")
+
+
+# --- tax ids ------------------------------------------------------------------------------
+_VAT_STATUS = {
+    "verified": VatValidationStatus.VALID,
+    "unverified": VatValidationStatus.INVALID,
+    "pending": VatValidationStatus.PENDING,
+    "unavailable": VatValidationStatus.UNAVAILABLE,
+}
+
+
+def _normal_vat(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+@handles("customer.tax_id.created", "customer.tax_id.updated", "customer.tax_id.deleted")
+def apply_tax_id(event: ProviderEvent) -> EventResult:
+    """The provider's verification of the billing information's VAT number updates its tax status.
+
+    A pending or unavailable verification never overrides a definite local answer (VIES).
+    """
+    state = read_object(event, ProviderTaxId)
+    link = customer_link(event.provider, state.customer_id)
+    if link is None:
+        raise Deferred(waiting_for_customer(state.customer_id))
+    billing = BillingInformation.objects.filter(customer_id=link.customer_id).first()
+    if billing is None or _normal_vat(billing.tax_id) != _normal_vat(state.value):
+        return EventResult(ignored=True, note="Not the VAT number of the billing information.")
+    previous_status = billing.vat_validation_status
+    previous_exemption = billing.tax_exemption
+    if event.type == "customer.tax_id.deleted":
+        status = previous_status
+    else:
+        status = _VAT_STATUS.get(state.verification_status, previous_status)
+        definite = (VatValidationStatus.VALID, VatValidationStatus.INVALID)
+        if status not in definite and previous_status in definite:
+            status = previous_status
+    if status == previous_status:
+        return EventResult(note="Tax status unchanged.")
+    from django_payments_sync.adapter import get_adapter
+
+    decision = get_adapter().decide_tax(billing, status)
+    billing.vat_validation_status = status
+    billing.tax_exemption = decision.exemption
+    billing.tax_decision_reason = str(decision.reason)[:255]
+    billing.save(
+        update_fields=[
+            "vat_validation_status",
+            "tax_exemption",
+            "tax_decision_reason",
+            "updated_at",
+        ]
+    )
+    signals.send_after_commit(
+        signals.tax_status_changed,
+        sender=BillingInformation,
+        billing_information=billing,
+        customer=link.customer,
+        tax_exemption=billing.tax_exemption,
+        vat_validation_status=status,
+        previous_tax_exemption=previous_exemption,
+        previous_vat_validation_status=previous_status,
+    )
+    if billing.tax_exemption != previous_exemption and payments_settings.AUTO_SYNC:
+        # The provider must tax the next invoice right: push after commit, never while applying.
+        customer_pk = link.customer_id
+        Customer.objects.filter(pk=customer_pk).update(sync_status=SyncStatus.PENDING)
+
+        def push() -> None:
+            from django_payments_sync.interactor.billing import push_customer
+
+            push_customer(customer_pk)
+
+        transaction.on_commit(push)
+    return EventResult(note=f"VAT status {previous_status} -> {status}.")
+
+
+# --- catalog drift ------------------------------------------------------------------------
+def record_drift(event: ProviderEvent) -> EventResult:
+    """Local products and prices are the truth: a provider change is recorded, never applied."""
+    provider = event.provider
+    if event.object_type == "product":
+        state_p = read_object(event, ProviderProduct)
+        link_p = (
+            ExternalProduct.objects.select_related("product")
+            .filter(provider=provider, external_id=state_p.id)
+            .first()
+        )
+        if link_p is None:
+            return EventResult(ignored=True, note=f"drift: product {state_p.id} is not ours.")
+        product = link_p.product
+        diffs = [
+            f"{name} {theirs!r} != {ours!r}"
+            for name, theirs, ours in (
+                ("name", state_p.name, product.name),
+                ("active", state_p.active and event.type != "product.deleted", product.active),
+            )
+            if theirs != ours
+        ]
+    else:
+        state_r = read_object(event, ProviderPrice)
+        link_r = (
+            ExternalPricing.objects.select_related("pricing")
+            .filter(provider=provider, external_id=state_r.id)
+            .first()
+        )
+        if link_r is None:
+            return EventResult(ignored=True, note=f"drift: price {state_r.id} is not ours.")
+        pricing = link_r.pricing
+        diffs = [
+            f"{name} {theirs!r} != {ours!r}"
+            for name, theirs, ours in (
+                ("amount", state_r.amount, pricing.amount),
+                ("currency", state_r.currency, pricing.currency),
+                ("active", state_r.active and event.type != "price.deleted", pricing.active),
+            )
+            if theirs != ours
+        ]
+    if not diffs:
+        return EventResult(ignored=True, note="in sync with local data")
+    return EventResult(
+        ignored=True, note=f"drift: {event.object_type} {event.object_id}: " + "; ".join(diffs)
+    )

@@ -1,0 +1,355 @@
+"""Store first, then apply: events of one ordering key are applied one at a time, oldest first."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+
+from django_payments_sync import signals
+from django_payments_sync.backends import get_backend
+from django_payments_sync.backends.types import Capability, ProviderEvent
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.models import WebhookEvent, WebhookEventStatus
+from django_payments_sync.webhooks import locks
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookEventStatus
+
+#: Events with the same provider time are applied in the order a provider emits them for one
+#: change (its timestamps have one-second resolution); unknown types come after known ones.
+EVENT_RANKS: dict[str, int] = {
+    "customer.created": 0,
+    "product.created": 0,
+    "price.created": 5,
+    "customer.updated": 10,
+    "product.updated": 10,
+    "price.updated": 15,
+    "customer.tax_id.created": 20,
+    "customer.tax_id.updated": 21,
+    "customer.tax_id.deleted": 22,
+    "customer.subscription.created": 30,
+    "invoice.created": 40,
+    "invoice.finalized": 41,
+    "invoice.payment_failed": 42,
+    "invoice.paid": 43,
+    "invoice.payment_succeeded": 44,
+    "customer.subscription.updated": 50,
+    "customer.subscription.trial_will_end": 51,
+    "customer.subscription.paused": 52,
+    "customer.subscription.resumed": 53,
+    "checkout.session.completed": 60,
+    "checkout.session.async_payment_succeeded": 61,
+    "checkout.session.async_payment_failed": 61,
+    "checkout.session.expired": 62,
+    "customer.subscription.deleted": 70,
+    "price.deleted": 75,
+    "product.deleted": 80,
+    "customer.deleted": 90,
+}
+UNKNOWN_RANK = 55
+
+#: Ordering key of catalog events (products and prices), which concern no customer.
+CATALOG_KEY = "catalog"
+
+#: Events taken per ordering key by one drain before it moves on (bounds one request's work).
+DRAIN_LIMIT = 500
+
+
+def event_rank(event_type: str) -> int:
+    return EVENT_RANKS.get(event_type, UNKNOWN_RANK)
+
+
+def event_sort_key(event: ProviderEvent) -> tuple[object, int, str]:
+    """The provider order of events: time, then the rank of the type, then the id."""
+    return (event.created, event_rank(event.type), event.id)
+
+
+def ordering_key_for(event: ProviderEvent) -> str:
+    """Events with the same key are applied one at a time, in provider order.
+
+    The customer an event concerns (so a customer's subscription never overtakes the customer),
+    one key for the catalog, else the object itself.
+    """
+    if event.customer_id:
+        return f"customer:{event.customer_id}"
+    if event.object_type in ("product", "price", "plan"):
+        return CATALOG_KEY
+    return f"{event.object_type}:{event.object_id}"
+
+
+# --- storing ------------------------------------------------------------------------------
+def store_event(event: ProviderEvent) -> tuple[WebhookEvent, bool]:
+    """Persist a verified event; ``(row, False)`` when this provider sent the id before."""
+    try:
+        with transaction.atomic():
+            row = WebhookEvent.objects.create(
+                provider=event.provider,
+                event_id=event.id,
+                type=event.type[:128],
+                livemode=event.livemode,
+                provider_created_at=event.created,
+                ordering_key=ordering_key_for(event)[:255],
+                payload=event.raw,
+            )
+        return row, True
+    except IntegrityError:
+        existing = WebhookEvent.objects.filter(provider=event.provider, event_id=event.id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+# --- applying -----------------------------------------------------------------------------
+def _rank_expression() -> Case:
+    by_rank: dict[int, list[str]] = {}
+    for name, rank in EVENT_RANKS.items():
+        by_rank.setdefault(rank, []).append(name)
+    return Case(
+        *(When(type__in=names, then=Value(rank)) for rank, names in sorted(by_rank.items())),
+        default=Value(UNKNOWN_RANK),
+        output_field=IntegerField(),
+    )
+
+
+def _next_pending(provider: str, ordering_key: str) -> WebhookEvent | None:
+    return (
+        WebhookEvent.objects.filter(
+            provider=provider, ordering_key=ordering_key, status=Status.RECEIVED
+        )
+        .annotate(rank=_rank_expression())
+        .order_by("provider_created_at", "rank", "event_id")
+        .first()
+    )
+
+
+@dataclass
+class _Step:
+    row: WebhookEvent
+    released: int = 0
+
+
+def _apply(row: WebhookEvent) -> _Step:
+    """Apply one stored event inside the caller's locked transaction and record the outcome."""
+    from django_payments_sync.interactor.events import Deferred, apply_event
+
+    backend = get_backend()
+    now = timezone.now()
+    if row.provider != backend.provider_name:
+        note = f"No backend for {row.provider!r}; the configured one is {backend.provider_name!r}."
+        _mark(row, Status.IGNORED, now, note=note)
+        return _Step(row)
+    event = backend.parse_event(row.payload)
+    if (
+        payments_settings.WEBHOOK_REFETCH
+        and event.object_id
+        and backend.supports(Capability.RETRIEVE)
+    ):
+        # The provider's current state instead of the snapshot (costs one API call per event).
+        event = dataclasses.replace(
+            event, object=backend.retrieve(event.object_type, event.object_id)
+        )
+    try:
+        result = apply_event(event)
+    except Deferred as deferral:
+        _mark(row, Status.DEFERRED, now, waiting_for=deferral.waiting_for, note=str(deferral))
+        return _Step(row)
+    _mark(row, Status.IGNORED if result.ignored else Status.PROCESSED, now, note=result.note)
+    signals.send_after_commit(
+        signals.webhook_event_processed, sender=WebhookEvent, event=row, provider_event=event
+    )
+    return _Step(row, released=result.released)
+
+
+def _mark(
+    row: WebhookEvent,
+    status: str,
+    now: object,
+    *,
+    waiting_for: str = "",
+    note: str = "",
+) -> None:
+    processed_at = now if status in (Status.PROCESSED, Status.IGNORED) else None
+    WebhookEvent.objects.filter(pk=row.pk).update(
+        status=status,
+        waiting_for=waiting_for[:255],
+        last_error=note,
+        attempts=F("attempts") + 1,
+        processed_at=processed_at,
+        updated_at=now,
+    )
+    row.status = status
+    row.waiting_for = waiting_for[:255]
+    row.last_error = note
+    row.attempts += 1
+    row.processed_at = processed_at  # type: ignore[assignment]
+
+
+def _record_failure(row: WebhookEvent, lock_name: str, error_text: str) -> None:
+    now = timezone.now()
+    with locks.locked(lock_name):
+        # Conditional: another process may have applied it since our transaction rolled back.
+        WebhookEvent.objects.filter(pk=row.pk, status=Status.RECEIVED).update(
+            status=Status.FAILED,
+            attempts=F("attempts") + 1,
+            last_error=error_text,
+            updated_at=now,
+        )
+    row.refresh_from_db()
+
+
+def _process_next(provider: str, ordering_key: str) -> _Step | None:
+    """Apply the oldest received event of ``ordering_key`` under its lock, in one transaction."""
+    lock_name = locks.lock_key(provider, ordering_key)
+    row: WebhookEvent | None = None
+    try:
+        with locks.locked(lock_name):
+            row = _next_pending(provider, ordering_key)
+            if row is None:
+                return None
+            return _apply(row)
+    except Exception:
+        if row is None:
+            raise
+        error_text = traceback.format_exc()
+        logger.exception("Webhook event %s (%s) failed", row.event_id, row.type)
+        _record_failure(row, lock_name, error_text)
+        return _Step(row)
+
+
+def process_key(provider: str, ordering_key: str, *, until: int | None = None) -> int:
+    """Apply the received events of one ordering key, oldest first; returns how many.
+
+    With ``until`` (a WebhookEvent pk) it stops once that event is settled, unless settling
+    it released deferred events, which are then applied too.
+    """
+    count = 0
+    drain = until is None
+    while count < DRAIN_LIMIT:
+        step = _process_next(provider, ordering_key)
+        if step is None:
+            break
+        count += 1
+        if step.released:
+            drain = True
+        if not drain and step.row.pk == until:
+            break
+    if until is not None and count >= DRAIN_LIMIT:
+        # A long backlog: make sure our own event is not left behind.
+        own = WebhookEvent.objects.filter(pk=until, status=Status.RECEIVED).first()
+        if own is not None:
+            return count + process_key(provider, ordering_key, until=until)
+    return count
+
+
+def process_event(event_pk: int) -> WebhookEvent | None:
+    """Settle one stored event (and the older ones of its key first); returns its final row."""
+    row = WebhookEvent.objects.filter(pk=event_pk).first()
+    if row is None:
+        return None
+    if row.status == Status.RECEIVED:
+        process_key(row.provider, row.ordering_key, until=row.pk)
+        row.refresh_from_db()
+    return row
+
+
+def release_deferred(provider: str, waiting_for: Iterable[str]) -> int:
+    """Put events waiting for any of ``waiting_for`` (e.g. ``"customer:cus_123"``) back in line.
+
+    Handlers call it when they create what others wait for; other services may call it when
+    they link a local row to the provider. The released events are applied by the drain in
+    progress (same ordering key) or by the next ``events process``.
+    """
+    names = [w for w in waiting_for if w]
+    if not names:
+        return 0
+    return WebhookEvent.objects.filter(
+        provider=provider, status=Status.DEFERRED, waiting_for__in=names
+    ).update(status=Status.RECEIVED, updated_at=timezone.now())
+
+
+# --- draining, retrying, replaying (the events command, admin actions, tasks) ---------------
+@dataclass
+class ProcessReport:
+    """What a drain did: events settled per final status."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, n: int = 1) -> None:
+        self.counts[status] = self.counts.get(status, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __str__(self) -> str:
+        if not self.counts:
+            return "no events to process"
+        return ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+
+
+def _settle_keys(keys: Iterable[tuple[str, str]], pks: set[int] | None = None) -> ProcessReport:
+    report = ProcessReport()
+    started = timezone.now()
+    for provider, ordering_key in sorted(set(keys)):
+        while process_key(provider, ordering_key) >= DRAIN_LIMIT:
+            pass
+    finished = WebhookEvent.objects.filter(updated_at__gte=started)
+    if pks is not None:
+        finished = finished.filter(pk__in=pks)
+    for status in finished.values_list("status", flat=True):
+        report.add(status)
+    return report
+
+
+def process_pending(*, include_deferred: bool = True) -> ProcessReport:
+    """Apply every received event (and retry the deferred ones), key by key; for cron."""
+    if include_deferred:
+        WebhookEvent.objects.filter(status=Status.DEFERRED).update(
+            status=Status.RECEIVED, updated_at=timezone.now()
+        )
+    keys = WebhookEvent.objects.filter(status=Status.RECEIVED).values_list(
+        "provider", "ordering_key"
+    )
+    return _settle_keys(keys.distinct())
+
+
+def retry_failed(pks: Iterable[int] | None = None) -> ProcessReport:
+    """Apply failed events again (all of them, or those with the given pks)."""
+    failed = WebhookEvent.objects.filter(status=Status.FAILED)
+    if pks is not None:
+        failed = failed.filter(pk__in=list(pks))
+    chosen = set(failed.values_list("pk", flat=True))
+    WebhookEvent.objects.filter(pk__in=chosen).update(
+        status=Status.RECEIVED, updated_at=timezone.now()
+    )
+    keys = WebhookEvent.objects.filter(pk__in=chosen).values_list("provider", "ordering_key")
+    return _settle_keys(keys.distinct(), chosen)
+
+
+def replay_events(pks: Iterable[int]) -> ProcessReport:
+    """Apply events again whatever their status (an older state never overwrites a newer one)."""
+    chosen = set(pks)
+    WebhookEvent.objects.filter(pk__in=chosen).update(
+        status=Status.RECEIVED, waiting_for="", updated_at=timezone.now()
+    )
+    keys = WebhookEvent.objects.filter(pk__in=chosen).values_list("provider", "ordering_key")
+    return _settle_keys(keys.distinct(), chosen)
+
+
+def replay_event(event_id: str, provider: str | None = None) -> WebhookEvent:
+    """Apply the event with the provider's id ``event_id`` again; ``DoesNotExist`` if unknown."""
+    rows = WebhookEvent.objects.filter(event_id=event_id)
+    if provider:
+        rows = rows.filter(provider=provider)
+    row = rows.get()
+    replay_events([row.pk])
+    row.refresh_from_db()
+    return row
