@@ -109,7 +109,7 @@ def test_concurrent_calls_for_one_email_create_one_user(adapter: DefaultPayments
         try:
             barrier.wait()
             owners.append(adapter.get_or_create_user("race@example.com", "Race"))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
@@ -172,9 +172,13 @@ def test_send_mail_sends_text_and_html_after_commit_only(adapter: DefaultPayment
     assert mimetype == "text/html"
     assert "Shop &amp; Co" in html
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        adapter.send_mail("django_payments_sync/email/welcome", ["b@example.com"], context)
-        raise RuntimeError("rolled back")
+    def send_then_fail() -> None:
+        with transaction.atomic():
+            adapter.send_mail("django_payments_sync/email/welcome", ["b@example.com"], context)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        send_then_fail()
     assert len(mail.outbox) == 1
 
 

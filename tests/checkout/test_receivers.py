@@ -28,9 +28,13 @@ def test_a_new_user_gets_a_customer_after_commit_and_updates_are_harmless() -> N
 
 
 def test_a_rolled_back_user_creates_nothing() -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        User.objects.create_user("dave", "dave@example.com", "pw")
-        raise RuntimeError
+    def create_then_fail() -> None:
+        with transaction.atomic():
+            User.objects.create_user("dave", "dave@example.com", "pw")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        create_then_fail()
     assert not Customer.objects.exists()
 
 
