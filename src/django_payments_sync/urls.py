@@ -46,6 +46,7 @@ urlpatterns += [
     path("plans/", plans_views.PlansView.as_view(), name="plans"),
     path("checkout/", checkout_views.CheckoutView.as_view(), name="checkout"),
     path("orders/", checkout_views.OrderListView.as_view(), name="orders"),
+    path("orders/<int:pk>/cancel/", checkout_views.OrderCancelView.as_view(), name="order-cancel"),
     path(
         "subscriptions/",
         subscription_views.SubscriptionListView.as_view(),

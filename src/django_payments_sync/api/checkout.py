@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -124,3 +125,21 @@ class OrderListView(GenericAPIView[Order]):
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         return Response(self.get_serializer(queryset, many=True).data)
+
+
+class OrderCancelView(InteractorErrorsMixin, GenericAPIView[Order]):
+    """The customer came back from the checkout page without paying: end the pending order."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        customer = existing_customer_for_request(request)
+        try:
+            if customer is None:
+                raise Order.DoesNotExist
+            order = payments.orders.get_for(customer, pk)
+        except Order.DoesNotExist:
+            raise Http404("No such order.") from None
+        return Response(OrderSerializer(payments.cancel_order(order)).data)

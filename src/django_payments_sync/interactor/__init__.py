@@ -130,6 +130,10 @@ class PaymentInteractor:
             cancel_url=urls.cancel_url,
         )
 
+    def cancel_order(self, order: Any) -> Any:
+        """End a pending order whose checkout the customer left (its attempts are canceled)."""
+        return self.orders.cancel_order(order)
+
     # --- subscriptions --------------------------------------------------------------------
     def create_subscription(
         self, customer: Customer, pricing: Any, quantity: int = 1

@@ -80,6 +80,10 @@ def resolve_return_urls(
 class OrdersService:
     """Orders of a customer, and the checkout that pays for one."""
 
+    def get_for(self, customer: Customer, order_id: int) -> Order:
+        """The customer's own order; another customer's raises ``DoesNotExist`` too."""
+        return self.list_for(customer).get(pk=order_id)
+
     def list_for(self, customer: Customer) -> QuerySet[Order]:
         return (
             Order.objects.filter(customer=customer)
@@ -152,3 +156,23 @@ class OrdersService:
         attempt.checkout_url = session.url
         attempt.save(update_fields=["external_id", "checkout_url", "updated_at"])
         return {"id": session.id, "url": session.url, "order_id": order.pk}
+
+    def cancel_order(self, order: Order) -> Order:
+        """The customer left the checkout page: the pending order and its open attempts end.
+
+        The provider's session stays payable until it expires; should the customer still pay
+        it, its completion event settles the order as paid (the money decides).
+        """
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status != OrderStatus.PENDING:
+                raise PolicyViolation(
+                    f"This order is {locked.status} and can no longer be canceled.",
+                    code="order_not_pending",
+                )
+            locked.payment_attempts.filter(status=PaymentAttemptStatus.CREATED).update(
+                status=PaymentAttemptStatus.CANCELED
+            )
+            locked.status = OrderStatus.CANCELED
+            locked.save(update_fields=["status", "updated_at"])
+        return locked

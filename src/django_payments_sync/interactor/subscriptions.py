@@ -37,6 +37,7 @@ CONFLICT_CODES = frozenset(
         "no_payment_method",
         "subscription_not_live",
         "subscription_not_synced",
+        "order_not_pending",
         "price_not_synced",
     }
 )
@@ -188,11 +189,14 @@ class SubscriptionsService:
         try:
             apply_provider_subscription(subscription, state)
         except IntegrityError:
-            # A webhook event linked the provider's subscription to another row first: keep that.
-            subscription.delete()
-            return ExternalSubscription.objects.get(
+            # Its webhook event linked the provider's subscription at the same moment.
+            winner = ExternalSubscription.objects.get(
                 provider=provider.backend().provider_name, external_id=state.id
             ).subscription
+            if winner.pk != subscription.pk:
+                subscription.delete()
+                return winner
+            apply_provider_subscription(subscription, state)
         if state.status == SubscriptionStatus.INCOMPLETE:
             self._give_up_incomplete(subscription, state.id)
         return subscription
