@@ -1,0 +1,1 @@
+"""Browser tests: the example project driven through Debian's Chromium with Playwright."""
