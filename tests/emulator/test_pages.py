@@ -208,3 +208,17 @@ def test_hosted_invoice_page_and_pdf(client: stripe.StripeClient) -> None:
     xref = int(pdf.content.rsplit(b"startxref", 1)[1].split()[0])
     assert pdf.content[xref : xref + 4] == b"xref"
     assert requests.get(invoice.hosted_invoice_url + "x", timeout=5).status_code == 404
+
+
+def test_pay_checkout_session_shortcut(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    from django_payments_sync.testing.stripe_emulator.errors import StripeError
+
+    session = _subscription_session(client)
+    with pytest.raises(StripeError) as caught:
+        stripe_emulator.pay_checkout_session(session.id, declined=True)
+    assert caught.value.status == 402
+    target = stripe_emulator.pay_checkout_session(session.id)
+    assert target == f"https://shop.example/success?session={session.id}"
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"

@@ -146,6 +146,20 @@ class StripeEmulator:
         with self.store.lock:
             return advance(self.store, int(seconds))
 
+    def pay_checkout_session(self, session_id: str, *, declined: bool = False) -> str | None:
+        """Do what the hosted page's Pay button does; return the success URL to redirect to.
+
+        `declined=True` pays with a declining card: raises the 402 `StripeError`, changes nothing.
+        Tests that want the HTTP level can `POST {session.url}/pay` (or `/decline`, `/cancel`).
+        """
+        from .events import set_request
+        from .resources.sessions import CARD_DECLINED, CARD_OK, pay_session
+
+        with self.store.lock:
+            set_request(None, None)
+            session = self.store.get("checkout.session", session_id)
+            return pay_session(self.store, session, CARD_DECLINED if declined else CARD_OK)
+
     # webhooks
 
     def add_webhook_endpoint(

@@ -33,7 +33,7 @@ _REQUEST_OPTION_KEYS = frozenset(
 
 
 def decode_form(raw: str) -> dict[str, Any]:
-    """Turn `a[b][0][c]=x&expand[]=y` into nested dicts and lists, values left as strings."""
+    """Turn `a[b][0][c]=x&expand[]=y` into nested hashes of strings (arrays keyed "0", "1"...)."""
     root: dict[str, Any] = {}
     for full_key, value in parse_qsl(raw, keep_blank_values=True):
         head, _, rest = full_key.partition("[")
@@ -52,16 +52,17 @@ def decode_form(raw: str) -> dict[str, Any]:
                     child = {}
                     node[part] = child
                 node = child
-    return _listify(root)
+    # Arrays stay hashes keyed "0", "1", ... here: only the parameter types can tell
+    # `items[0][price]` (an array) from `metadata[0]=x` (a hash with key "0").
+    return root
 
 
-def _listify(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    converted = {k: _listify(v) for k, v in node.items()}
-    if converted and all(k.isdigit() for k in converted):
-        return [converted[k] for k in sorted(converted, key=int)]
-    return converted
+def _as_list(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping) and value and all(k.isdigit() for k in value):
+        return [value[k] for k in sorted(value, key=int)]
+    return None
 
 
 def resolve_params_class(dotted: str) -> type:
@@ -148,10 +149,11 @@ def _check(value: Any, tp: Any, path: str) -> Any:
             return float(value)
         raise _invalid(path, f"Invalid decimal: {value!s}")
     if origin in (list, typing.List):  # noqa: UP006
-        if not isinstance(value, list):
+        items = _as_list(value)
+        if items is None:
             raise _invalid(path, f"Invalid array: {path} must be an array.")
         (item_tp,) = get_args(tp) or (Any,)
-        return [_check(v, item_tp, _path(path, i)) for i, v in enumerate(value)]
+        return [_check(v, item_tp, _path(path, i)) for i, v in enumerate(items)]
     if origin in (dict, typing.Dict) or _is_untyped_object(tp):  # noqa: UP006
         if not isinstance(value, Mapping):
             raise _invalid(path, f"Invalid hash: {path} must be a hash.")
@@ -195,10 +197,10 @@ def _check_union(value: Any, options: tuple[Any, ...], path: str) -> Any:
 
 def _matches_shape(value: Any, tp: Any) -> bool:
     origin = get_origin(tp)
+    if origin in (list, typing.List):  # noqa: UP006
+        return _as_list(value) is not None
     if isinstance(value, Mapping):
         return _is_typeddict(tp) or origin in (dict, typing.Dict)  # noqa: UP006
-    if isinstance(value, list):
-        return origin in (list, typing.List)  # noqa: UP006
     return not (_is_typeddict(tp) or origin in (list, dict))
 
 
