@@ -26,7 +26,6 @@ class Command(BaseCommand):
                 name,
                 help=(module.__doc__ or "").strip().splitlines()[0],
                 description=(module.__doc__ or "").strip(),
-                cmd=self,
             )
             module.add_arguments(sub)
 
