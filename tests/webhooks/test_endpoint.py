@@ -86,19 +86,25 @@ def test_missing_header_answers_400(client, webhook_url):
 def test_signed_body_that_is_not_an_event_answers_400(client, webhook_url, body):
     import stripe
 
-    header = stripe.WebhookSignature.generate_signature_header(
-        body.decode("latin-1"), SECRET
-    )
+    header = stripe.WebhookSignature.generate_signature_header(body.decode("latin-1"), SECRET)
     if body == b"\xff\xfe\x00":
         header = "t=1,v1=00"
     response = client.post(
-        webhook_url, data=body, content_type="application/json", headers={"Stripe-Signature": header}
+        webhook_url,
+        data=body,
+        content_type="application/json",
+        headers={"Stripe-Signature": header},
     )
     assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
 
 
-@override_settings(PAYMENTS_SYNC={"OPTIONS": {"api_key": "sk_test_x", "webhook_secret": SECRET}, "WEBHOOK_MAX_BODY_SIZE": 2048})
+@override_settings(
+    PAYMENTS_SYNC={
+        "OPTIONS": {"api_key": "sk_test_x", "webhook_secret": SECRET},
+        "WEBHOOK_MAX_BODY_SIZE": 2048,
+    }
+)
 def test_body_over_the_limit_answers_400(post_event):
     big = customer_event()
     big["data"]["object"]["metadata"] = {"padding": "x" * 4096}

@@ -156,8 +156,12 @@ def _apply(row: WebhookEvent) -> _Step:
         event = dataclasses.replace(
             event, object=backend.retrieve(event.object_type, event.object_id)
         )
+    from django_payments_sync.interactor.autosync import suppress_autosync
+
     try:
-        result = apply_event(event)
+        # What the provider tells us must not be pushed back to it.
+        with suppress_autosync():
+            result = apply_event(event)
     except Deferred as deferral:
         _mark(row, Status.DEFERRED, now, waiting_for=deferral.waiting_for, note=str(deferral))
         return _Step(row)
