@@ -44,3 +44,12 @@ def _connect_plans_and_mail() -> None:
 
 
 _connect_plans_and_mail()
+
+
+def _connect_autosync() -> None:
+    from django_payments_sync.interactor.autosync import connect
+
+    connect()
+
+
+_connect_autosync()

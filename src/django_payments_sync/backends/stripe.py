@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Literal, cast
 
+import stripe
 from django.core.checks import CheckMessage, Error, Warning
+from stripe.params import SubscriptionUpdateParams, WebhookEndpointCreateParams
+from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
+from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
+from django_payments_sync.backends import stripe_convert as convert
 from django_payments_sync.backends.base import BaseBackend
-from django_payments_sync.backends.types import Capability
+from django_payments_sync.backends.types import (
+    Capability,
+    CheckoutData,
+    CheckoutSession,
+    CustomerData,
+    PortalSession,
+    PriceData,
+    ProductData,
+    ProviderCustomer,
+    ProviderEvent,
+    ProviderInvoice,
+    ProviderPrice,
+    ProviderProduct,
+    ProviderSubscription,
+    ProviderTaxId,
+    SubscriptionData,
+    TaxIdData,
+    WebhookEndpoint,
+)
+from django_payments_sync.exceptions import ObjectNotFound, PermanentProviderError
+
+#: Stripe lists at most 100 objects a page: the fewest calls for a reconciliation.
+PAGE_SIZE = 100
 
 
 class StripeBackend(BaseBackend):
+    """Stripe through ``stripe.StripeClient``: no global API key, base or version is ever set.
+
+    The API version is the one the installed SDK pins. ``api_base`` points the client at another
+    server (the bundled emulator in tests); ``http_client`` takes a ``stripe.HTTPClient`` to use
+    instead of the default one (proxies, instrumentation).
+    """
+
     provider_name = "stripe"
     display_name = "Stripe"
     capabilities = frozenset(Capability)
@@ -21,7 +55,21 @@ class StripeBackend(BaseBackend):
         "api_base": None,
         "timeout": 30.0,
         "max_network_retries": 2,
+        "http_client": None,
     }
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        base = self.options["api_base"]
+        http_client = self.options["http_client"] or stripe.new_default_http_client(
+            timeout=self.options["timeout"]
+        )
+        self.client = stripe.StripeClient(
+            self.options["api_key"],
+            base_addresses={"api": base.rstrip("/"), "files": base.rstrip("/")} if base else None,
+            http_client=http_client,
+            max_network_retries=self.options["max_network_retries"],
+        )
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:
@@ -54,3 +102,326 @@ class StripeBackend(BaseBackend):
                 )
             )
         return messages
+
+    # --- customers ------------------------------------------------------------------------
+    def _customer(self, obj: Any) -> ProviderCustomer:
+        from django_payments_sync.backends.stripe_webhooks import stripe_customer_state
+
+        return stripe_customer_state(convert.as_dict(obj))
+
+    def create_customer(self, data: CustomerData, *, idempotency_key: str) -> ProviderCustomer:
+        with convert.translated_errors():
+            obj = self.client.v1.customers.create(
+                convert.customer_create_params(data), {"idempotency_key": idempotency_key}
+            )
+        return self._customer(obj)
+
+    def update_customer(
+        self, customer_id: str, data: CustomerData, *, idempotency_key: str | None = None
+    ) -> ProviderCustomer:
+        with convert.translated_errors():
+            obj = self.client.v1.customers.update(
+                customer_id,
+                convert.customer_update_params(data),
+                {"idempotency_key": idempotency_key},
+            )
+            extra = convert.unset_extra_keys(
+                obj.metadata or {}, convert.metadata(data.local_id, data.metadata)
+            )
+            if extra:
+                obj = self.client.v1.customers.update(customer_id, {"metadata": extra})
+        return self._customer(obj)
+
+    def delete_customer(self, customer_id: str) -> None:
+        with convert.translated_errors():
+            self.client.v1.customers.delete(customer_id)
+
+    def set_tax_exemption(self, customer_id: str, exemption: str) -> ProviderCustomer:
+        with convert.translated_errors():
+            obj = self.client.v1.customers.update(
+                customer_id, {"tax_exempt": cast(convert.TaxExempt, exemption)}
+            )
+        return self._customer(obj)
+
+    def _tax_id(self, obj: Any) -> ProviderTaxId:
+        from django_payments_sync.backends.stripe_webhooks import stripe_tax_id_state
+
+        return stripe_tax_id_state(convert.as_dict(obj))
+
+    def add_tax_id(
+        self, customer_id: str, data: TaxIdData, *, idempotency_key: str | None = None
+    ) -> ProviderTaxId:
+        with convert.translated_errors():
+            obj = self.client.v1.customers.tax_ids.create(
+                customer_id,
+                {"type": cast(Any, data.type), "value": data.value},
+                {"idempotency_key": idempotency_key},
+            )
+        return self._tax_id(obj)
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        with convert.translated_errors():
+            self.client.v1.customers.tax_ids.delete(customer_id, tax_id)
+
+    def list_tax_ids(self, customer_id: str) -> list[ProviderTaxId]:
+        return list(
+            convert.paged(
+                lambda: self.client.v1.customers.tax_ids.list(customer_id, {"limit": PAGE_SIZE}),
+                lambda obj: self._tax_id(obj),
+            )
+        )
+
+    def list_customers(self) -> Iterator[ProviderCustomer]:
+        return convert.paged(
+            lambda: self.client.v1.customers.list({"limit": PAGE_SIZE}), self._customer
+        )
+
+    # --- catalog --------------------------------------------------------------------------
+    def _product(self, obj: Any) -> ProviderProduct:
+        from django_payments_sync.backends.stripe_webhooks import stripe_product_state
+
+        return stripe_product_state(convert.as_dict(obj))
+
+    def _price(self, obj: Any) -> ProviderPrice:
+        from django_payments_sync.backends.stripe_webhooks import stripe_price_state
+
+        return stripe_price_state(convert.as_dict(obj))
+
+    def create_product(self, data: ProductData, *, idempotency_key: str) -> ProviderProduct:
+        with convert.translated_errors():
+            obj = self.client.v1.products.create(
+                convert.product_create_params(data), {"idempotency_key": idempotency_key}
+            )
+        return self._product(obj)
+
+    def update_product(
+        self, product_id: str, data: ProductData, *, idempotency_key: str | None = None
+    ) -> ProviderProduct:
+        with convert.translated_errors():
+            obj = self.client.v1.products.update(
+                product_id,
+                convert.product_update_params(data),
+                {"idempotency_key": idempotency_key},
+            )
+            extra = convert.unset_extra_keys(
+                obj.metadata or {}, convert.metadata(data.local_id, data.metadata)
+            )
+            if extra:
+                # Keys removed locally: a second call, only when there are some.
+                obj = self.client.v1.products.update(product_id, {"metadata": extra})
+        return self._product(obj)
+
+    def archive_product(self, product_id: str) -> ProviderProduct:
+        with convert.translated_errors():
+            obj = self.client.v1.products.update(product_id, {"active": False})
+        return self._product(obj)
+
+    def list_products(self) -> Iterator[ProviderProduct]:
+        return convert.paged(
+            lambda: self.client.v1.products.list({"limit": PAGE_SIZE}), self._product
+        )
+
+    def create_price(self, data: PriceData, *, idempotency_key: str) -> ProviderPrice:
+        with convert.translated_errors():
+            obj = self.client.v1.prices.create(
+                convert.price_create_params(data), {"idempotency_key": idempotency_key}
+            )
+        return self._price(obj)
+
+    def archive_price(self, price_id: str) -> ProviderPrice:
+        with convert.translated_errors():
+            obj = self.client.v1.prices.update(price_id, {"active": False})
+        return self._price(obj)
+
+    def update_price_metadata(self, price_id: str, data: PriceData) -> ProviderPrice:
+        with convert.translated_errors():
+            obj = self.client.v1.prices.update(price_id, convert.price_update_params(data))
+            extra = convert.unset_extra_keys(
+                obj.metadata or {}, convert.metadata(data.local_id, data.metadata)
+            )
+            if extra:
+                obj = self.client.v1.prices.update(price_id, {"metadata": extra})
+        return self._price(obj)
+
+    def list_prices(
+        self, *, product_id: str | None = None, active: bool | None = None
+    ) -> Iterator[ProviderPrice]:
+        params: stripe.params.PriceListParams = {"limit": PAGE_SIZE}
+        if product_id is not None:
+            params["product"] = product_id
+        if active is not None:
+            params["active"] = active
+        return convert.paged(lambda: self.client.v1.prices.list(params), self._price)
+
+    # --- subscriptions --------------------------------------------------------------------
+    def _subscription(self, obj: Any) -> ProviderSubscription:
+        from django_payments_sync.backends.stripe_webhooks import stripe_subscription_state
+
+        return stripe_subscription_state(convert.as_dict(obj))
+
+    def create_subscription(
+        self, data: SubscriptionData, *, idempotency_key: str
+    ) -> ProviderSubscription:
+        with convert.translated_errors():
+            obj = self.client.v1.subscriptions.create(
+                convert.subscription_create_params(data), {"idempotency_key": idempotency_key}
+            )
+        return self._subscription(obj)
+
+    def update_subscription(
+        self,
+        subscription_id: str,
+        *,
+        price_id: str | None = None,
+        quantity: int | None = None,
+        proration_behavior: str | None = None,
+        cancel_at_period_end: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> ProviderSubscription:
+        params: SubscriptionUpdateParams = {}
+        with convert.translated_errors():
+            if price_id is not None or quantity is not None:
+                # Changing the price means replacing the price of the subscription's one item.
+                current = self._subscription(self.client.v1.subscriptions.retrieve(subscription_id))
+                item: stripe.params.SubscriptionUpdateParamsItem = {"id": current.item_id}
+                if price_id is not None:
+                    item["price"] = price_id
+                if quantity is not None:
+                    item["quantity"] = quantity
+                params["items"] = [item]
+            if proration_behavior is not None:
+                params["proration_behavior"] = cast(
+                    Literal["always_invoice", "create_prorations", "none"], proration_behavior
+                )
+            if cancel_at_period_end is not None:
+                params["cancel_at_period_end"] = cancel_at_period_end
+            obj = self.client.v1.subscriptions.update(
+                subscription_id, params, {"idempotency_key": idempotency_key}
+            )
+        return self._subscription(obj)
+
+    def cancel_subscription(
+        self, subscription_id: str, *, at_period_end: bool = True
+    ) -> ProviderSubscription:
+        with convert.translated_errors():
+            if at_period_end:
+                obj = self.client.v1.subscriptions.update(
+                    subscription_id, {"cancel_at_period_end": True}
+                )
+            else:
+                obj = self.client.v1.subscriptions.cancel(subscription_id)
+        return self._subscription(obj)
+
+    def list_subscriptions(self, customer_id: str | None = None) -> Iterator[ProviderSubscription]:
+        params: stripe.params.SubscriptionListParams = {"limit": PAGE_SIZE, "status": "all"}
+        if customer_id is not None:
+            params["customer"] = customer_id
+        return convert.paged(lambda: self.client.v1.subscriptions.list(params), self._subscription)
+
+    # --- checkout, portal, invoices -------------------------------------------------------
+    def create_checkout_session(
+        self, data: CheckoutData, *, idempotency_key: str
+    ) -> CheckoutSession:
+        from django_payments_sync.backends.stripe_webhooks import stripe_checkout_state
+
+        if data.mode not in ("subscription", "payment"):
+            raise PermanentProviderError(f"Unknown checkout mode {data.mode!r}.", param="mode")
+        params: CheckoutSessionCreateParams = {
+            "mode": cast(Literal["payment", "subscription"], data.mode),
+            "line_items": [{"price": data.price_id, "quantity": data.quantity}],
+            "success_url": data.success_url,
+            "cancel_url": data.cancel_url,
+            "metadata": dict(data.metadata),
+        }
+        if data.customer_id:
+            params["customer"] = data.customer_id
+        elif data.customer_email:
+            params["customer_email"] = data.customer_email
+        if data.client_reference_id:
+            params["client_reference_id"] = data.client_reference_id
+        if data.mode == "subscription":
+            params["subscription_data"] = {"metadata": dict(data.metadata)}
+            if data.trial_period_days:
+                params["subscription_data"]["trial_period_days"] = data.trial_period_days
+        with convert.translated_errors():
+            obj = self.client.v1.checkout.sessions.create(
+                params, {"idempotency_key": idempotency_key}
+            )
+        return stripe_checkout_state(convert.as_dict(obj))[0]
+
+    def create_portal_session(self, customer_id: str, return_url: str) -> PortalSession:
+        params: PortalSessionCreateParams = {"customer": customer_id, "return_url": return_url}
+        with convert.translated_errors():
+            obj = self.client.v1.billing_portal.sessions.create(params)
+        return PortalSession(id=obj.id, url=obj.url, customer_id=customer_id, return_url=return_url)
+
+    def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
+        from django_payments_sync.backends.stripe_webhooks import stripe_invoice_state
+
+        return convert.paged(
+            lambda: self.client.v1.invoices.list({"customer": customer_id, "limit": PAGE_SIZE}),
+            stripe_invoice_state,
+        )
+
+    # --- webhooks -------------------------------------------------------------------------
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        from django_payments_sync.backends.stripe_webhooks import verify_stripe_webhook
+        from django_payments_sync.conf import payments_settings
+
+        return verify_stripe_webhook(
+            body,
+            headers,
+            secret=self.options["webhook_secret"] or "",
+            tolerance=int(payments_settings.WEBHOOK_TOLERANCE),
+        )
+
+    def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
+        from django_payments_sync.backends.stripe_webhooks import parse_stripe_event
+
+        return parse_stripe_event(payload)
+
+    def _endpoint(self, obj: Any) -> WebhookEndpoint:
+        data = convert.as_dict(obj)
+        return WebhookEndpoint(
+            id=data["id"],
+            url=data.get("url") or "",
+            secret=data.get("secret"),
+            enabled_events=tuple(data.get("enabled_events") or ()),
+            status=data.get("status") or "enabled",
+        )
+
+    def create_webhook_endpoint(self, url: str, events: list[str] | None = None) -> WebhookEndpoint:
+        params: WebhookEndpointCreateParams = {
+            "url": url,
+            "enabled_events": cast(Any, events or ["*"]),
+            "description": "django-payments-sync",
+        }
+        with convert.translated_errors():
+            obj = self.client.v1.webhook_endpoints.create(params)
+        return self._endpoint(obj)
+
+    def list_webhook_endpoints(self) -> Iterator[WebhookEndpoint]:
+        return convert.paged(
+            lambda: self.client.v1.webhook_endpoints.list({"limit": PAGE_SIZE}), self._endpoint
+        )
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> None:
+        with convert.translated_errors():
+            self.client.v1.webhook_endpoints.delete(endpoint_id)
+
+    # --- re-fetch mode --------------------------------------------------------------------
+    def retrieve(self, object_type: str, object_id: str) -> dict[str, Any]:
+        v1 = self.client.v1
+        retrievers: dict[str, Any] = {
+            "customer": v1.customers.retrieve,
+            "product": v1.products.retrieve,
+            "price": v1.prices.retrieve,
+            "subscription": v1.subscriptions.retrieve,
+            "invoice": v1.invoices.retrieve,
+            "checkout.session": v1.checkout.sessions.retrieve,
+            "webhook_endpoint": v1.webhook_endpoints.retrieve,
+        }
+        if object_type not in retrievers:
+            raise ObjectNotFound(f"Cannot retrieve Stripe objects of type {object_type!r}.")
+        with convert.translated_errors():
+            return convert.as_dict(retrievers[object_type](object_id))

@@ -1,0 +1,542 @@
+"""Pushing local customers, products, prices and subscriptions to the provider, row by row."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.conf import payments_settings
+from django_payments_sync.exceptions import ObjectNotFound, ProviderError
+from django_payments_sync.interactor.sync_snapshot import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    ProductToSynchronizePayments,
+    digest,
+    idempotency_key,
+)
+from django_payments_sync.models import (
+    ExternalCustomer,
+    ExternalPricing,
+    ExternalProduct,
+    ExternalSubscription,
+    SyncStatus,
+)
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+    from django_payments_sync.models import AbstractPricing, AbstractProduct, Customer, Subscription
+
+logger = logging.getLogger("django_payments_sync.sync")
+
+#: "Not looked up yet" for the optional preloaded External rows (None means "there is none").
+_UNKNOWN: Any = object()
+
+
+class SyncAction(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a push did to one local row at the provider (or would do, with ``dry_run``)."""
+
+    object_type: str  # "customer" | "product" | "price" | "subscription"
+    local_id: str
+    action: SyncAction
+    external_id: str | None = None
+    error: ProviderError | None = None
+    dry_run: bool = False
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.action is not SyncAction.FAILED
+
+
+def mark_synced(instance: Model) -> None:
+    """Record on ``instance`` (without a save signal) that its latest state reached the provider."""
+    _set_status(instance, SyncStatus.SYNCED, "", timezone.now())
+
+
+def mark_sync_error(instance: Model, error: ProviderError) -> None:
+    """Pending for a transient error (retry later), failed for a permanent one (fix the data)."""
+    status = SyncStatus.PENDING if error.retryable else SyncStatus.FAILED
+    _set_status(instance, status, f"{type(error).__name__}: {error}"[:2000], None)
+
+
+def _set_status(instance: Model, status: str, error: str, when: Any) -> None:
+    changes: dict[str, Any] = {"sync_status": status, "sync_error": error}
+    if when is not None:
+        changes["synced_at"] = when
+    # A queryset update: no post_save, so the autosync receivers do not fire again.
+    type(instance)._default_manager.filter(pk=instance.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(instance, name, value)
+
+
+def _external(model: type[Any], provider: str, **lookup: Any) -> Any | None:
+    return model.objects.filter(provider=provider, **lookup).first()
+
+
+def _link(
+    model: type[Any], provider: str, external_id: str, content_hash: str, **local: Any
+) -> Any:
+    """Create or repoint the External row of a local row (concurrent pushes converge on one row)."""
+    try:
+        with transaction.atomic():
+            row, _ = model.objects.update_or_create(
+                provider=provider,
+                **local,
+                defaults={"external_id": external_id, "content_hash": content_hash},
+            )
+    except IntegrityError:
+        # Another process linked the same provider object first: theirs wins, same object.
+        row = model.objects.get(provider=provider, **local)
+    return row
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def sync_customer(
+    customer: Customer,
+    *,
+    backend: BaseBackend | None = None,
+    dry_run: bool = False,
+    link: Any = _UNKNOWN,
+) -> SyncResult:
+    """Push a customer with its billing information; never raises a provider error.
+
+    A failure marks the customer ``pending`` (transient) or ``failed`` (permanent) and is
+    returned in ``SyncResult.error``; ``payments_sync push`` retries it.
+    """
+    try:
+        return sync_customer_or_raise(customer, backend=backend, dry_run=dry_run, link=link)
+    except ProviderError as exc:
+        logger.warning("Could not push customer %s: %s", customer.pk, exc)
+        return SyncResult("customer", str(customer.pk), SyncAction.FAILED, error=exc)
+
+
+def sync_customer_or_raise(
+    customer: Customer,
+    *,
+    backend: BaseBackend | None = None,
+    dry_run: bool = False,
+    link: Any = _UNKNOWN,
+) -> SyncResult:
+    """Like :func:`sync_customer`, but raises the :class:`ProviderError` (after marking the row)."""
+    backend = backend or get_backend()
+    snapshot = CustomerSnapshot.from_customer(customer)
+    wanted = snapshot.content_hash()
+    ext = link
+    if ext is _UNKNOWN:
+        ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
+    if ext is not None and ext.content_hash == wanted:
+        if not dry_run and customer.sync_status != SyncStatus.SYNCED:
+            mark_synced(customer)
+        return SyncResult("customer", str(customer.pk), SyncAction.UNCHANGED, ext.external_id)
+    action = SyncAction.CREATED if ext is None else SyncAction.UPDATED
+    if dry_run:
+        return SyncResult(
+            "customer", str(customer.pk), action, ext and ext.external_id, dry_run=True
+        )
+    try:
+        external_id = _push_customer(backend, customer, snapshot, ext, wanted)
+    except ProviderError as exc:
+        mark_sync_error(customer, exc)
+        raise
+    mark_synced(customer)
+    return SyncResult("customer", str(customer.pk), action, external_id)
+
+
+def _push_customer(
+    backend: BaseBackend,
+    customer: Customer,
+    snapshot: CustomerSnapshot,
+    ext: ExternalCustomer | None,
+    wanted: str,
+) -> str:
+    if ext is not None:
+        try:
+            backend.update_customer(ext.external_id, snapshot.data)
+        except ObjectNotFound:
+            # Deleted at the provider (by hand, or a test account reset): start over.
+            logger.warning("Provider customer %s is gone; creating a new one.", ext.external_id)
+            ext.delete()
+            ext = None
+        else:
+            _reconcile_tax_ids(backend, customer, ext.external_id, snapshot)
+            ext.content_hash = wanted
+            ext.save(update_fields=["content_hash", "updated_at"])
+            return str(ext.external_id)
+    created = backend.create_customer(
+        snapshot.data, idempotency_key=idempotency_key(customer, "create", wanted)
+    )
+    # Linked before the tax ids: a failure there must not lose the provider customer. The empty
+    # hash makes the next push update it and finish the tax ids.
+    ext = _link(ExternalCustomer, backend.provider_name, created.id, "", customer=customer)
+    for tax_id in snapshot.tax_ids:
+        backend.add_tax_id(
+            created.id,
+            tax_id,
+            idempotency_key=idempotency_key(customer, f"taxid-{created.id}", digest(tax_id.value)),
+        )
+    ext.content_hash = wanted
+    ext.save(update_fields=["content_hash", "updated_at"])
+    return created.id
+
+
+def _reconcile_tax_ids(
+    backend: BaseBackend, customer: Customer, external_id: str, snapshot: CustomerSnapshot
+) -> None:
+    """Add the tax ids the customer has and remove the ones it no longer has."""
+    remote = backend.list_tax_ids(external_id)
+    wanted = {(t.type, t.value) for t in snapshot.tax_ids}
+    present = {(t.type, t.value) for t in remote}
+    for tax_id in snapshot.tax_ids:
+        if (tax_id.type, tax_id.value) not in present:
+            backend.add_tax_id(
+                external_id,
+                tax_id,
+                idempotency_key=idempotency_key(
+                    customer, f"taxid-{external_id}", digest(tax_id.value)
+                ),
+            )
+    for old in remote:
+        if (old.type, old.value) not in wanted:
+            backend.delete_tax_id(external_id, old.id)
+
+
+def ensure_provider_customer(customer: Customer, *, backend: BaseBackend | None = None) -> str:
+    """The provider id of ``customer``, creating the provider customer first if it has none.
+
+    Raises :class:`ProviderError` when it cannot be created (checkout cannot go on without it).
+    """
+    backend = backend or get_backend()
+    ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
+    if ext is not None:
+        return str(ext.external_id)
+    sync_customer_or_raise(customer, backend=backend)
+    return str(
+        ExternalCustomer.objects.get(provider=backend.provider_name, customer=customer).external_id
+    )
+
+
+def delete_provider_customer(external_id: str, *, backend: BaseBackend | None = None) -> SyncResult:
+    """Delete a customer at the provider (its local row is already gone); missing is fine."""
+    backend = backend or get_backend()
+    with contextlib.suppress(ObjectNotFound):
+        backend.delete_customer(external_id)
+    return SyncResult("customer", "", SyncAction.DELETED, external_id)
+
+
+# --- products and prices ------------------------------------------------------------------
+
+
+def sync_product(
+    product: AbstractProduct,
+    *,
+    backend: BaseBackend | None = None,
+    dry_run: bool = False,
+    pricings: list[AbstractPricing] | None = None,
+    adopt: dict[str, Any] | None = None,
+    links: dict[str, Any] | None = None,
+) -> list[SyncResult]:
+    """Push a product and its prices; never raises a provider error (see :class:`SyncResult`).
+
+    ``adopt`` maps ``"product:<pk>"``/``"price:<pk>"`` to provider objects found by a listing
+    that already mirror those rows (a create whose answer was lost): they are linked instead of
+    created again. ``links`` maps the same keys to the External rows already loaded (or None),
+    so a push over the whole catalog does not query them one by one.
+    """
+    backend = backend or get_backend()
+    snapshot = ProductToSynchronizePayments.from_product(product, pricings)
+    links = links or {}
+    result = _sync_product_row(
+        backend,
+        product,
+        snapshot,
+        dry_run,
+        adopt or {},
+        links.get(f"product:{product.pk}", _UNKNOWN),
+    )
+    results = [result]
+    if result.external_id is None:
+        if result.dry_run:
+            results += [
+                SyncResult("price", p.local_id, SyncAction.CREATED, dry_run=True)
+                for p in snapshot.prices
+            ]
+        # Otherwise the product failed: its prices cannot be pushed and stay pending.
+        return results
+    pricings = pricings if pricings is not None else list(product.pricings.all())  # type: ignore[attr-defined]
+    by_id = {str(p.pk): p for p in pricings}
+    for price in snapshot.prices:
+        results.append(
+            _sync_price_row(
+                backend,
+                by_id[price.local_id],
+                price,
+                result.external_id,
+                dry_run,
+                adopt or {},
+                links.get(f"price:{price.local_id}", _UNKNOWN),
+            )
+        )
+    return results
+
+
+def _sync_product_row(
+    backend: BaseBackend,
+    product: AbstractProduct,
+    snapshot: ProductToSynchronizePayments,
+    dry_run: bool,
+    adopt: dict[str, Any],
+    ext: Any,
+) -> SyncResult:
+    local_id = str(product.pk)
+    wanted = snapshot.content_hash()
+    if ext is _UNKNOWN:
+        ext = _external(ExternalProduct, backend.provider_name, product=product)
+    if ext is not None and ext.content_hash == wanted:
+        if not dry_run and product.sync_status != SyncStatus.SYNCED:
+            mark_synced(product)
+        return SyncResult("product", local_id, SyncAction.UNCHANGED, ext.external_id)
+    if ext is None:
+        action = SyncAction.CREATED
+    else:
+        action = SyncAction.UPDATED if snapshot.active else SyncAction.ARCHIVED
+    if dry_run:
+        return SyncResult("product", local_id, action, ext and ext.external_id, dry_run=True)
+    try:
+        data = snapshot.product_data()
+        if ext is None:
+            found = adopt.get(f"product:{local_id}")
+            if found is not None and not snapshot.differences(found):
+                remote_id = found.id
+            else:
+                remote_id = backend.create_product(
+                    data, idempotency_key=idempotency_key(product, "create", wanted)
+                ).id
+            ext = _link(ExternalProduct, backend.provider_name, remote_id, wanted, product=product)
+        else:
+            backend.update_product(ext.external_id, data)
+            ext.content_hash = wanted
+            ext.save(update_fields=["content_hash", "updated_at"])
+    except ProviderError as exc:
+        mark_sync_error(product, exc)
+        logger.warning("Could not push product %s: %s", local_id, exc)
+        return SyncResult("product", local_id, SyncAction.FAILED, ext and ext.external_id, exc)
+    mark_synced(product)
+    return SyncResult("product", local_id, action, ext.external_id)
+
+
+def _sync_price_row(
+    backend: BaseBackend,
+    pricing: AbstractPricing,
+    snapshot: PriceSnapshot,
+    product_external_id: str,
+    dry_run: bool,
+    adopt: dict[str, Any],
+    ext: Any,
+) -> SyncResult:
+    local_id = str(pricing.pk)
+    wanted = snapshot.content_hash(product_external_id)
+    if ext is _UNKNOWN:
+        ext = _external(ExternalPricing, backend.provider_name, pricing=pricing)
+    if ext is not None and ext.content_hash == wanted:
+        if not dry_run and pricing.sync_status != SyncStatus.SYNCED:
+            mark_synced(pricing)
+        return SyncResult("price", local_id, SyncAction.UNCHANGED, ext.external_id)
+    replace = ext is not None and ext.content_hash[:32] != wanted[:32]
+    if ext is None:
+        action = SyncAction.CREATED
+    elif not snapshot.active:
+        action = SyncAction.ARCHIVED
+    else:
+        action = SyncAction.UPDATED
+    detail = "replaced" if replace else ""
+    if dry_run:
+        return SyncResult(
+            "price", local_id, action, ext and ext.external_id, dry_run=True, detail=detail
+        )
+    data = snapshot.price_data(product_external_id)
+    try:
+        if ext is None or replace:
+            found = adopt.get(f"price:{local_id}")
+            if ext is None and found is not None and snapshot.matches(found, product_external_id):
+                new_id = found.id
+            else:
+                new_id = backend.create_price(
+                    data, idempotency_key=idempotency_key(pricing, "create", wanted)
+                ).id
+            if ext is not None and ext.external_id != new_id:
+                # Archived before the row moves on: if this fails, the next push creates the
+                # same new price again (same key, same answer) and retries the archive.
+                backend.archive_price(ext.external_id)
+            ext = _link(ExternalPricing, backend.provider_name, new_id, wanted, pricing=pricing)
+        else:
+            backend.update_price_metadata(ext.external_id, data)
+            ext.content_hash = wanted
+            ext.save(update_fields=["content_hash", "updated_at"])
+    except ProviderError as exc:
+        mark_sync_error(pricing, exc)
+        logger.warning("Could not push price %s: %s", local_id, exc)
+        return SyncResult("price", local_id, SyncAction.FAILED, ext and ext.external_id, exc)
+    mark_synced(pricing)
+    return SyncResult("price", local_id, action, ext.external_id, detail=detail)
+
+
+def sync_pricing(
+    pricing: AbstractPricing, *, backend: BaseBackend | None = None
+) -> list[SyncResult]:
+    """Push one price (and its product first, when that is not at the provider or changed)."""
+    product = pricing.product
+    return sync_product(product, backend=backend)
+
+
+def archive_provider_product(external_id: str, *, backend: BaseBackend | None = None) -> SyncResult:
+    """Archive a product (and its active prices) whose local row was deleted."""
+    backend = backend or get_backend()
+    try:
+        for price in backend.list_prices(product_id=external_id, active=True):
+            backend.archive_price(price.id)
+        backend.archive_product(external_id)
+    except ObjectNotFound:
+        pass
+    return SyncResult("product", "", SyncAction.ARCHIVED, external_id)
+
+
+def archive_provider_price(external_id: str, *, backend: BaseBackend | None = None) -> SyncResult:
+    backend = backend or get_backend()
+    with contextlib.suppress(ObjectNotFound):
+        backend.archive_price(external_id)
+    return SyncResult("price", "", SyncAction.ARCHIVED, external_id)
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+def _subscription_state(subscription: Subscription, provider: str) -> dict[str, Any] | None:
+    price = _external(ExternalPricing, provider, pricing_id=subscription.pricing_id)
+    if price is None:
+        return None
+    return {
+        "price": price.external_id,
+        "quantity": subscription.quantity,
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "canceled": subscription.status == "canceled",
+    }
+
+
+def remember_provider_state(instance: Model, *, backend: BaseBackend | None = None) -> None:
+    """Record that the provider already holds ``instance``'s current state (no push needed).
+
+    Code that applies provider events to local rows calls this so that the autosync of that
+    save does not push the same state back.
+    """
+    from django_payments_sync.models import AbstractPricing, AbstractProduct, Customer, Subscription
+
+    provider = (backend or get_backend()).provider_name
+    if isinstance(instance, Customer):
+        model: type[Any] = ExternalCustomer
+        lookup: dict[str, Any] = {"customer": instance}
+        hashed = CustomerSnapshot.from_customer(instance).content_hash()
+    elif isinstance(instance, Subscription):
+        model, lookup = ExternalSubscription, {"subscription": instance}
+        hashed = digest(_subscription_state(instance, provider))
+    elif isinstance(instance, AbstractProduct):
+        model, lookup = ExternalProduct, {"product": instance}
+        hashed = ProductToSynchronizePayments.from_product(instance).content_hash()
+    elif isinstance(instance, AbstractPricing):
+        product_ext = _external(ExternalProduct, provider, product_id=instance.product_id)
+        if product_ext is None:
+            return
+        model, lookup = ExternalPricing, {"pricing": instance}
+        snap = PriceSnapshot.from_pricing(instance, product_active=instance.product.active)
+        hashed = snap.content_hash(product_ext.external_id)
+    else:
+        raise TypeError(f"Not a synchronized model: {type(instance).__name__}")
+    model.objects.filter(provider=provider, **lookup).update(content_hash=hashed)
+    mark_synced(instance)
+
+
+def sync_subscription(
+    subscription: Subscription, *, backend: BaseBackend | None = None, dry_run: bool = False
+) -> SyncResult:
+    """Push a local change of price, quantity or cancellation of a subscription at the provider.
+
+    Subscriptions are created at the provider by checkout (or the interactor), never here: a
+    subscription without a provider link is left alone.
+    """
+    backend = backend or get_backend()
+    local_id = str(subscription.pk)
+    ext = _external(ExternalSubscription, backend.provider_name, subscription=subscription)
+    state = _subscription_state(subscription, backend.provider_name)
+    if ext is None or state is None:
+        return SyncResult(
+            "subscription", local_id, SyncAction.UNCHANGED, detail="not at the provider"
+        )
+    wanted = digest(state)
+    if not ext.content_hash and not dry_run:
+        # Linked by the webhook side from the provider's own state: that state is the baseline,
+        # pushing it back would only echo it (or cancel a canceled subscription twice).
+        ext.content_hash = wanted
+        ext.save(update_fields=["content_hash", "updated_at"])
+    if ext.content_hash == wanted:
+        if not dry_run and subscription.sync_status != SyncStatus.SYNCED:
+            mark_synced(subscription)
+        return SyncResult("subscription", local_id, SyncAction.UNCHANGED, ext.external_id)
+    if dry_run:
+        return SyncResult(
+            "subscription", local_id, SyncAction.UPDATED, ext.external_id, dry_run=True
+        )
+    try:
+        if state["canceled"]:
+            backend.cancel_subscription(ext.external_id, at_period_end=False)
+            action = SyncAction.ARCHIVED
+        else:
+            backend.update_subscription(
+                ext.external_id,
+                price_id=state["price"],
+                quantity=state["quantity"],
+                cancel_at_period_end=state["cancel_at_period_end"],
+                proration_behavior=payments_settings.PRORATION_BEHAVIOR,
+                idempotency_key=idempotency_key(subscription, "update", wanted),
+            )
+            action = SyncAction.UPDATED
+    except ProviderError as exc:
+        mark_sync_error(subscription, exc)
+        return SyncResult("subscription", local_id, SyncAction.FAILED, ext.external_id, exc)
+    ext.content_hash = wanted
+    ext.save(update_fields=["content_hash", "updated_at"])
+    mark_synced(subscription)
+    return SyncResult("subscription", local_id, action, ext.external_id)
+
+
+def cancel_provider_subscription(
+    external_id: str, *, backend: BaseBackend | None = None
+) -> SyncResult:
+    """Cancel now a subscription whose local row was deleted; an unknown one is fine."""
+    backend = backend or get_backend()
+    with contextlib.suppress(ObjectNotFound):
+        backend.cancel_subscription(external_id, at_period_end=False)
+    return SyncResult("subscription", "", SyncAction.ARCHIVED, external_id)
+
+
+def failed(results: Iterable[SyncResult]) -> list[SyncResult]:
+    return [r for r in results if not r.ok]

@@ -1,0 +1,373 @@
+"""Whole-catalog push and drift report: what ``payments_sync push`` and ``diff`` do."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    METADATA_MODEL_KEY,
+    ProviderCustomer,
+    ProviderPrice,
+    ProviderProduct,
+)
+from django_payments_sync.exceptions import ProviderError
+from django_payments_sync.interactor.sync import (
+    SyncAction,
+    SyncResult,
+    _link,
+    archive_provider_price,
+    sync_customer,
+    sync_product,
+)
+from django_payments_sync.interactor.sync_snapshot import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    ProductToSynchronizePayments,
+    model_label,
+)
+from django_payments_sync.models import (
+    Customer,
+    ExternalCustomer,
+    ExternalPricing,
+    ExternalProduct,
+    get_pricing_model,
+    get_product_model,
+)
+
+Progress = Callable[[SyncResult], None]
+
+
+@dataclass
+class PushReport:
+    """Every :class:`SyncResult` of one push, with the summary the command prints."""
+
+    results: list[SyncResult] = field(default_factory=list)
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(r.action.value for r in self.results)
+        return {action.value: counted.get(action.value, 0) for action in SyncAction}
+
+    @property
+    def failures(self) -> list[SyncResult]:
+        return [r for r in self.results if not r.ok]
+
+
+def _ours(metadata: dict[str, str], label: str) -> str | None:
+    """The local id a provider object mirrors, if it carries our identity for ``label``."""
+    if metadata.get(METADATA_MODEL_KEY) == label:
+        return metadata.get(METADATA_ID_KEY)
+    return None
+
+
+def push_all(
+    *,
+    backend: BaseBackend | None = None,
+    dry_run: bool = False,
+    prune: bool = False,
+    products: bool = True,
+    customers: bool = True,
+    progress: Progress | None = None,
+) -> PushReport:
+    """Push every product, price and customer whose state differs from what was last pushed.
+
+    Rows whose content hash matches cost no call at all. The provider is listed (in pages) only
+    when some row has no provider link yet, to adopt objects created by a push whose answer was
+    lost, or with ``prune``: then provider state is compared field by field (drift is repaired)
+    and provider objects carrying our identity whose local row is gone are archived (products,
+    prices) or deleted (customers). Do not prune an account that another database also pushes to.
+    """
+    backend = backend or get_backend()
+    report = PushReport(dry_run=dry_run)
+
+    def record(results: Iterable[SyncResult]) -> None:
+        for result in results:
+            report.results.append(result)
+            if progress is not None:
+                progress(result)
+
+    if products:
+        record(_push_catalog(backend, dry_run, prune))
+    if customers:
+        record(_push_customers(backend, dry_run, prune))
+    return report
+
+
+def _push_catalog(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[SyncResult]:
+    provider = backend.provider_name
+    product_model, pricing_model = get_product_model(), get_pricing_model()
+    product_label, pricing_label = model_label(product_model), model_label(pricing_model)
+    products = list(product_model._default_manager.order_by("pk"))
+    pricings: dict[Any, list[Any]] = defaultdict(list)
+    for pricing in pricing_model._default_manager.order_by("pk"):
+        pricings[pricing.product_id].append(pricing)
+    links: dict[str, Any] = {f"product:{p.pk}": None for p in products}
+    links.update({f"price:{p.pk}": None for ps in pricings.values() for p in ps})
+    for product_link in ExternalProduct.objects.filter(provider=provider):
+        links[f"product:{product_link.product_id}"] = product_link
+    for price_link in ExternalPricing.objects.filter(provider=provider):
+        links[f"price:{price_link.pricing_id}"] = price_link
+
+    unlinked_products = any(links[f"product:{p.pk}"] is None for p in products)
+    unlinked_prices = any(v is None for k, v in links.items() if k.startswith("price:"))
+    remote_products: list[ProviderProduct] | None = None
+    remote_prices: list[ProviderPrice] | None = None
+    if prune or (unlinked_products and not dry_run):
+        remote_products = list(backend.list_products())
+    if prune or (unlinked_prices and not dry_run):
+        remote_prices = list(backend.list_prices())
+
+    adopt: dict[str, Any] = {}
+    for remote in remote_products or []:
+        local_id = _ours(remote.metadata, product_label)
+        if local_id is not None:
+            adopt.setdefault(f"product:{local_id}", remote)
+    for remote_price in remote_prices or []:
+        local_id = _ours(remote_price.metadata, pricing_label)
+        if local_id is not None:
+            adopt.setdefault(f"price:{local_id}", remote_price)
+
+    if prune and remote_products is not None and remote_prices is not None:
+        _forget_drifted(products, pricings, links, remote_products, remote_prices)
+
+    for product in products:
+        yield from sync_product(
+            product,
+            backend=backend,
+            dry_run=dry_run,
+            pricings=pricings.get(product.pk, []),
+            adopt=adopt,
+            links=links,
+        )
+
+    if prune and remote_products is not None and remote_prices is not None:
+        yield from _archive_orphans(
+            backend, dry_run, products, pricings, remote_products, remote_prices
+        )
+
+
+def _forget_drifted(
+    products: list[Any],
+    pricings: dict[Any, list[Any]],
+    links: dict[str, Any],
+    remote_products: list[ProviderProduct],
+    remote_prices: list[ProviderPrice],
+) -> None:
+    """Clear the hash of rows whose provider object differs, so the push writes them again."""
+    by_id: dict[str, Any] = {p.id: p for p in remote_products}
+    by_id.update({p.id: p for p in remote_prices})
+    for product in products:
+        ext = links.get(f"product:{product.pk}")
+        if ext is None:
+            continue
+        snapshot = ProductToSynchronizePayments.from_product(product, pricings.get(product.pk, []))
+        remote = by_id.get(ext.external_id)
+        if remote is None or snapshot.differences(remote):
+            ext.content_hash = ""
+        for price in snapshot.prices:
+            price_ext = links.get(f"price:{price.local_id}")
+            remote_price = by_id.get(price_ext.external_id) if price_ext else None
+            if price_ext is None:
+                continue
+            if remote_price is None or not price.matches(remote_price, ext.external_id):
+                # Keep the terms half when only the state drifted: an update, not a new price.
+                same_terms = remote_price is not None and not (
+                    set(price.differences(remote_price)) & set(price.terms())
+                )
+                price_ext.content_hash = price_ext.content_hash[:32] if same_terms else ""
+
+
+def _archive_orphans(
+    backend: BaseBackend,
+    dry_run: bool,
+    products: list[Any],
+    pricings: dict[Any, list[Any]],
+    remote_products: list[ProviderProduct],
+    remote_prices: list[ProviderPrice],
+) -> Iterable[SyncResult]:
+    provider = backend.provider_name
+    product_label = model_label(get_product_model())
+    pricing_label = model_label(get_pricing_model())
+    linked_products = set(
+        ExternalProduct.objects.filter(provider=provider).values_list("external_id", flat=True)
+    )
+    linked_prices = set(
+        ExternalPricing.objects.filter(provider=provider).values_list("external_id", flat=True)
+    )
+    for remote_price in remote_prices:
+        local_id = _ours(remote_price.metadata, pricing_label)
+        if local_id is None or not remote_price.active or remote_price.id in linked_prices:
+            continue
+        if dry_run:
+            yield SyncResult("price", local_id, SyncAction.ARCHIVED, remote_price.id, dry_run=True)
+            continue
+        try:
+            yield archive_provider_price(remote_price.id, backend=backend)
+        except ProviderError as exc:
+            yield SyncResult("price", local_id, SyncAction.FAILED, remote_price.id, exc)
+    for remote in remote_products:
+        local_id = _ours(remote.metadata, product_label)
+        if local_id is None or not remote.active or remote.id in linked_products:
+            continue
+        if dry_run:
+            yield SyncResult("product", local_id, SyncAction.ARCHIVED, remote.id, dry_run=True)
+            continue
+        try:
+            backend.archive_product(remote.id)
+        except ProviderError as exc:
+            yield SyncResult("product", local_id, SyncAction.FAILED, remote.id, exc)
+        else:
+            yield SyncResult("product", local_id, SyncAction.ARCHIVED, remote.id)
+
+
+def _push_customers(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[SyncResult]:
+    provider = backend.provider_name
+    label = model_label(Customer)
+    customers = list(Customer.objects.select_related("billing_information").order_by("pk"))
+    links: dict[Any, Any] = {c.pk: None for c in customers}
+    for ext in ExternalCustomer.objects.filter(provider=provider):
+        links[ext.customer_id] = ext
+    remote: list[ProviderCustomer] | None = None
+    if prune or (not dry_run and any(v is None for v in links.values())):
+        remote = list(backend.list_customers())
+    by_local: dict[str, ProviderCustomer] = {}
+    for remote_customer in remote or []:
+        local_id = _ours(remote_customer.metadata, label)
+        if local_id is not None:
+            by_local.setdefault(local_id, remote_customer)
+
+    for customer in customers:
+        ext = links[customer.pk]
+        found = by_local.get(str(customer.pk))
+        if ext is None and found is not None and not dry_run:
+            # A customer created by a push whose answer was lost: link it; the empty hash makes
+            # the push below update it and finish its tax ids.
+            ext = _link(ExternalCustomer, provider, found.id, "", customer=customer)
+        elif prune and ext is not None:
+            current = next((r for r in remote or [] if r.id == ext.external_id), None)
+            if current is None or CustomerSnapshot.from_customer(customer).differences(current):
+                ext.content_hash = ""
+        yield sync_customer(customer, backend=backend, dry_run=dry_run, link=ext)
+
+    if prune:
+        linked = set(
+            ExternalCustomer.objects.filter(provider=provider).values_list("external_id", flat=True)
+        )
+        for remote_customer in remote or []:
+            local_id = _ours(remote_customer.metadata, label)
+            if local_id is None or remote_customer.id in linked:
+                continue
+            if dry_run:
+                yield SyncResult(
+                    "customer", local_id, SyncAction.DELETED, remote_customer.id, dry_run=True
+                )
+                continue
+            try:
+                backend.delete_customer(remote_customer.id)
+            except ProviderError as exc:
+                yield SyncResult("customer", local_id, SyncAction.FAILED, remote_customer.id, exc)
+            else:
+                yield SyncResult("customer", local_id, SyncAction.DELETED, remote_customer.id)
+
+
+# --- drift report -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between a local row and the provider."""
+
+    object_type: str
+    local_id: str | None
+    external_id: str | None
+    kind: str  # "missing" | "differs" | "orphan"
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        who = f"{self.object_type} {self.local_id or '-'} ({self.external_id or 'no provider id'})"
+        if self.kind == "missing":
+            return f"{who}: not at the provider"
+        if self.kind == "orphan":
+            return f"{who}: at the provider, but the local row is gone"
+        changes = ", ".join(
+            f"{k}: local {a!r} != provider {b!r}" for k, (a, b) in self.fields.items()
+        )
+        return f"{who}: {changes}"
+
+
+def diff(*, backend: BaseBackend | None = None) -> list[Drift]:
+    """Differences between local data and the provider, read with one paginated listing each."""
+    backend = backend or get_backend()
+    provider = backend.provider_name
+    product_model, pricing_model = get_product_model(), get_pricing_model()
+    remote_products = {p.id: p for p in backend.list_products()}
+    remote_prices = {p.id: p for p in backend.list_prices()}
+    remote_customers = {c.id: c for c in backend.list_customers()}
+    ext_products = {e.product_id: e for e in ExternalProduct.objects.filter(provider=provider)}
+    ext_prices = {e.pricing_id: e for e in ExternalPricing.objects.filter(provider=provider)}
+    ext_customers = {e.customer_id: e for e in ExternalCustomer.objects.filter(provider=provider)}
+    drifts: list[Drift] = []
+
+    pricings: dict[Any, list[Any]] = defaultdict(list)
+    for pricing in pricing_model._default_manager.order_by("pk"):
+        pricings[pricing.product_id].append(pricing)
+    for product in product_model._default_manager.order_by("pk"):
+        snapshot = ProductToSynchronizePayments.from_product(product, pricings.get(product.pk, []))
+        ext = ext_products.get(product.pk)
+        drifts += _compare("product", product, ext, remote_products, snapshot.differences)
+        for price, pricing in zip(snapshot.prices, pricings.get(product.pk, []), strict=True):
+            drifts += _compare(
+                "price", pricing, ext_prices.get(pricing.pk), remote_prices, _price_diff(price, ext)
+            )
+    for customer in Customer.objects.select_related("billing_information").order_by("pk"):
+        snap = CustomerSnapshot.from_customer(customer)
+        drifts += _compare(
+            "customer", customer, ext_customers.get(customer.pk), remote_customers, snap.differences
+        )
+
+    linked = {
+        e.external_id
+        for e in [*ext_products.values(), *ext_prices.values(), *ext_customers.values()]
+    }
+    for object_type, label, objects in (
+        ("product", model_label(product_model), remote_products.values()),
+        ("price", model_label(pricing_model), remote_prices.values()),
+        ("customer", model_label(Customer), remote_customers.values()),
+    ):
+        for obj in objects:
+            local_id = _ours(obj.metadata, label)
+            active = getattr(obj, "active", True)
+            if local_id is not None and active and obj.id not in linked:
+                drifts.append(Drift(object_type, local_id, obj.id, "orphan"))
+    return drifts
+
+
+def _price_diff(price: PriceSnapshot, product_ext: Any) -> Callable[[Any], dict[str, Any]]:
+    def compare(remote: ProviderPrice) -> dict[str, Any]:
+        found = price.differences(remote)
+        if product_ext is not None and remote.product_id != product_ext.external_id:
+            found["product"] = (product_ext.external_id, remote.product_id)
+        return found
+
+    return compare
+
+
+def _compare(
+    object_type: str,
+    row: Any,
+    ext: Any,
+    remote: dict[str, Any],
+    differences: Callable[[Any], dict[str, Any]],
+) -> list[Drift]:
+    local_id = str(row.pk)
+    if ext is None or ext.external_id not in remote:
+        return [Drift(object_type, local_id, ext and ext.external_id, "missing")]
+    found = differences(remote[ext.external_id])
+    if found:
+        return [Drift(object_type, local_id, ext.external_id, "differs", found)]
+    return []

@@ -1,0 +1,258 @@
+"""Snapshots of local rows as the provider should hold them, with their hashes and keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    METADATA_MODEL_KEY,
+    Address,
+    CustomerData,
+    PriceData,
+    ProductData,
+    ProviderCustomer,
+    ProviderPrice,
+    ProviderProduct,
+    TaxIdData,
+)
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+    from django_payments_sync.models import AbstractPricing, AbstractProduct, Customer
+
+#: Provider tax-id type of the VAT number kept in ``BillingInformation.tax_id``.
+EU_VAT = "eu_vat"
+
+
+def digest(value: Any) -> str:
+    """A stable sha256 hex digest of a JSON-able value."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def model_label(model: type[Model] | Model) -> str:
+    return model._meta.label_lower
+
+
+def identity_metadata(instance: Model) -> dict[str, str]:
+    """The metadata that links a provider object back to ``instance``."""
+    return {METADATA_ID_KEY: str(instance.pk), METADATA_MODEL_KEY: model_label(instance)}
+
+
+def provider_metadata(local: Any) -> dict[str, str]:
+    """Local JSON metadata as provider metadata: string values (non-strings as JSON)."""
+    if not isinstance(local, dict):
+        return {}
+    return {
+        str(k): v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in local.items()
+    }
+
+
+def idempotency_key(instance: Model, operation: str, content: str) -> str:
+    """A key that is the same for the same row, operation and content, and only then.
+
+    The environment part (a digest of ``SECRET_KEY``) keeps two deployments that share one test
+    account at the provider (row 5 of staging, row 5 of a laptop) from receiving each other's
+    objects for the same key.
+    """
+    env = hashlib.sha256(str(settings.SECRET_KEY).encode()).hexdigest()[:8]
+    return f"payments-sync-{env}-{model_label(instance)}-{instance.pk}-{operation}-{content[:24]}"
+
+
+# --- products and prices ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceSnapshot:
+    """A local price as the provider should hold it (its product's provider id is added later)."""
+
+    local_id: str
+    amount: int
+    currency: str
+    interval: str | None
+    interval_count: int
+    active: bool
+    nickname: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def terms(self) -> dict[str, Any]:
+        """What a provider cannot change on an existing price: a change means a new price."""
+        return {
+            "amount": self.amount,
+            "currency": self.currency,
+            "interval": self.interval,
+            "interval_count": self.interval_count,
+        }
+
+    def state(self) -> dict[str, Any]:
+        """What can be changed on an existing price."""
+        return {"active": self.active, "nickname": self.nickname, "metadata": self.metadata}
+
+    def content_hash(self, product_external_id: str) -> str:
+        """Two halves in one 64-character column: terms (with the product) then state.
+
+        Keeping them apart tells "replace the price" from "update it" without storing old terms.
+        """
+        terms = digest({**self.terms(), "product": product_external_id})[:32]
+        return terms + digest(self.state())[:32]
+
+    def price_data(self, product_external_id: str) -> PriceData:
+        return PriceData(
+            local_id=self.local_id,
+            product_id=product_external_id,
+            amount=self.amount,
+            currency=self.currency,
+            interval=self.interval,
+            interval_count=self.interval_count,
+            active=self.active,
+            nickname=self.nickname,
+            metadata=self.metadata,
+        )
+
+    def matches(self, remote: ProviderPrice, product_external_id: str) -> bool:
+        return remote.product_id == product_external_id and self.differences(remote) == {}
+
+    def differences(self, remote: ProviderPrice) -> dict[str, tuple[Any, Any]]:
+        """Field -> (local, provider) for every field that differs."""
+        remote_values = {
+            "amount": remote.amount,
+            "currency": remote.currency,
+            "interval": remote.interval,
+            "interval_count": remote.interval_count if remote.interval else 1,
+            "active": remote.active,
+            "nickname": remote.nickname,
+            "metadata": remote.metadata,
+        }
+        local_values = {**self.terms(), **self.state()}
+        return {k: (v, remote_values[k]) for k, v in local_values.items() if remote_values[k] != v}
+
+    @classmethod
+    def from_pricing(cls, pricing: AbstractPricing, *, product_active: bool) -> PriceSnapshot:
+        interval = pricing.interval or None
+        return cls(
+            local_id=str(pricing.pk),
+            amount=int(pricing.amount),
+            currency=pricing.currency.lower(),
+            interval=interval,
+            interval_count=int(pricing.interval_count) if interval else 1,
+            # A price of an inactive product must not be sold either.
+            active=bool(pricing.active and product_active),
+            nickname=pricing.nickname,
+            metadata={**provider_metadata(pricing.metadata), **identity_metadata(pricing)},
+        )
+
+
+@dataclass(frozen=True)
+class ProductToSynchronizePayments:
+    """A local product with its prices, as the provider should hold them."""
+
+    local_id: str
+    name: str
+    description: str
+    active: bool
+    metadata: dict[str, str]
+    prices: tuple[PriceSnapshot, ...] = ()
+
+    def product_data(self) -> ProductData:
+        return ProductData(
+            local_id=self.local_id,
+            name=self.name,
+            description=self.description,
+            active=self.active,
+            metadata=self.metadata,
+        )
+
+    def content_hash(self) -> str:
+        return digest(asdict(self.product_data()))
+
+    def differences(self, remote: ProviderProduct) -> dict[str, tuple[Any, Any]]:
+        pairs = {
+            "name": (self.name, remote.name),
+            "description": (self.description, remote.description),
+            "active": (self.active, remote.active),
+            "metadata": (self.metadata, remote.metadata),
+        }
+        return {k: v for k, v in pairs.items() if v[0] != v[1]}
+
+    @classmethod
+    def from_product(
+        cls, product: AbstractProduct, pricings: list[AbstractPricing] | None = None
+    ) -> ProductToSynchronizePayments:
+        if pricings is None:
+            pricings = list(product.pricings.all())  # type: ignore[attr-defined]
+        return cls(
+            local_id=str(product.pk),
+            name=product.name,
+            description=product.description,
+            active=bool(product.active),
+            metadata={**provider_metadata(product.metadata), **identity_metadata(product)},
+            prices=tuple(
+                PriceSnapshot.from_pricing(p, product_active=bool(product.active)) for p in pricings
+            ),
+        )
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerSnapshot:
+    """A local customer (with its billing information) as the provider should hold it."""
+
+    data: CustomerData
+    tax_ids: tuple[TaxIdData, ...] = ()
+
+    def content_hash(self) -> str:
+        return digest({"customer": asdict(self.data), "tax_ids": [asdict(t) for t in self.tax_ids]})
+
+    def differences(self, remote: ProviderCustomer) -> dict[str, tuple[Any, Any]]:
+        d = self.data
+        pairs = {
+            "email": (d.email, remote.email),
+            "name": (d.name, remote.name),
+            "tax_exemption": (d.tax_exemption, remote.tax_exemption),
+            "address": (d.address, remote.address),
+            "metadata": (d.metadata, remote.metadata),
+        }
+        return {k: v for k, v in pairs.items() if v[0] != v[1]}
+
+    @classmethod
+    def from_customer(cls, customer: Customer) -> CustomerSnapshot:
+        try:
+            billing = customer.billing_information
+        except ObjectDoesNotExist:
+            billing = None
+        if billing is None:
+            data = CustomerData(
+                local_id=str(customer.pk),
+                email=customer.email,
+                name=customer.name,
+                metadata=identity_metadata(customer),
+            )
+            return cls(data=data)
+        data = CustomerData(
+            local_id=str(customer.pk),
+            # Invoices go to the billing identity when the customer gave one.
+            email=billing.email or customer.email,
+            name=billing.name or customer.name,
+            address=Address(
+                line1=billing.address_line1,
+                line2=billing.address_line2,
+                city=billing.city,
+                postal_code=billing.postal_code,
+                state=billing.region,
+                country=billing.country.upper(),
+            ),
+            tax_exemption=billing.tax_exemption or "none",
+            metadata=identity_metadata(customer),
+        )
+        tax_ids = (TaxIdData(type=EU_VAT, value=billing.tax_id.replace(" ", "").upper()),)
+        return cls(data=data, tax_ids=tax_ids if billing.tax_id else ())
