@@ -26,14 +26,16 @@ def validate_country_code(value: str) -> str:
 def normalize_vat_number_for(value: str, country: str | None) -> str:
     """``value`` checked offline (format, check digits, country) and normalized, e.g. ``EL...``.
 
-    Raises a field error that says what is wrong; VIES is not asked here.
+    Raises a field error that says what is wrong; VIES is not asked here. With ``country``
+    (the billing address's), the number must belong to it (``GR`` with ``EL``, ``GB`` only with
+    Northern Ireland's ``XI``), and a number typed without its prefix gets the country's.
     """
-    from django_payments_sync.vies.numbers import InvalidVatNumber, normalize_vat_number
+    from django_payments_sync.vies.numbers import InvalidVatNumber, parse_vat_number
 
     try:
-        return normalize_vat_number(value, country)
+        return parse_vat_number(value, country).full
     except InvalidVatNumber as exc:
-        raise serializers.ValidationError(str(exc)) from exc
+        raise serializers.ValidationError(exc.messages[0], code=exc.code) from exc
 
 
 _SYNC_MESSAGES = {
@@ -150,6 +152,7 @@ class VatCheckResultSerializer(serializers.Serializer[Any]):
     request_date = serializers.DateField(allow_null=True)
     consultation_number = serializers.CharField(allow_blank=True)
     fault_code = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(allow_blank=True)
     cached = serializers.BooleanField()
 
 

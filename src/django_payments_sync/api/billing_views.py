@@ -111,16 +111,17 @@ class VatNumberCheckView(GenericAPIView[Any]):
         data = serializer.validated_data
         result = billing.validate_vies(data["vat_number"], data.get("country") or None)
         answer = {
-            "vat_number": data["vat_number"],
+            "vat_number": result.full_number,
             "country_code": result.country_code,
             "status": str(result.status),
-            "valid": str(result.status) == "valid",
-            "name": result.name or "",
-            "address": result.address or "",
+            "valid": result.is_valid,
+            "name": result.name,
+            "address": result.address,
             "request_date": result.request_date,
-            "consultation_number": result.request_identifier or "",
-            "fault_code": result.fault_code or "",
-            "cached": bool(result.cached),
+            "consultation_number": result.request_identifier,
+            "fault_code": result.fault_code,
+            "message": result.message,
+            "cached": result.from_cache,
         }
         return Response(VatCheckResultSerializer(answer).data)
 

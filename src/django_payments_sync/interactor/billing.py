@@ -17,6 +17,7 @@ from django_payments_sync import signals
 from django_payments_sync.adapter import get_adapter
 from django_payments_sync.backends import get_backend
 from django_payments_sync.conf import payments_settings
+from django_payments_sync.interactor.autosync import suppress_autosync
 from django_payments_sync.models import (
     BillingInformation,
     Customer,
@@ -96,7 +97,9 @@ def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInf
     country = values.get("country", existing.country if existing else "")
     vat_result = _check_vat_if_needed(existing, tax_id, country)
 
-    with transaction.atomic():
+    # Our own explicit push after commit replaces the automatic one of the save receivers, so
+    # the customer is pushed once, after the tax decision, and the caller learns the outcome.
+    with transaction.atomic(), suppress_autosync():
         billing = BillingInformation.objects.select_for_update().filter(
             customer=customer
         ).first() or BillingInformation(customer=customer)
@@ -148,8 +151,8 @@ def _apply_vat_result(
     billing.vat_check_attempts = 0
     billing.vat_next_check_at = None
     if status == VatValidationStatus.VALID:
-        billing.vat_validated_at = now
-        billing.vat_consultation_number = getattr(result, "request_identifier", "") or ""
+        billing.vat_validated_at = result.checked_at or now
+        billing.vat_consultation_number = result.request_identifier
     else:
         billing.vat_validated_at = None
         billing.vat_consultation_number = ""
@@ -277,7 +280,7 @@ def recheck_pending_vat(
         # after it, and skipped if the customer changed the number in the meantime.
         result = _fresh_vies_check(tax_id, country)
         report.checked.append(pk)
-        with transaction.atomic():
+        with transaction.atomic(), suppress_autosync():
             billing = (
                 BillingInformation.objects.select_for_update()
                 .select_related("customer")
