@@ -23,6 +23,10 @@ class RecordingHTTPClient(stripe.RequestsClient):
         super().__init__(**kwargs)
         self.log: list[tuple[str, str]] = []
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> RecordingHTTPClient:
+        # The settings layer deep-copies OPTIONS; the copy must keep counting into this log.
+        return self
+
     def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:  # type: ignore[override]
         self.log.append((method.upper(), urlsplit(url).path))
         return super().request(method, url, headers, post_data)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 #: subcommand name -> module under django_payments_sync.management.subcommands
 SUBCOMMANDS: dict[str, str] = {
+    "push": "push",
+    "diff": "diff",
+    "webhook-endpoint": "webhook_endpoint",
     "vat": "vat",
     "events": "events",
 }

@@ -1,0 +1,329 @@
+"""Pushing the catalog and customers: create, update, archive, replace, and nothing twice."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY, PriceData
+from django_payments_sync.exceptions import PermanentProviderError
+from django_payments_sync.interactor.sync import (
+    SyncAction,
+    ensure_provider_customer,
+    sync_customer,
+    sync_customer_or_raise,
+    sync_product,
+)
+from django_payments_sync.interactor.sync_push import diff, push_all
+from django_payments_sync.interactor.sync_snapshot import PriceSnapshot
+from django_payments_sync.models import (
+    ExternalCustomer,
+    ExternalPricing,
+    ExternalProduct,
+    Pricing,
+    Product,
+    SyncStatus,
+)
+from tests.factories import (
+    BillingInformationFactory,
+    CustomerFactory,
+    PricingFactory,
+    ProductFactory,
+)
+from tests.sync.conftest import Provider
+
+pytestmark = pytest.mark.django_db
+
+
+def _catalog() -> tuple[Product, Pricing, Pricing]:
+    product = ProductFactory(name="Pro", metadata={"seats": 5})
+    monthly = PricingFactory(product=product, amount=1500, interval="month", nickname="Monthly")
+    once = PricingFactory(product=product, amount=9900, interval="", nickname="Lifetime")
+    return product, monthly, once
+
+
+def _ext_price(pricing: Pricing, provider: Provider) -> str:
+    return ExternalPricing.objects.get(
+        provider=provider.backend.provider_name, pricing=pricing
+    ).external_id
+
+
+def test_first_push_creates_everything_with_local_identity(provider: Provider) -> None:
+    product, monthly, once = _catalog()
+    customer = CustomerFactory(name="Ada")
+    report = push_all()
+    assert report.counts()["created"] == 4
+    assert report.failures == []
+
+    [remote_product] = provider.products()
+    assert (remote_product.name, remote_product.active) == ("Pro", True)
+    assert remote_product.metadata == {
+        "seats": "5",
+        METADATA_ID_KEY: str(product.pk),
+        METADATA_MODEL_KEY: "django_payments_sync.product",
+    }
+    prices = {p.id: p for p in provider.prices()}
+    remote_monthly = prices[_ext_price(monthly, provider)]
+    assert (remote_monthly.amount, remote_monthly.interval, remote_monthly.nickname) == (
+        1500,
+        "month",
+        "Monthly",
+    )
+    assert remote_monthly.product_id == remote_product.id
+    assert prices[_ext_price(once, provider)].interval is None
+    [remote_customer] = provider.customers()
+    assert (remote_customer.email, remote_customer.name) == (customer.email, "Ada")
+
+    for row in (product, monthly, once, customer):
+        row.refresh_from_db()
+        assert row.sync_status == SyncStatus.SYNCED
+        assert row.synced_at is not None
+    assert ExternalProduct.objects.get(product=product).content_hash
+    assert ExternalCustomer.objects.get(customer=customer).external_id == remote_customer.id
+
+
+def test_second_push_over_unchanged_data_makes_no_call(provider: Provider) -> None:
+    _catalog()
+    CustomerFactory()
+    push_all()
+    provider.clear()
+    report = push_all()
+    assert provider.calls() == []
+    assert report.counts()["unchanged"] == 4
+
+
+def test_changed_product_is_updated_alone(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    push_all()
+    provider.clear()
+    product.name = "Pro Max"
+    product.metadata = {"seats": 10}
+    product.save()
+    report = push_all()
+    assert report.counts() == {**report.counts(), "updated": 1, "unchanged": 2}
+    [remote] = provider.products()
+    assert remote.name == "Pro Max"
+    assert remote.metadata["seats"] == "10"
+    assert len(provider.writes()) == 1
+
+
+def test_changed_terms_replace_the_price(provider: Provider) -> None:
+    _, monthly, _ = _catalog()
+    push_all()
+    old_id = _ext_price(monthly, provider)
+    monthly.amount = 1900
+    monthly.save()
+    report = push_all()
+    [result] = [r for r in report.results if r.detail == "replaced"]
+    assert result.action is SyncAction.UPDATED
+    new_id = _ext_price(monthly, provider)
+    assert new_id != old_id
+    prices = {p.id: p for p in provider.prices()}
+    assert (prices[new_id].amount, prices[new_id].active) == (1900, True)
+    assert prices[old_id].active is False
+    assert len(prices) == 3
+
+
+def test_changed_nickname_updates_the_same_price(provider: Provider) -> None:
+    _, monthly, _ = _catalog()
+    push_all()
+    old_id = _ext_price(monthly, provider)
+    monthly.nickname = "Per month"
+    monthly.save()
+    push_all()
+    assert _ext_price(monthly, provider) == old_id
+    assert {p.id: p for p in provider.prices()}[old_id].nickname == "Per month"
+
+
+def test_deactivated_product_is_archived_with_its_prices(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    push_all()
+    product.active = False
+    product.save()
+    report = push_all()
+    assert report.counts()["archived"] == 3
+    assert [p.active for p in provider.products()] == [False]
+    assert {p.active for p in provider.prices()} == {False}
+
+
+def test_deleted_product_is_archived_by_a_pruning_push(provider: Provider) -> None:
+    # Outside a captured commit the autosync of the delete never runs: as with AUTO_SYNC off.
+    product, _, _ = _catalog()
+    keep = ProductFactory(name="Keep")
+    push_all()
+    product.delete()
+    assert push_all().counts()["archived"] == 0  # a plain push does not look for orphans
+    report = push_all(prune=True)
+    assert report.counts()["archived"] == 3
+    active = {p.name for p in provider.products() if p.active}
+    assert active == {keep.name}
+    assert {p.active for p in provider.prices()} == {False}
+
+
+def test_a_lost_create_answer_is_adopted_not_duplicated(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    push_all()
+    # As if the process died after the provider created them, before the links were saved.
+    ExternalProduct.objects.all().delete()
+    ExternalPricing.objects.all().delete()
+    provider.clear()
+    push_all()
+    assert len(provider.products()) == 1
+    assert len(provider.prices()) == 2
+    assert provider.writes() == []
+    assert ExternalProduct.objects.get(product=product).external_id == provider.products()[0].id
+
+
+def test_failed_create_is_marked_pending_and_retried_without_duplicates(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    provider.fail_next("create_product")
+    report = push_all(customers=False)
+    assert [r.action for r in report.results] == [SyncAction.FAILED]
+    product.refresh_from_db()
+    assert product.sync_status == SyncStatus.PENDING
+    assert "Transient" in product.sync_error
+    assert provider.products() == []
+
+    report = push_all(customers=False)
+    assert report.failures == []
+    product.refresh_from_db()
+    assert (product.sync_status, product.sync_error) == (SyncStatus.SYNCED, "")
+    assert len(provider.products()) == 1
+    assert len(provider.prices()) == 2
+
+
+def test_failed_archive_during_replacement_is_finished_by_the_next_push(provider: Provider) -> None:
+    _, monthly, _ = _catalog()
+    push_all()
+    old_id = _ext_price(monthly, provider)
+    monthly.amount = 2500
+    monthly.save()
+    provider.fail_next("archive_price")
+    report = push_all()
+    assert len(report.failures) == 1
+    assert _ext_price(monthly, provider) == old_id  # the link moves only once all is done
+    push_all()
+    new_id = _ext_price(monthly, provider)
+    prices = {p.id: p for p in provider.prices()}
+    # One new price, not two: the retry got the same answer for the same idempotency key.
+    assert len(prices) == 3
+    assert prices[old_id].active is False
+    assert (prices[new_id].amount, prices[new_id].active) == (2500, True)
+
+
+def test_dry_run_changes_nothing(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    CustomerFactory()
+    report = push_all(dry_run=True)
+    assert report.counts()["created"] == 4
+    assert all(r.dry_run for r in report.results)
+    assert provider.writes() == []
+    assert not ExternalProduct.objects.exists()
+    product.refresh_from_db()
+    assert product.sync_status == SyncStatus.PENDING
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def test_customer_with_billing_information_and_vat_number(provider: Provider) -> None:
+    billing = BillingInformationFactory(
+        name="Acme GmbH",
+        address_line1="Hauptstr. 1",
+        city="Berlin",
+        postal_code="10115",
+        country="DE",
+        tax_id="DE123456789",
+        tax_exemption="reverse",
+    )
+    result = sync_customer(billing.customer)
+    assert result.action is SyncAction.CREATED
+    [remote] = provider.customers()
+    assert (remote.name, remote.email, remote.tax_exemption) == (
+        "Acme GmbH",
+        billing.email,
+        "reverse",
+    )
+    assert remote.address is not None
+    assert (remote.address.line1, remote.address.city, remote.address.country) == (
+        "Hauptstr. 1",
+        "Berlin",
+        "DE",
+    )
+    assert [(t.type, t.value) for t in provider.backend.list_tax_ids(remote.id)] == [
+        ("eu_vat", "DE123456789")
+    ]
+
+    billing.tax_id = "ATU12345678"
+    billing.tax_exemption = "none"
+    billing.save()
+    customer = type(billing.customer).objects.get(pk=billing.customer.pk)
+    assert sync_customer(customer).action is SyncAction.UPDATED
+    assert [t.value for t in provider.backend.list_tax_ids(remote.id)] == ["ATU12345678"]
+    assert provider.customers()[0].tax_exemption == "none"
+
+    provider.clear()
+    assert sync_customer(customer).action is SyncAction.UNCHANGED
+    assert provider.calls() == []
+
+
+def test_invalid_vat_number_marks_the_customer_failed(provider: Provider) -> None:
+    billing = BillingInformationFactory(tax_id="123")
+    customer = billing.customer
+    result = sync_customer(customer)
+    assert result.action is SyncAction.FAILED
+    assert isinstance(result.error, PermanentProviderError)
+    customer.refresh_from_db()
+    assert customer.sync_status == SyncStatus.FAILED
+    assert "eu_vat" in customer.sync_error
+    with pytest.raises(PermanentProviderError) as info:
+        sync_customer_or_raise(customer)
+    assert info.value.user_message == "The tax ID is not valid."
+    # The provider customer itself exists once, linked, whatever the retries.
+    assert len(provider.customers()) == 1
+    assert ExternalCustomer.objects.filter(customer=customer).count() == 1
+
+
+def test_ensure_provider_customer_creates_once(provider: Provider) -> None:
+    customer = CustomerFactory()
+    first = ensure_provider_customer(customer)
+    provider.clear()
+    assert ensure_provider_customer(customer) == first
+    assert provider.calls() == []
+
+
+def test_sync_product_alone_pushes_its_prices(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    results = sync_product(product)
+    assert [r.object_type for r in results] == ["product", "price", "price"]
+    assert all(r.action is SyncAction.CREATED for r in results)
+
+
+# --- drift --------------------------------------------------------------------------------
+
+
+def test_diff_reports_local_and_provider_side_changes(provider: Provider) -> None:
+    product, monthly, _ = _catalog()
+    assert {d.kind for d in diff()} == {"missing"}
+    push_all()
+    assert diff() == []
+
+    Product.objects.filter(pk=product.pk).update(name="Renamed locally")
+    provider.backend.update_price_metadata(
+        _ext_price(monthly, provider),
+        _price_data_with_nickname(monthly, "Changed at the provider"),
+    )
+    drifts = {(d.object_type, d.kind): d for d in diff()}
+    assert drifts[("product", "differs")].fields["name"] == ("Renamed locally", "Pro")
+    assert drifts[("price", "differs")].fields["nickname"] == ("Monthly", "Changed at the provider")
+
+    push_all(prune=True)
+    assert diff() == []
+
+
+def _price_data_with_nickname(pricing: Pricing, nickname: str) -> PriceData:
+    """What a person editing the price in the provider's dashboard would leave there."""
+    product_ext = ExternalProduct.objects.get(product=pricing.product).external_id
+    snapshot = PriceSnapshot.from_pricing(pricing, product_active=True)
+    return dataclasses.replace(snapshot.price_data(product_ext), nickname=nickname)
