@@ -293,11 +293,14 @@ class Journey:
         )
 
     def check_order_paid(self) -> str:
-        items = listed(self.expect(self.api("GET", "/api/payment/orders/"), 200))
-        paid = [order for order in items if order["status"] == "paid"]
-        if not paid:
-            raise JourneyFailed(f"no paid order: {[o['status'] for o in items]}")
-        return f"order {paid[0]['id']} paid"
+        # The order is settled by checkout.session.completed, which may arrive after the
+        # subscription's own events.
+        def paid_order() -> dict[str, Any] | None:
+            orders = listed(self.expect(self.api("GET", "/api/payment/orders/"), 200))
+            return next((order for order in orders if order["status"] == "paid"), None)
+
+        order = self.wait_until("a paid order", paid_order)
+        return f"order {order['id']} paid"
 
     def check_invoices(self) -> str:
         account = self.expect(self.browser.get(self.url("/account/"), timeout=10), 200)

@@ -69,9 +69,15 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DATABASE_PATH") or str(BASE_DIR / "db.sqlite3"),
-        # Webhook deliveries and page requests write at the same time: wait for the lock
-        # rather than fail with "database is locked".
-        "OPTIONS": {"timeout": 20},
+        # Webhook deliveries and page requests write at the same time. IMMEDIATE transactions
+        # take the write lock up front, so a transaction waits (up to the timeout) instead of
+        # failing with "database is locked" when it upgrades from reading to writing; WAL lets
+        # pages read while a webhook writes.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 
@@ -81,6 +87,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "pricing"
