@@ -16,9 +16,15 @@ from django_payments_sync.models import (
     Pricing,
 )
 from django_payments_sync.testing.webhooks import sign_stripe_payload
-from tests.factories import CustomerFactory, PricingFactory
+from tests.factories import CustomerFactory, PricingFactory, UserFactory
 
 SECRET = "whsec_payments_sync_tests"
+
+
+@pytest.fixture(autouse=True)
+def no_autosync(settings: Any) -> None:
+    """Nothing here may reach a real provider: local saves are not pushed."""
+    settings.PAYMENTS_SYNC = {**settings.PAYMENTS_SYNC, "AUTO_SYNC": False}
 
 
 @pytest.fixture
@@ -47,7 +53,14 @@ def linked_customer(db: None) -> Callable[..., Customer]:
     """A local customer linked to a Stripe customer id."""
 
     def make(stripe_id: str, **kwargs: Any) -> Customer:
-        customer = CustomerFactory(**kwargs)
+        # With on-commit callbacks running, creating a user already creates its customer.
+        owner = UserFactory(**({"email": kwargs["email"]} if "email" in kwargs else {}))
+        customer = Customer.objects.filter(owner=owner).first()
+        if customer is None:
+            customer = CustomerFactory(owner=owner, **kwargs)
+        elif kwargs:
+            Customer.objects.filter(pk=customer.pk).update(**kwargs)
+            customer.refresh_from_db()
         ExternalCustomer.objects.create(provider="stripe", external_id=stripe_id, customer=customer)
         return customer
 

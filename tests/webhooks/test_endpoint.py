@@ -150,6 +150,6 @@ def test_subclass_cannot_skip_verification():
 
     with pytest.raises(TypeError, match="verify"):
 
-        class Sloppy(WebhookView):  # noqa: F841
+        class Sloppy(WebhookView):
             def verify(self, request):  # type: ignore[override]
                 return None

@@ -336,7 +336,8 @@ def test_checkout_settles_attempt_and_order_and_links_subscription(
     attempt.refresh_from_db()
     order.refresh_from_db()
     assert attempt.status == PaymentAttemptStatus.SUCCEEDED
-    assert order.status == OrderStatus.PAID and order.paid_at is not None
+    assert order.status == OrderStatus.PAID
+    assert order.paid_at is not None
     assert order.subscription == Subscription.objects.get()
     assert completed.calls[0]["user_created"] is False
     assert get_user_model().objects.count() == 1
@@ -443,7 +444,8 @@ def test_failure_rolls_back_answers_500_then_redelivery_retries(
     row = WebhookEvent.objects.get()
     assert row.status == "failed"
     assert row.attempts == 1
-    assert "Boom: host receiver failed" in row.last_error and "Traceback" in row.last_error
+    assert "Boom: host receiver failed" in row.last_error
+    assert "Traceback" in row.last_error
     assert not Subscription.objects.exists()
     assert not ExternalSubscription.objects.exists()
     post_save.disconnect(sender=Subscription)  # the host fixes its bug

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
@@ -30,11 +32,13 @@ from django_payments_sync.backends.types import (
 )
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.models import (
+    LIVE_SUBSCRIPTION_STATUSES,
     BillingInformation,
     Customer,
     ExternalCustomer,
     ExternalPricing,
     ExternalProduct,
+    Subscription,
     SyncStatus,
     VatValidationStatus,
     WebhookEvent,
@@ -58,7 +62,9 @@ class EventResult:
 
     ignored: bool = False
     note: str = ""
-    released: int = 0
+    #: What the event made known (e.g. ``"customer:cus_123"``): events waiting for it are
+    #: put back in line, in the same statement that records this event's outcome.
+    release: tuple[str, ...] = ()
 
 
 Handler = Callable[[ProviderEvent], EventResult]
@@ -172,25 +178,33 @@ def waiting_for_customer(provider_customer_id: str) -> str:
     return f"customer:{provider_customer_id}"
 
 
-def release(provider: str, *names: str) -> int:
-    from django_payments_sync.webhooks.processing import release_deferred
-
-    return release_deferred(provider, names)
-
-
 # --- customers ----------------------------------------------------------------------------
-def customer_link(provider: str, provider_customer_id: str) -> ExternalCustomer | None:
-    return (
-        ExternalCustomer.objects.select_related("customer")
-        .filter(provider=provider, external_id=provider_customer_id)
-        .first()
+def customer_link(
+    provider: str, provider_customer_id: str, *, with_live_count: bool = False
+) -> ExternalCustomer | None:
+    """The link of a provider customer, with its local customer (and, if asked, ``live_count``:
+    how many live subscriptions it has, read in the same query)."""
+    links = ExternalCustomer.objects.select_related("customer").filter(
+        provider=provider, external_id=provider_customer_id
     )
+    if with_live_count:
+        live = (
+            Subscription.objects.filter(
+                customer_id=OuterRef("customer_id"), status__in=LIVE_SUBSCRIPTION_STATUSES
+            )
+            .order_by()
+            .values("customer_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        links = links.annotate(live_count=Coalesce(Subquery(live), 0))
+    return links.first()
 
 
 def link_customer(
     provider: str, customer: Customer, provider_customer_id: str
-) -> tuple[ExternalCustomer, int]:
-    """Link ``customer`` to the provider's customer; returns the link and the events released.
+) -> tuple[ExternalCustomer, tuple[str, ...]]:
+    """Link ``customer`` to the provider's customer; returns the link and what to release.
 
     When the customer already has another provider id (a second customer made at checkout),
     the first link is kept and the new id is linked nowhere (it is reported by ``diff``).
@@ -205,8 +219,7 @@ def link_customer(
     except IntegrityError:
         # Linked at the same moment by a push of the same customer.
         link = ExternalCustomer.objects.get(provider=provider, external_id=provider_customer_id)
-    released = release(provider, waiting_for_customer(provider_customer_id))
-    return link, released
+    return link, (waiting_for_customer(provider_customer_id),)
 
 
 def _local_customer_for(state: ProviderCustomer) -> Customer | None:
@@ -245,7 +258,7 @@ def apply_customer(event: ProviderEvent) -> EventResult:
     state = read_object(event, ProviderCustomer)
     provider = event.provider
     link = customer_link(provider, state.id)
-    released = 0
+    released: tuple[str, ...] = ()
     if link is None:
         was_deleted = WebhookEvent.objects.filter(
             provider=provider,
@@ -267,10 +280,10 @@ def apply_customer(event: ProviderEvent) -> EventResult:
             return EventResult(
                 ignored=True,
                 note=f"Local customer {customer.pk} is linked to {link.external_id} already.",
-                released=released,
+                release=released,
             )
     if not is_newer(event, link):
-        return EventResult(note="Older than the state already applied.", released=released)
+        return EventResult(note="Older than the state already applied.", release=released)
     customer = link.customer
     # Local edits not pushed yet are newer than anything the provider can tell us.
     if customer.sync_status != SyncStatus.PENDING:
@@ -284,7 +297,7 @@ def apply_customer(event: ProviderEvent) -> EventResult:
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
     link.save(update_fields=stamp(link, event))
-    return EventResult(released=released)
+    return EventResult(release=released)
 
 
 @handles("customer.deleted")

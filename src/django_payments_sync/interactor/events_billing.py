@@ -7,6 +7,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from django_payments_sync import signals
@@ -25,7 +27,6 @@ from django_payments_sync.interactor.events import (
     is_newer,
     link_customer,
     read_object,
-    release,
     stamp,
     waiting_for_customer,
 )
@@ -91,23 +92,19 @@ def _subscription_values(state: ProviderSubscription, pricing_id: int | None) ->
 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
-    """Link the order paid through a checkout that opened this subscription, if already settled."""
-    session_payload = (
-        WebhookEvent.objects.filter(
-            provider=event.provider,
-            type="checkout.session.completed",
-            payload__data__object__subscription=event.object_id,
-        )
-        .values_list("payload", flat=True)
-        .first()
+    """Link the order paid through the checkout that opened this subscription, if settled."""
+    sessions = WebhookEvent.objects.filter(
+        provider=event.provider,
+        type="checkout.session.completed",
+        payload__data__object__subscription=event.object_id,
+    ).values(
+        session_id=KeyTextTransform("id", KeyTransform("object", KeyTransform("data", "payload")))
     )
-    if not session_payload:
-        return
-    session_id = session_payload["data"]["object"].get("id")
     Order.objects.filter(
-        payment_attempts__provider=event.provider,
-        payment_attempts__external_id=session_id,
         subscription__isnull=True,
+        pk__in=PaymentAttempt.objects.filter(
+            provider=event.provider, external_id__in=Subquery(sessions)
+        ).values("order_id"),
     ).update(subscription=subscription, updated_at=timezone.now())
 
 
@@ -189,7 +186,7 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
             enforce_subscription_limit(subscription, previous_status=previous["status"])
         return EventResult(note=note)
 
-    customer_row = customer_link(provider, state.customer_id)
+    customer_row = customer_link(provider, state.customer_id, with_live_count=True)
     if customer_row is None:
         raise Deferred(waiting_for_customer(state.customer_id))
     if pricing_id is None:
@@ -236,18 +233,22 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
     del new_link
     subscription.customer = customer
     _order_for_new_subscription(event, subscription)
-    released = release(provider, waiting_for_subscription(state.id))
     _send_subscription_signals(subscription, None, created=True)
-    enforce_subscription_limit(subscription, previous_status=None)
-    return EventResult(released=released)
+    enforce_subscription_limit(
+        subscription, previous_status=None, live_before=getattr(customer_row, "live_count", None)
+    )
+    return EventResult(release=(waiting_for_subscription(state.id),))
 
 
-def enforce_subscription_limit(subscription: Subscription, *, previous_status: str | None) -> None:
+def enforce_subscription_limit(
+    subscription: Subscription, *, previous_status: str | None, live_before: int | None = None
+) -> None:
     """Keep a customer within ``MAX_ACTIVE_SUBSCRIPTIONS`` when a subscription becomes live.
 
     The provider already holds the new subscription (and may have charged it), so the newest
     live ones are kept and the oldest beyond the limit are canceled at the provider, after
-    commit; their ``deleted`` events then update the local rows.
+    commit; their ``deleted`` events then update the local rows. ``live_before`` (the
+    customer's live subscriptions before this one, when the caller knows it) saves a query.
     """
     if subscription.status not in LIVE_SUBSCRIPTION_STATUSES:
         return
@@ -256,7 +257,7 @@ def enforce_subscription_limit(subscription: Subscription, *, previous_status: s
     from django_payments_sync.adapter import get_adapter
 
     limit = get_adapter().get_subscription_limit(subscription.customer)
-    if limit is None:
+    if limit is None or (live_before is not None and live_before + 1 <= limit):
         return
     live = list(
         Subscription.objects.filter(
@@ -391,16 +392,16 @@ def _customer_name(event: ProviderEvent) -> str:
 
 def _customer_for_checkout(
     event: ProviderEvent, session: CheckoutSession, attempt: PaymentAttempt | None
-) -> tuple[Customer | None, bool, int]:
+) -> tuple[Customer | None, bool, tuple[str, ...]]:
     """The local customer of a checkout: linked, the order's, or created for its email.
 
-    Returns the customer, whether a user was created, and how many deferred events it released.
+    Returns the customer, whether a user was created, and what deferred events may wait for.
     """
     provider = event.provider
     if session.customer_id:
         link = customer_link(provider, session.customer_id)
         if link is not None:
-            return link.customer, False, 0
+            return link.customer, False, ()
     user_created = False
     if attempt is not None:
         customer = attempt.order.customer
@@ -417,8 +418,8 @@ def _customer_for_checkout(
         owner = adapter.get_or_create_user(email=email, name=_customer_name(event))
         customer = get_or_create_customer(owner, created_from="checkout")
     else:
-        return None, False, 0
-    released = 0
+        return None, False, ()
+    released: tuple[str, ...] = ()
     if session.customer_id:
         _, released = link_customer(provider, customer, session.customer_id)
     return customer, user_created, released
@@ -443,12 +444,10 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
         subscription = sub_link.subscription if sub_link is not None else None
     paid = session.payment_status in ("paid", "no_payment_required")
     if attempt is None:
-        return EventResult(
-            note="No local payment attempt: customer linked only.", released=released
-        )
+        return EventResult(note="No local payment attempt: customer linked only.", release=released)
     order = attempt.order
     if attempt.last_event_at is not None and event.created < attempt.last_event_at:
-        return EventResult(note="Older than the state already applied.", released=released)
+        return EventResult(note="Older than the state already applied.", release=released)
     now = timezone.now()
     attempt.external_id = attempt.external_id or session.id
     attempt.last_event_at = event.created
@@ -487,7 +486,7 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
                 invoice_id=None,
                 hosted_invoice_url=None,
             )
-    return EventResult(released=released)
+    return EventResult(release=released)
 
 
 @handles("checkout.session.expired", "checkout.session.async_payment_failed")

@@ -21,4 +21,4 @@ def process_webhook_request(body: bytes, headers: Mapping[str, str]) -> WebhookE
 
     event = get_backend().verify_webhook(body, headers)
     row, _created = store_event(event)
-    return process_event(row.pk) or row
+    return process_event(row) or row

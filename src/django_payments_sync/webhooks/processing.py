@@ -9,7 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Q,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from django_payments_sync import signals
@@ -165,11 +175,12 @@ def _apply(row: WebhookEvent) -> _Step:
     except Deferred as deferral:
         _mark(row, Status.DEFERRED, now, waiting_for=deferral.waiting_for, note=str(deferral))
         return _Step(row)
-    _mark(row, Status.IGNORED if result.ignored else Status.PROCESSED, now, note=result.note)
+    status = Status.IGNORED if result.ignored else Status.PROCESSED
+    released = _mark(row, status, now, note=result.note, release=result.release)
     signals.send_after_commit(
         signals.webhook_event_processed, sender=WebhookEvent, event=row, provider_event=event
     )
-    return _Step(row, released=result.released)
+    return _Step(row, released=released)
 
 
 def _mark(
@@ -179,14 +190,31 @@ def _mark(
     *,
     waiting_for: str = "",
     note: str = "",
-) -> None:
+    release: tuple[str, ...] = (),
+) -> int:
+    """Record ``row``'s outcome and, in the same statement, release the events waiting for
+    anything in ``release``; returns how many were released."""
     processed_at = now if status in (Status.PROCESSED, Status.IGNORED) else None
-    WebhookEvent.objects.filter(pk=row.pk).update(
-        status=status,
-        waiting_for=waiting_for[:255],
-        last_error=note,
-        attempts=F("attempts") + 1,
-        processed_at=processed_at,
+    own = Q(pk=row.pk)
+    mine = When(own, then=Value(status))
+    updated = WebhookEvent.objects.filter(
+        own | Q(provider=row.provider, status=Status.DEFERRED, waiting_for__in=release or ["\0"])
+    ).update(
+        status=Case(mine, default=Value(Status.RECEIVED), output_field=CharField()),
+        waiting_for=Case(
+            When(own, then=Value(waiting_for[:255])), default=Value(""), output_field=CharField()
+        ),
+        last_error=Case(
+            When(own, then=Value(note)), default=F("last_error"), output_field=TextField()
+        ),
+        attempts=Case(
+            When(own, then=F("attempts") + 1), default=F("attempts"), output_field=IntegerField()
+        ),
+        processed_at=Case(
+            When(own, then=Value(processed_at)),
+            default=F("processed_at"),
+            output_field=DateTimeField(),
+        ),
         updated_at=now,
     )
     row.status = status
@@ -194,6 +222,7 @@ def _mark(
     row.last_error = note
     row.attempts += 1
     row.processed_at = processed_at  # type: ignore[assignment]
+    return updated - 1
 
 
 def _record_failure(row: WebhookEvent, lock_name: str, error_text: str) -> None:
@@ -228,39 +257,45 @@ def _process_next(provider: str, ordering_key: str) -> _Step | None:
         return _Step(row)
 
 
-def process_key(provider: str, ordering_key: str, *, until: int | None = None) -> int:
+def process_key(provider: str, ordering_key: str, *, until: WebhookEvent | None = None) -> int:
     """Apply the received events of one ordering key, oldest first; returns how many.
 
-    With ``until`` (a WebhookEvent pk) it stops once that event is settled, unless settling
-    it released deferred events, which are then applied too.
+    With ``until`` (a stored row) it stops once that event is settled, unless settling it
+    released deferred events, which are then applied too; ``until`` is updated in place.
     """
     count = 0
     drain = until is None
-    while count < DRAIN_LIMIT:
+    settled = False
+    while True:
         step = _process_next(provider, ordering_key)
         if step is None:
             break
         count += 1
         if step.released:
             drain = True
-        if not drain and step.row.pk == until:
-            break
-    if until is not None and count >= DRAIN_LIMIT:
-        # A long backlog: make sure our own event is not left behind.
-        own = WebhookEvent.objects.filter(pk=until, status=Status.RECEIVED).first()
-        if own is not None:
-            return count + process_key(provider, ordering_key, until=until)
+        if until is not None and step.row.pk == until.pk:
+            settled = True
+            for name in ("status", "waiting_for", "last_error", "attempts", "processed_at"):
+                setattr(until, name, getattr(step.row, name))
+            if not drain:
+                break
+        if drain and count >= DRAIN_LIMIT and (until is None or settled):
+            break  # a long backlog: the rest is left to the next request or `events process`
+    if until is not None and not settled:
+        # Another process applied it while we waited for the lock.
+        until.refresh_from_db()
     return count
 
 
-def process_event(event_pk: int) -> WebhookEvent | None:
-    """Settle one stored event (and the older ones of its key first); returns its final row."""
-    row = WebhookEvent.objects.filter(pk=event_pk).first()
+def process_event(event: WebhookEvent | int) -> WebhookEvent | None:
+    """Settle one stored event (after the older ones of its key); returns its final row."""
+    row = (
+        event if isinstance(event, WebhookEvent) else WebhookEvent.objects.filter(pk=event).first()
+    )
     if row is None:
         return None
     if row.status == Status.RECEIVED:
-        process_key(row.provider, row.ordering_key, until=row.pk)
-        row.refresh_from_db()
+        process_key(row.provider, row.ordering_key, until=row)
     return row
 
 
@@ -304,7 +339,7 @@ def _settle_keys(keys: Iterable[tuple[str, str]], pks: set[int] | None = None) -
     started = timezone.now()
     for provider, ordering_key in sorted(set(keys)):
         while process_key(provider, ordering_key) >= DRAIN_LIMIT:
-            pass
+            continue
     finished = WebhookEvent.objects.filter(updated_at__gte=started)
     if pks is not None:
         finished = finished.filter(pk__in=pks)

@@ -102,8 +102,8 @@ class WebhookView(View):
                 status=Status.RECEIVED
             )
         if created or row.status in (Status.RECEIVED, Status.FAILED):
-            settled = processing.process_event(row.pk)
-            row = settled if settled is not None else row
+            row.status = Status.RECEIVED
+            processing.process_event(row)
         body = {"id": row.event_id, "status": row.status, "duplicate": not created}
         if row.status == Status.FAILED:
             return JsonResponse({**body, "error": "processing failed"}, status=500)

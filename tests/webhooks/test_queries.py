@@ -1,0 +1,95 @@
+"""Query budget: at most 10 SQL queries per event (HTTP request included) for the common types."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_payments_sync.models import PaymentAttempt, WebhookEvent
+from django_payments_sync.testing.webhooks import (
+    stripe_checkout_session,
+    stripe_customer,
+    stripe_event,
+    stripe_invoice,
+    stripe_subscription,
+)
+from tests.factories import OrderFactory
+
+# Counted as in production: no test transaction around the request, so our transactions are
+# real ones rather than savepoints. Transaction control (BEGIN, COMMIT: logged on SQLite, not
+# on PostgreSQL) is not a query against the budget.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BUDGET = 10
+T0 = 1_760_000_000
+
+
+@pytest.fixture
+def world(linked_customer, linked_pricing):
+    customer = linked_customer("cus_Q", email="q@example.com")
+    pricing = linked_pricing("price_Q")
+    order = OrderFactory(customer=customer, pricing=pricing)
+    PaymentAttempt.objects.create(order=order, provider="stripe", external_id="cs_test_Q")
+    return customer
+
+
+def statements(captured: CaptureQueriesContext) -> list[str]:
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+
+
+def sub(status="active", **kwargs):
+    return stripe_subscription("sub_Q", customer="cus_Q", price="price_Q", status=status, **kwargs)
+
+
+STREAM = [
+    ("customer.updated", lambda: stripe_customer("cus_Q", email="q2@example.com", name="Q")),
+    ("customer.subscription.created", lambda: sub("incomplete")),
+    ("invoice.paid", lambda: stripe_invoice("in_Q", customer="cus_Q", subscription="sub_Q")),
+    (
+        "invoice.payment_succeeded",
+        lambda: stripe_invoice("in_Q", customer="cus_Q", subscription="sub_Q"),
+    ),
+    ("customer.subscription.updated", lambda: sub("active", quantity=2)),
+    (
+        "checkout.session.completed",
+        lambda: stripe_checkout_session(
+            "cs_test_Q", customer="cus_Q", email="q@example.com", subscription="sub_Q"
+        ),
+    ),
+    (
+        "invoice.payment_failed",
+        lambda: stripe_invoice("in_Q2", customer="cus_Q", subscription="sub_Q", status="open"),
+    ),
+    ("customer.subscription.deleted", lambda: sub("canceled", ended_at=T0 + 99)),
+]
+
+
+@pytest.fixture
+def no_mail(settings):
+    """The budget is the event's processing: mail hooks (run after commit) are measured apart."""
+    settings.PAYMENTS_SYNC = {**settings.PAYMENTS_SYNC, "MAIL": {"ENABLED": False}}
+
+
+def test_common_events_stay_within_the_query_budget(world, post_event, no_mail):
+    counts = {}
+    for offset, (event_type, build) in enumerate(STREAM):
+        event = stripe_event(event_type, build(), created=T0 + offset)
+        with CaptureQueriesContext(connection) as captured:
+            response = post_event(event)
+        assert response.status_code == 200, response.content
+        queries = statements(captured)
+        counts[event_type] = len(queries)
+        assert len(queries) <= BUDGET, event_type
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    print("queries per event:", counts)
+
+
+def test_duplicate_costs_at_most_two_queries(world, post_event):
+    event = stripe_event("customer.updated", stripe_customer("cus_Q", email="q@example.com"))
+    post_event(event)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_event(event).status_code == 200
+    queries = statements(captured)
+    assert len(queries) <= 2, queries
