@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -93,9 +94,7 @@ def test_webhook_endpoint_refuses_a_bad_site_url(locmem: Provider, bad: str) -> 
     assert locmem.calls() == []
 
 
-def test_provider_outage_during_diff_is_a_command_error(
-    stripe_provider: Provider, **_: Any
-) -> None:
+def test_provider_outage_during_diff_is_a_command_error(stripe_provider: Provider) -> None:
     stripe_provider.emulator.inject_fault("GET /v1/products", "500", count=5)
     with pytest.raises(CommandError, match="Could not read the provider"):
         run("diff")
