@@ -38,7 +38,7 @@ def normalize_vat_number_for(value: str, country: str | None) -> str:
         raise serializers.ValidationError(exc.messages[0], code=exc.code) from exc
 
 
-_SYNC_MESSAGES = {
+_SYNC_MESSAGES: dict[str, Any] = {
     SyncStatus.SYNCED: "",
     SyncStatus.PENDING: _(
         "Saved. The payment provider has not been updated yet; this is retried automatically."
@@ -101,16 +101,19 @@ class BillingInformationSerializer(serializers.ModelSerializer[BillingInformatio
         )
 
     def get_sync_message(self, obj: BillingInformation) -> str:
-        return str(_SYNC_MESSAGES.get(obj.customer.sync_status, ""))
+        return str(_SYNC_MESSAGES.get(str(obj.customer.sync_status), ""))
 
     def validate_country(self, value: str) -> str:
         return validate_country_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        instance = self.instance
-        country = attrs.get("country", getattr(instance, "country", ""))
-        if "tax_id" in attrs or ("country" in attrs and getattr(instance, "tax_id", "")):
-            raw = attrs.get("tax_id", getattr(instance, "tax_id", ""))
+        instance = self.instance if isinstance(self.instance, BillingInformation) else None
+        stored_country = instance.country if instance is not None else ""
+        stored_tax_id = instance.tax_id if instance is not None else ""
+        country = attrs.get("country", stored_country)
+        # A PATCH of the country alone must still agree with the stored VAT number.
+        if "tax_id" in attrs or ("country" in attrs and stored_tax_id):
+            raw = attrs.get("tax_id", stored_tax_id)
             if raw and raw.strip():
                 try:
                     attrs["tax_id"] = normalize_vat_number_for(raw, country)

@@ -44,8 +44,9 @@ class VatCheckThrottle(ScopedRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read the rates now, not at import: hosts (and tests) may change REST_FRAMEWORK.
-        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
-        return rates.get(self.scope, self.default_rate)
+        rates: dict[str, Any] = dict(api_settings.DEFAULT_THROTTLE_RATES or {})
+        rate = rates.get(str(self.scope), self.default_rate)
+        return None if rate is None else str(rate)
 
 
 def provider_error_response(exc: ProviderError | UnsupportedOperation) -> Response:
@@ -133,7 +134,7 @@ class PortalLinkView(GenericAPIView[Any]):
     serializer_class = PortalLinkSerializer
 
     def post(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
+        serializer = PortalLinkSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         customer = customer_for_request(request)
         try:
