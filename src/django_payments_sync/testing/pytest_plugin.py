@@ -40,3 +40,4 @@ def stripe_emulator(stripe_emulator_server: StripeEmulator) -> Iterator[StripeEm
     stripe_emulator_server.reset()
     yield stripe_emulator_server
     stripe_emulator_server.reset()
+from django_payments_sync.testing.vies_fixtures import vies_responder, vies_settings  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Tests of the VIES VAT-number check against the local responder."""
