@@ -156,6 +156,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("provider", "status", "type", "livemode")
     search_fields = ("event_id", "type", "ordering_key", "waiting_for")
     date_hierarchy = "provider_created_at"
+    actions = ("process_events", "retry_events", "replay_events")
     readonly_fields = (
         "provider",
         "event_id",
@@ -180,6 +181,29 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def formatted_payload(self, obj: WebhookEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+    # Same work as `payments_sync events process|retry|replay`, under the same locks.
+    @admin.action(description=_("Process selected received or deferred events"))
+    def process_events(self, request: Any, queryset: Any) -> None:
+        from django_payments_sync.webhooks import processing
+
+        pending = queryset.filter(status__in=["received", "deferred"])
+        report = processing.replay_events(pending.values_list("pk", flat=True))
+        self.message_user(request, _("Processed: %s.") % report)
+
+    @admin.action(description=_("Retry selected failed events"))
+    def retry_events(self, request: Any, queryset: Any) -> None:
+        from django_payments_sync.webhooks import processing
+
+        report = processing.retry_failed(queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Retried: %s.") % report)
+
+    @admin.action(description=_("Replay selected events"))
+    def replay_events(self, request: Any, queryset: Any) -> None:
+        from django_payments_sync.webhooks import processing
+
+        report = processing.replay_events(queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Replayed: %s.") % report)
 
 
 class ExternalAdmin(admin.ModelAdmin):

@@ -1,20 +1,32 @@
-"""Background entry points for webhook processing, on Django's tasks framework (or its backport)."""
+"""Background entry points for webhook processing, on Django's tasks framework (or its backport).
+
+They take ids, never model instances, so any task backend (a database worker, RQ, Celery
+through an adapter) can run them: ``process_webhook_event(event_pk)`` and
+``process_pending_webhook_events()``.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
-task: Any = None
+_task_decorator: Any = None
 for _module in ("django.tasks", "django_tasks"):  # Django 6.0+, then the backport on 5.2
     try:
-        task = importlib.import_module(_module).task
+        _task_decorator = importlib.import_module(_module).task
         break
     except ImportError:
         continue
 
 
-def _process_webhook_event(event_pk: int) -> str:
+def _as_task(func: Callable[..., Any]) -> Any:
+    # Without a tasks framework the functions stay plain; only "sync" processing works then.
+    return _task_decorator()(func) if _task_decorator is not None else func
+
+
+@_as_task
+def process_webhook_event(event_pk: int) -> str:
     """Apply one stored webhook event (after the older ones of its ordering key); its status."""
     from django_payments_sync.webhooks.processing import process_event
 
@@ -22,26 +34,17 @@ def _process_webhook_event(event_pk: int) -> str:
     return row.status if row is not None else "missing"
 
 
-def _process_pending_webhook_events() -> dict[str, int]:
+@_as_task
+def process_pending_webhook_events() -> dict[str, int]:
     """Drain every received and deferred event (what ``payments_sync events process`` does)."""
     from django_payments_sync.webhooks.processing import process_pending
 
     return process_pending().counts
 
 
-process_webhook_event: Any
-process_pending_webhook_events: Any
-if task is not None:
-    process_webhook_event = task()(_process_webhook_event)
-    process_pending_webhook_events = task()(_process_pending_webhook_events)
-else:
-    process_webhook_event = None
-    process_pending_webhook_events = None
-
-
 def enqueue_webhook_event(event_pk: int) -> None:
     """Hand one stored event to the task backend (needs ``django.tasks`` or ``django-tasks``)."""
-    if process_webhook_event is None:
+    if not hasattr(process_webhook_event, "enqueue"):
         from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
 
         raise PaymentsSyncImproperlyConfigured(
