@@ -124,9 +124,7 @@ def test_patch_without_billing_information_is_404_and_creates_nothing(client_a: 
 # --- one's own data only ----------------------------------------------------------------------
 
 
-def test_a_user_never_reads_another_users_billing_information(
-    client_a: Any, client_b: Any
-) -> None:
+def test_a_user_never_reads_another_users_billing_information(client_a: Any, client_b: Any) -> None:
     assert client_a.put(BILLING_URL, US_ADDRESS, format="json").status_code == 201
     response = client_b.get(BILLING_URL)
     assert response.status_code == 404

@@ -78,9 +78,7 @@ def test_reverse_charge_reaches_the_provider_after_a_recheck_turns_valid(
     client_a: Any, user: Any, provider: Any, vies_responder: Any
 ) -> None:
     with vies_responder.forced("SERVICE_UNAVAILABLE"):
-        response = client_a.put(
-            BILLING_URL, {**FRENCH_ADDRESS, "tax_id": FR_VALID}, format="json"
-        )
+        response = client_a.put(BILLING_URL, {**FRENCH_ADDRESS, "tax_id": FR_VALID}, format="json")
     assert response.json()["vat_validation_status"] == "unavailable"
     assert response.json()["sync_status"] == "synced"
     assert provider_customer(provider, user).tax_exempt == "none"

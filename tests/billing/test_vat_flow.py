@@ -139,7 +139,10 @@ def test_an_unchanged_valid_number_is_not_asked_about_again(
 
 
 def test_removing_the_number_goes_back_to_vat(
-    client_a: Any, vies_settings: Any, tax_events: list[dict[str, Any]], no_auto_sync: Any,
+    client_a: Any,
+    vies_settings: Any,
+    tax_events: list[dict[str, Any]],
+    no_auto_sync: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -219,9 +222,7 @@ def test_nothing_listening_at_the_vies_address_is_unavailable_too(
     with override_settings(
         PAYMENTS_SYNC=payments_settings_with(VIES={"ADDRESS": f"http://127.0.0.1:{closed_port}/"})
     ):
-        response = client_a.put(
-            BILLING_URL, {**FRENCH_ADDRESS, "tax_id": FR_VALID}, format="json"
-        )
+        response = client_a.put(BILLING_URL, {**FRENCH_ADDRESS, "tax_id": FR_VALID}, format="json")
     assert response.status_code == 201
     assert response.json()["vat_validation_status"] == "unavailable"
 

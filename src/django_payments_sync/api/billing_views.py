@@ -122,7 +122,7 @@ class VatNumberCheckView(GenericAPIView[Any]):
             "consultation_number": result.request_identifier,
             "fault_code": result.fault_code,
             "message": result.message,
-            "cached": result.from_cache,
+            "cached": result.cached,
         }
         return Response(VatCheckResultSerializer(answer).data)
 
