@@ -21,7 +21,8 @@ from django_payments_sync.api.billing import (
     VatCheckResultSerializer,
     VatNumberCheckSerializer,
 )
-from django_payments_sync.exceptions import ProviderError, UnsupportedOperation
+from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import billing
 from django_payments_sync.interactor.customers import (
     customer_for_request,
@@ -49,33 +50,23 @@ class VatCheckThrottle(ScopedRateThrottle):
         return None if rate is None else str(rate)
 
 
-def provider_error_response(exc: ProviderError | UnsupportedOperation) -> Response:
-    """A provider failure as an answer the user can read (never the provider's details)."""
-    if isinstance(exc, UnsupportedOperation):
-        return Response(
-            {"detail": _("The payment provider does not offer this."), "code": "unsupported"},
-            status=status.HTTP_501_NOT_IMPLEMENTED,
-        )
-    return Response(
-        {"detail": exc.user_message, "code": exc.code or "provider_error"},
-        status=(
-            status.HTTP_503_SERVICE_UNAVAILABLE if exc.retryable else status.HTTP_502_BAD_GATEWAY
-        ),
-    )
-
-
-class BillingInformationView(GenericAPIView[Any]):
+class BillingInformationView(InteractorErrorsMixin, GenericAPIView[Any]):
     """``GET``, ``PUT`` (create or replace) and ``PATCH`` the requester's billing information."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = BillingInformationSerializer
 
+    @extend_schema(operation_id="billing_retrieve", responses=BillingInformationSerializer)
     def get(self, request: Request) -> Response:
         info = billing.get_billing_info(existing_customer_for_request(request))
         if info is None:
             raise NotFound(NO_BILLING_INFO)
         return Response(self.get_serializer(info).data)
 
+    @extend_schema(
+        request=BillingInformationSerializer,
+        responses={200: BillingInformationSerializer, 201: BillingInformationSerializer},
+    )
     def put(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -87,6 +78,7 @@ class BillingInformationView(GenericAPIView[Any]):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
+    @extend_schema(request=BillingInformationSerializer, responses=BillingInformationSerializer)
     def patch(self, request: Request) -> Response:
         customer = existing_customer_for_request(request)
         info = billing.get_billing_info(customer)
@@ -98,7 +90,7 @@ class BillingInformationView(GenericAPIView[Any]):
         return Response(self.get_serializer(info).data)
 
 
-class VatNumberCheckView(GenericAPIView[Any]):
+class VatNumberCheckView(InteractorErrorsMixin, GenericAPIView[Any]):
     """``POST`` a VAT number: checked offline, then with VIES; nothing is saved."""
 
     permission_classes = [IsAuthenticated]
@@ -106,6 +98,7 @@ class VatNumberCheckView(GenericAPIView[Any]):
     throttle_classes = [VatCheckThrottle]
     throttle_scope = "payments_sync_vat"
 
+    @extend_schema(request=VatNumberCheckSerializer, responses=VatCheckResultSerializer)
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -127,20 +120,18 @@ class VatNumberCheckView(GenericAPIView[Any]):
         return Response(VatCheckResultSerializer(answer).data)
 
 
-class PortalLinkView(GenericAPIView[Any]):
+class PortalLinkView(InteractorErrorsMixin, GenericAPIView[Any]):
     """``POST``: a link to the provider's customer portal for the requester's own customer."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = PortalLinkSerializer
 
+    @extend_schema(request=PortalLinkSerializer, responses=PortalLinkResultSerializer)
     def post(self, request: Request) -> Response:
         serializer = PortalLinkSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         customer = customer_for_request(request)
-        try:
-            url = billing.get_customer_management_portal_link(
-                customer, serializer.resolved_return_url()
-            )
-        except (ProviderError, UnsupportedOperation) as exc:
-            return provider_error_response(exc)
+        url = billing.get_customer_management_portal_link(
+            customer, serializer.resolved_return_url()
+        )
         return Response(PortalLinkResultSerializer({"url": url}).data)

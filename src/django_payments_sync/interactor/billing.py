@@ -100,15 +100,23 @@ def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInf
     # Our own explicit push after commit replaces the automatic one of the save receivers, so
     # the customer is pushed once, after the tax decision, and the caller learns the outcome.
     with transaction.atomic(), suppress_autosync():
+        # Saves of one customer's billing information run one at a time: two first saves at
+        # once would otherwise both insert, and the loser would fail on the unique customer.
+        list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
         billing = BillingInformation.objects.select_for_update().filter(
             customer=customer
         ).first() or BillingInformation(customer=customer)
         for name, value in values.items():
             setattr(billing, name, value)
-        if vat_result is not None:
-            _apply_vat_result(billing, vat_result, timezone.now())
-        elif not billing.tax_id:
+        if not billing.tax_id:
             _clear_vat_state(billing)
+        elif vat_result is not None and billing.tax_id == tax_id:
+            _apply_vat_result(billing, vat_result, timezone.now())
+        elif vat_result is not None:
+            # Another save changed the number while VIES answered about the old one: the
+            # recheck asks about the number actually stored.
+            billing.vat_validation_status = VatValidationStatus.PENDING
+            billing.vat_next_check_at = None
         process_tax(billing)
         _mark_customer_pending(customer)
         signals.send_after_commit(
