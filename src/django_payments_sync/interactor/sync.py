@@ -95,18 +95,22 @@ def _external(model: type[Any], provider: str, **lookup: Any) -> Any | None:
 def _link(
     model: type[Any], provider: str, external_id: str, content_hash: str, **local: Any
 ) -> Any:
-    """Create or repoint the External row of a local row (concurrent pushes converge on one row)."""
+    """Create the External row of a local row (concurrent pushes converge on one row)."""
     try:
+        # A savepoint, so that losing the race does not break a caller's transaction.
         with transaction.atomic():
-            row, _ = model.objects.update_or_create(
-                provider=provider,
-                **local,
-                defaults={"external_id": external_id, "content_hash": content_hash},
+            return model.objects.create(
+                provider=provider, external_id=external_id, content_hash=content_hash, **local
             )
     except IntegrityError:
-        # Another process linked the same provider object first: theirs wins, same object.
-        row = model.objects.get(provider=provider, **local)
-    return row
+        # Another process linked the row first: theirs wins (the same object, by idempotency).
+        return model.objects.get(provider=provider, **local)
+
+
+def _relink(ext: Any, external_id: str, content_hash: str) -> None:
+    ext.external_id = external_id
+    ext.content_hash = content_hash
+    ext.save(update_fields=["external_id", "content_hash", "updated_at"])
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -384,11 +388,14 @@ def _sync_price_row(
                 new_id = backend.create_price(
                     data, idempotency_key=idempotency_key(pricing, "create", wanted)
                 ).id
-            if ext is not None and ext.external_id != new_id:
-                # Archived before the row moves on: if this fails, the next push creates the
-                # same new price again (same key, same answer) and retries the archive.
-                backend.archive_price(ext.external_id)
-            ext = _link(ExternalPricing, backend.provider_name, new_id, wanted, pricing=pricing)
+            if ext is None:
+                ext = _link(ExternalPricing, backend.provider_name, new_id, wanted, pricing=pricing)
+            else:
+                if ext.external_id != new_id:
+                    # Archived before the row moves on: if this fails, the next push creates the
+                    # same new price again (same key, same answer) and retries the archive.
+                    backend.archive_price(ext.external_id)
+                _relink(ext, new_id, wanted)
         else:
             backend.update_price_metadata(ext.external_id, data)
             ext.content_hash = wanted
