@@ -43,7 +43,7 @@ import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType, TracebackType
@@ -214,6 +214,7 @@ class VIESResponder:
         self._forced: str | None = None
         self._identifiers = itertools.count(1)
         self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -246,6 +247,13 @@ class VIESResponder:
         self._stopping.set()
         server.shutdown()
         server.server_close()
+        # Clients keep connections alive between requests, each served by its own thread:
+        # close them, or a stopped responder would go on answering its old clients.
+        with self._lock:
+            connections, self._connections = set(self._connections), set()
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -425,6 +433,13 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out as separate writes: without this, Nagle's algorithm and
         # the client's delayed ACK add about 40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.responder._lock:
+            self.responder._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.responder._lock:
+            self.responder._connections.discard(self.connection)
+        super().finish()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -75,7 +75,3 @@ class VatCheckResult:
     def is_definitive(self) -> bool:
         """True when VIES answered about the number (valid or invalid)."""
         return self.status in DEFINITIVE_STATUSES
-
-    def replace(self, **changes: object) -> VatCheckResult:
-        """Return a copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -79,7 +79,7 @@ def _store(result: VatCheckResult, ttl: datetime.timedelta) -> None:
     from django_payments_sync.models import VatCheck
 
     now = timezone.now()
-    values = {
+    values: dict[str, Any] = {
         "status": str(result.status),
         "name": result.name[:255],
         "address": result.address,
@@ -89,20 +89,20 @@ def _store(result: VatCheckResult, ttl: datetime.timedelta) -> None:
         "checked_at": result.checked_at or now,
         "expires_at": now + ttl,
     }
-    key = {"country_code": result.country_code, "vat_number": result.vat_number}
+    rows = VatCheck.objects.filter(country_code=result.country_code, vat_number=result.vat_number)
     if result.status not in DEFINITIVE_STATUSES:
+        fresh = rows.filter(status__in=[str(s) for s in DEFINITIVE_STATUSES], expires_at__gt=now)
         # A transient failure must not replace VIES's still-fresh answer about the number.
-        protected = VatCheck.objects.filter(
-            **key, status__in=[str(s) for s in DEFINITIVE_STATUSES], expires_at__gt=now
-        )
-        if protected.exists():
+        if fresh.exists():
             return
     try:
         with transaction.atomic():
-            VatCheck.objects.update_or_create(**key, defaults=values)
+            VatCheck.objects.update_or_create(
+                country_code=result.country_code, vat_number=result.vat_number, defaults=values
+            )
     except IntegrityError:
         # Another process stored the same number between our read and our insert.
-        VatCheck.objects.filter(**key).update(**values)
+        rows.update(**values)
 
 
 def validate_vat(
