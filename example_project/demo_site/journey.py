@@ -62,7 +62,7 @@ class Journey:
         self.provider_browser = requests.Session()
         self.tag = uuid.uuid4().hex[:8]
         self.email = f"journey-{self.tag}@example.com"
-        self.password = f"Journey-{self.tag}-pw!"
+        self.password = "Quiet-meadow-at-dawn-81"
         self.team_name = f"Journey {self.tag}"
         self.state: dict[str, Any] = {}
 
