@@ -67,7 +67,7 @@ def client_b(other_user: Any) -> APIClient:
 
 def payments_settings_with(**changes: Any) -> dict[str, Any]:
     """The current ``PAYMENTS_SYNC`` with top-level keys replaced (nested dicts merged)."""
-    current = copy.deepcopy(settings.PAYMENTS_SYNC)
+    current: dict[str, Any] = copy.deepcopy(settings.PAYMENTS_SYNC)
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(current.get(key), dict):
             current[key] = {**current[key], **value}

@@ -44,7 +44,7 @@ _SYNC_MESSAGES: dict[str, Any] = {
         "Saved. The payment provider has not been updated yet; this is retried automatically."
     ),
     SyncStatus.FAILED: _(
-        "Saved. The payment provider refused the update; our staff has been notified."
+        "Saved. The payment provider refused this data; please check it or contact support."
     ),
 }
 
