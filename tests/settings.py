@@ -12,6 +12,8 @@ TIME_ZONE = "UTC"
 ROOT_URLCONF = "tests.urls"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# pytest-django's live_server serves static files under it (and fails without one).
+STATIC_URL = "/static/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -234,6 +234,16 @@ class DefaultPaymentsAdapter:
         return validate_host(parts.hostname, self.get_allowed_redirect_hosts(request))
 
     # --- mail -------------------------------------------------------------------------------
+    def get_site_name(self) -> str:
+        """The site's name in mails: the current ``Site``'s with django.contrib.sites, else ""."""
+        from django.apps import apps
+
+        if not apps.is_installed("django.contrib.sites"):
+            return ""
+        from django.contrib.sites.models import Site
+
+        return str(Site.objects.get_current().name)
+
     def get_from_email(self) -> str:
         return str(payments_settings.MAIL.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,23 @@ def subscription_url(pk: int) -> str:
     return f"{SUBSCRIPTIONS_URL}{pk}/"
 
 
+def deliver(locmem: LocmemBackend, *, shuffle: bool = False, twice: bool = False) -> list[str]:
+    """Hand the in-memory provider's pending events to the webhook pipeline, as its endpoint
+    would; returns the stored events' statuses."""
+    from django_payments_sync.interactor import payments
+
+    events = locmem.pop_events()
+    if twice:
+        events = events + events
+    if shuffle:
+        random.Random(7).shuffle(events)
+    statuses = []
+    for event in events:
+        body, headers = locmem.signed_request(event)
+        statuses.append(payments.handle_webhook(body, headers).status)
+    return statuses
+
+
 LOCMEM_SETTINGS: dict[str, Any] = {
     "BACKEND": "django_payments_sync.backends.locmem.LocmemBackend",
     "OPTIONS": {},
@@ -39,9 +57,10 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def locmem() -> Iterator[LocmemBackend]:
-    """The in-memory provider as the configured backend, empty."""
+    """The in-memory provider as the configured backend, empty (before any other fixture, so
+    that the customers of users created by fixtures are pushed to it, not to Stripe)."""
     with override_settings(PAYMENTS_SYNC=LOCMEM_SETTINGS):
         backend = get_backend()
         assert isinstance(backend, LocmemBackend)

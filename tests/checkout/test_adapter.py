@@ -14,6 +14,7 @@ from django.test import RequestFactory, override_settings
 from django_payments_sync.adapter import DefaultPaymentsAdapter, get_adapter
 from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
 from django_payments_sync.models import Customer
+from tests.checkout.conftest import LOCMEM_SETTINGS
 from tests.testapp.models import Organization
 
 User = get_user_model()
@@ -97,7 +98,7 @@ def test_get_or_create_user_finds_an_existing_user_case_insensitively(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_calls_for_one_email_create_one_user(adapter: DefaultPaymentsAdapter) -> None:
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:"):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip(
             "threads need a shared database; run with PAYMENTS_SYNC_TEST_SQLITE or postgres"
         )
@@ -184,6 +185,8 @@ def test_send_mail_sends_text_and_html_after_commit_only(adapter: DefaultPayment
 
 @pytest.mark.django_db(transaction=True)
 def test_the_from_address_comes_from_the_mail_setting(adapter: DefaultPaymentsAdapter) -> None:
-    with override_settings(PAYMENTS_SYNC={"MAIL": {"FROM_EMAIL": "billing@shop.example"}}):
+    with override_settings(
+        PAYMENTS_SYNC={**LOCMEM_SETTINGS, "MAIL": {"FROM_EMAIL": "billing@shop.example"}}
+    ):
         get_adapter().send_mail("django_payments_sync/email/welcome", ["a@example.com"], {})
     assert mail.outbox[0].from_email == "billing@shop.example"

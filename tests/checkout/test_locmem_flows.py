@@ -18,7 +18,7 @@ from django_payments_sync.models import (
     Subscription,
     SubscriptionStatus,
 )
-from tests.checkout.conftest import CHECKOUT_URL, SUBSCRIPTIONS_URL, subscription_url
+from tests.checkout.conftest import CHECKOUT_URL, SUBSCRIPTIONS_URL, deliver, subscription_url
 from tests.factories import BillingInformationFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,11 +155,17 @@ def test_create_change_and_cancel_a_subscription_directly(
 ) -> None:
     created = api.post(SUBSCRIPTIONS_URL, {"pricing": monthly.pk, "quantity": 2})
     assert created.status_code == 201, created.content
+    assert created.json()["status"] == "active"
     sub = Subscription.objects.get(pk=created.json()["id"])
     assert (sub.status, sub.quantity, sub.pricing) == (SubscriptionStatus.ACTIVE, 2, monthly)
+    assert sub.current_period_end is not None
+    # Until the provider's event links it, a change has to wait.
+    early = api.patch(subscription_url(sub.pk), {"quantity": 4})
+    assert early.status_code == 409
+    assert early.json()["code"] == "subscription_not_synced"
+    deliver(locmem)
     remote_id = ExternalSubscription.objects.get(subscription=sub).external_id
     assert locmem.subscriptions[remote_id].metadata["payments_sync_id"] == str(sub.pk)
-    assert sub.current_period_end is not None
 
     second = api.post(SUBSCRIPTIONS_URL, {"pricing": yearly.pk})
     assert second.status_code == 409
@@ -171,22 +177,31 @@ def test_create_change_and_cancel_a_subscription_directly(
     update = locmem.calls_to("update_subscription")[-1]
     assert update.kwargs["proration_behavior"] == "create_prorations"
     assert locmem.subscriptions[remote_id].quantity == 4
+    deliver(locmem)
+    sub.refresh_from_db()
+    assert (sub.pricing, sub.quantity) == (yearly, 4)
 
-    out_of_bounds = api.patch(subscription_url(sub.pk), {"quantity": 0})
+    out_of_bounds = api.patch(subscription_url(sub.pk), {"quantity": 11})
     assert out_of_bounds.status_code == 400
+    assert out_of_bounds.json()["code"] == "quantity_out_of_range"
 
     at_end = api.delete(subscription_url(sub.pk))
     assert at_end.status_code == 200
     assert at_end.json()["cancel_at_period_end"] is True
     assert at_end.json()["status"] == "active"
+    deliver(locmem)
 
     resumed = api.patch(subscription_url(sub.pk), {"cancel_at_period_end": False})
     assert resumed.json()["cancel_at_period_end"] is False
+    deliver(locmem)
 
     now = api.delete(f"{subscription_url(sub.pk)}?at_period_end=false")
     assert now.status_code == 200
     assert now.json()["status"] == "canceled"
     assert locmem.subscriptions[remote_id].status == "canceled"
+    deliver(locmem)
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.CANCELED
     again = api.delete(subscription_url(sub.pk))
     assert again.status_code == 409
     assert again.json()["code"] == "subscription_not_live"

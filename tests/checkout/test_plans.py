@@ -9,7 +9,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_payments_sync.interactor.plans import features_from_metadata
-from tests.checkout.conftest import PLANS_URL
+from tests.checkout.conftest import LOCMEM_SETTINGS, PLANS_URL
 from tests.factories import PricingFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_the_catalog_is_cached_and_invalidated_on_change(
 
 
 def test_a_zero_timeout_disables_the_cache(monthly: Any, django_assert_num_queries: Any) -> None:
-    with override_settings(PAYMENTS_SYNC={"PLANS_CACHE_TIMEOUT": 0}):
+    with override_settings(PAYMENTS_SYNC={**LOCMEM_SETTINGS, "PLANS_CACHE_TIMEOUT": 0}):
         APIClient().get(PLANS_URL)
         with django_assert_num_queries(2):
             APIClient().get(PLANS_URL)

@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from django_payments_sync.adapter import DefaultPaymentsAdapter
 from django_payments_sync.models import Customer
+from tests.checkout.conftest import LOCMEM_SETTINGS
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,7 +59,7 @@ class TeamAdapter(DefaultPaymentsAdapter):
 
 def test_the_configured_adapter_is_called_once_per_new_user() -> None:
     TeamAdapter.calls = []
-    with override_settings(PAYMENTS_SYNC={"ADAPTER": f"{__name__}.TeamAdapter"}):
+    with override_settings(PAYMENTS_SYNC={**LOCMEM_SETTINGS, "ADAPTER": f"{__name__}.TeamAdapter"}):
         User.objects.create_user("frank", "frank@example.com", "pw")
         User.objects.get(username="frank").save()
     assert TeamAdapter.calls == ["frank"]

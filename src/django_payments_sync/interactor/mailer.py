@@ -45,14 +45,9 @@ class MailerService:
         if not mail_enabled() or not to:
             return False
         context.setdefault("customer", customer)
-        context.setdefault("site_name", self.site_name())
+        context.setdefault("site_name", self.adapter.get_site_name())
         self.adapter.send_mail(prefix, [to], context)
         return True
-
-    def site_name(self) -> str:
-        from django.conf import settings
-
-        return str(getattr(settings, "PAYMENTS_SYNC_SITE_NAME", "") or "")
 
     def recipient(self, customer: Customer | None) -> str:
         """The billing email when there is one, else the customer's."""

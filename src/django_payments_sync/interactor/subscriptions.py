@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.utils import timezone
 from django.db.models import QuerySet
 
 from django_payments_sync.adapter import get_adapter
@@ -21,7 +22,6 @@ from django_payments_sync.interactor import provider
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     Customer,
-    ExternalSubscription,
     Subscription,
     SubscriptionStatus,
     SyncStatus,
@@ -90,40 +90,21 @@ def check_subscription_limit(customer: Customer) -> None:
 
 
 # --- local state from the provider's answer -----------------------------------------------
-def apply_provider_subscription(subscription: Subscription, state: ProviderSubscription) -> None:
-    """Write the provider's answer onto the local row and link it, in one transaction.
+def show_provider_state(subscription: Subscription, state: ProviderSubscription) -> Subscription:
+    """Set the provider's answer on ``subscription`` in memory, for the API's response.
 
-    Webhook events confirm the same state later; they remain the authority for what happens
-    at the provider without us (renewals, failed payments, portal changes).
+    The row itself is written by the provider's webhook events, applied in order under the
+    webhook lock: one writer, so a state never flips back through an older event and each
+    change sends its host signals (``subscription_updated``, ``_canceled``) exactly once.
     """
+    from django_payments_sync.interactor.events_billing import _subscription_values
+
     pricing = provider.pricing_for_price_id(state.price_id) if state.price_id else None
-    with transaction.atomic():
-        subscription.status = state.status
-        subscription.quantity = state.quantity
-        if pricing is not None:
-            subscription.pricing = pricing
-        subscription.current_period_start = state.current_period_start
-        subscription.current_period_end = state.current_period_end
-        subscription.trial_end = state.trial_end
-        subscription.cancel_at_period_end = state.cancel_at_period_end
-        subscription.canceled_at = state.canceled_at
-        subscription.ended_at = state.ended_at
-        subscription.sync_status = SyncStatus.SYNCED
-        subscription.sync_error = ""
-        subscription.save()
-        ExternalSubscription.objects.update_or_create(
-            provider=provider.backend().provider_name,
-            subscription=subscription,
-            defaults={"external_id": state.id},
-        )
-        _remember_provider_state(subscription)
-
-
-def _remember_provider_state(subscription: Subscription) -> None:
-    # The provider already holds this state: the autosync of the save must not push it back.
-    from django_payments_sync.interactor.sync import remember_provider_state
-
-    remember_provider_state(subscription)
+    for name, value in _subscription_values(state, pricing.pk if pricing else None).items():
+        setattr(subscription, name, value)
+    if pricing is not None:
+        subscription.pricing = pricing
+    return subscription
 
 
 def _mark_failed(subscription: Subscription, error: Exception) -> None:
@@ -186,28 +167,29 @@ class SubscriptionsService:
         except ProviderError as exc:
             _mark_failed(subscription, exc)
             raise
-        try:
-            apply_provider_subscription(subscription, state)
-        except IntegrityError:
-            # Its webhook event linked the provider's subscription at the same moment.
-            winner = ExternalSubscription.objects.get(
-                provider=provider.backend().provider_name, external_id=state.id
-            ).subscription
-            if winner.pk != subscription.pk:
-                subscription.delete()
-                return winner
-            apply_provider_subscription(subscription, state)
         if state.status == SubscriptionStatus.INCOMPLETE:
             self._give_up_incomplete(subscription, state.id)
+        # Saved without its provider link: the subscription's created event links it (found
+        # through the metadata) and signals ``subscription_created``. Should that event have
+        # been applied already, its state stands.
+        from django_payments_sync.interactor.events_billing import _subscription_values
+
+        values = _subscription_values(state, pricing.pk)
+        Subscription.objects.filter(pk=subscription.pk).exclude(
+            external_subscriptions__provider=provider.backend().provider_name
+        ).update(**values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now())
+        subscription.refresh_from_db()
         return subscription
 
     def _give_up_incomplete(self, subscription: Subscription, external_id: str) -> None:
         try:
-            state = provider.backend().cancel_subscription(external_id, at_period_end=False)
+            provider.backend().cancel_subscription(external_id, at_period_end=False)
         except ProviderError:
             logger.exception("Could not cancel incomplete subscription %s", external_id)
-        else:
-            apply_provider_subscription(subscription, state)
+        # Ended for good: it must not count towards the limit while its events arrive.
+        subscription.status = SubscriptionStatus.INCOMPLETE_EXPIRED
+        subscription.sync_status = SyncStatus.SYNCED
+        subscription.save(update_fields=["status", "sync_status", "updated_at"])
         raise PolicyViolation(
             "There is no default payment method to charge: subscribe through checkout instead.",
             code="no_payment_method",
@@ -264,8 +246,7 @@ class SubscriptionsService:
             subscription.sync_error = str(exc)[:2000]
             subscription.save(update_fields=["sync_error", "updated_at"])
             raise
-        apply_provider_subscription(subscription, state)
-        return subscription
+        return show_provider_state(subscription, state)
 
     def cancel_subscription(
         self, subscription: Subscription, *, at_period_end: bool = True
@@ -281,8 +262,7 @@ class SubscriptionsService:
         state = provider.backend().cancel_subscription(
             self._external_id(subscription), at_period_end=at_period_end
         )
-        apply_provider_subscription(subscription, state)
-        return subscription
+        return show_provider_state(subscription, state)
 
     def _external_id(self, subscription: Subscription) -> str:
         external_id = provider.subscription_external_id(subscription)
