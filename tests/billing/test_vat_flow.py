@@ -362,3 +362,23 @@ def test_validate_vat_has_a_default_rate(client_a: Any, vies_settings: Any) -> N
         for _ in range(int(VatCheckThrottle.default_rate.split("/")[0]) + 1)
     }
     assert answers == {200, 429}
+
+
+def test_a_stored_number_the_offline_rules_refuse_does_not_stop_the_recheck(
+    vies_settings: Any, vies_responder: Any
+) -> None:
+    from tests.factories import BillingInformationFactory
+
+    # Rows written outside the API (an import, the admin): one of them cannot be a VAT number.
+    broken = BillingInformationFactory(
+        country="FR", tax_id="FR40303265046", vat_validation_status="pending"
+    )
+    fine = BillingInformationFactory(country="FR", tax_id=FR_VALID, vat_validation_status="pending")
+
+    report = recheck_pending_vat()
+    assert sorted(report.changed) == sorted([broken.pk, fine.pk])
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.vat_validation_status, broken.tax_exemption) == ("invalid", "none")
+    assert (fine.vat_validation_status, fine.tax_exemption) == ("valid", "reverse")
+    assert vies_checks(vies_responder) == [FR_VALID]

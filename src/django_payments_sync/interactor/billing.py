@@ -314,10 +314,20 @@ def recheck_pending_vat(
 
 
 def _fresh_vies_check(tax_id: str, country: str) -> VatCheckResult:
-    from django_payments_sync.vies import validate_vat
+    from django_payments_sync.vies import InvalidVatNumber, VatCheckResult, VatStatus, validate_vat
 
-    # A recheck exists because the last answer was "could not check": never reuse a cache.
-    return validate_vat(tax_id, country, use_cache=False)
+    try:
+        # A recheck exists because the last answer was "could not check": never reuse a cache.
+        return validate_vat(tax_id, country, use_cache=False)
+    except InvalidVatNumber as exc:
+        # A stored number the offline rules now refuse (the data was changed outside the API,
+        # or the rules were updated) is invalid: one bad row must not stop the whole run.
+        return VatCheckResult(
+            status=VatStatus.INVALID,
+            country_code=tax_id[:2],
+            vat_number=tax_id[2:],
+            message=exc.messages[0],
+        )
 
 
 # --- the provider -----------------------------------------------------------------------------
