@@ -102,6 +102,22 @@ def test_nested_validation_of_subscription_items(client: stripe.StripeClient) ->
     assert "always_invoice, create_prorations, or none" in str(caught.value)
 
 
+def test_open_enums_still_refuse_unknown_values(client: stripe.StripeClient) -> None:
+    # The SDK types say `Literal[...] | int | str`; only the listed words or an integer pass.
+    cus = helpers.customer(client)
+    sub = helpers.subscription(client, cus.id, helpers.price(client).id)
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.subscriptions.update(sub.id, {"cancel_at": "whenever"})
+    assert caught.value.param == "cancel_at"
+    assert "max_period_end" in str(caught.value)
+    assert "an integer" in str(caught.value)
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.subscriptions.update(sub.id, {"trial_end": "tomorrow"})  # type: ignore[typeddict-item]
+    assert caught.value.param == "trial_end"
+    end = sub["items"].data[0].current_period_end
+    assert client.v1.subscriptions.update(sub.id, {"cancel_at": "max_period_end"}).cancel_at == end
+
+
 def test_price_amounts_are_immutable(client: stripe.StripeClient) -> None:
     plan = helpers.price(client)
     with pytest.raises(stripe.InvalidRequestError) as caught:

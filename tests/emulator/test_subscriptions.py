@@ -298,3 +298,22 @@ def test_deleting_a_customer_cancels_its_subscriptions(
     assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
     types = _types(stripe_emulator)
     assert types.index("customer.subscription.deleted") < types.index("customer.deleted")
+
+
+def test_trial_end_can_be_moved(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    cus = helpers.customer(client)
+    sub = helpers.subscription(client, cus.id, helpers.price(client).id, trial_period_days=30)
+    sooner = sub.trial_start + 2 * DAY
+    moved = client.v1.subscriptions.update(sub.id, {"trial_end": sooner})
+    assert moved.trial_end == sooner
+    assert moved["items"].data[0].current_period_end == sooner
+    stripe_emulator.advance_clock(2 * DAY + 60)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    ended = client.v1.subscriptions.update(
+        helpers.subscription(client, cus.id, helpers.price(client).id, trial_period_days=9).id,
+        {"trial_end": "now"},
+    )
+    assert ended.status == "active"
+    assert client.v1.invoices.retrieve(ended.latest_invoice).amount_paid == 1000

@@ -159,3 +159,14 @@ def test_deliveries_log_over_http(
     assert requests.post(f"{base}/wait", json={"timeout": 0.1}, timeout=5).status_code == 504
     flushed = requests.post(f"{base}/flush", json={"timeout": 5}, timeout=10).json()
     assert len(flushed["deliveries"]) == 2
+
+
+def test_signed_payload_for_posting_events_by_hand(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    cus = client.v1.customers.create({"name": "manual"})
+    event_id = stripe_emulator.events("customer.created")[0]["id"]
+    body, header = stripe_emulator.signed_payload(event_id, "whsec_test")
+    event = stripe.Webhook.construct_event(body, header, "whsec_test")
+    assert event.id == event_id
+    assert event.data.object.id == cus.id

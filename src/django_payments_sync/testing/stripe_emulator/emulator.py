@@ -171,6 +171,21 @@ class StripeEmulator:
         with self.store.lock:
             return copy.deepcopy(add_endpoint(self.store, url, enabled_events or ["*"]))
 
+    def signed_payload(self, event_id: str, secret: str) -> tuple[bytes, str]:
+        """An event's JSON body and a `Stripe-Signature` header for it, signed now with `secret`.
+
+        For posting events yourself, e.g. through Django's test client, instead of delivery.
+        """
+        import json
+        import time
+
+        from .webhooks import sign
+
+        with self.store.lock:
+            event = self.store.get("event", event_id)
+            body = json.dumps(event, indent=2).encode()
+        return body, sign(body, secret, int(time.time()))
+
     def set_delivery_mode(self, mode: str) -> None:
         """`"in-order"` (default), `"shuffled"` or `"duplicates"` (every delivery sent twice)."""
         self.dispatcher.set_mode(mode)

@@ -178,21 +178,25 @@ def _check_union(value: Any, options: tuple[Any, ...], path: str) -> Any:
             others.append(option)
     if value in literals:
         return value
-    enum_values = [v for v in literals if v != ""]
-    if enum_values and isinstance(value, str) and all(o is str for o in others):
-        # The SDK adds `| str` to enums for forward compatibility; the API itself still
-        # rejects values it does not know, and so do we.
-        return _check_literals(value, literals, path)
+    typed = [o for o in others if o is not str]
     first_error: StripeError | None = None
-    for option in sorted(others, key=lambda o: 0 if _matches_shape(value, o) else 1):
+    for option in sorted(typed, key=lambda o: 0 if _matches_shape(value, o) else 1):
         try:
             return _check(value, option, path)
         except StripeError as exc:
             if first_error is None:
                 first_error = exc
-    if first_error is not None:
+    enum_values = [v for v in literals if v != ""]
+    alternatives = [_TYPE_NAMES[o] for o in typed if o in _TYPE_NAMES]
+    if isinstance(value, str) and len(typed) < len(others):
+        if enum_values:
+            # The SDK adds `| str` to enums for forward compatibility; the API itself still
+            # rejects values it does not know, and so do we.
+            return _check_literals(value, literals, path, alternatives)
+        return value
+    if first_error is not None and not (enum_values and isinstance(value, str)):
         raise first_error
-    return _check_literals(value, literals, path)
+    return _check_literals(value, literals, path, alternatives)
 
 
 def _matches_shape(value: Any, tp: Any) -> bool:
@@ -204,10 +208,15 @@ def _matches_shape(value: Any, tp: Any) -> bool:
     return not (_is_typeddict(tp) or origin in (list, dict))
 
 
-def _check_literals(value: Any, allowed: list[Any], path: str) -> Any:
+_TYPE_NAMES = {int: "an integer", bool: "a boolean", float: "a decimal"}
+
+
+def _check_literals(
+    value: Any, allowed: list[Any], path: str, alternatives: list[str] | None = None
+) -> Any:
     if value in allowed:
         return value
-    shown = [str(v) for v in allowed if v != ""]
+    shown = [str(v) for v in allowed if v != ""] + (alternatives or [])
     if len(shown) > 1:
         listed = ", ".join(shown[:-1]) + f", or {shown[-1]}"
     else:

@@ -100,13 +100,18 @@ def update(call: Call) -> dict[str, Any]:
         sub["canceled_at"] = store.now() if at_end else None
     if "cancel_at" in p:
         cancel_at = empty_to_none(p["cancel_at"])
-        if cancel_at == "max_period_end":
+        if cancel_at in ("max_period_end", "min_period_end"):
             cancel_at = period_of(sub)[1]
         sub["cancel_at"] = cancel_at
         sub["cancel_at_period_end"] = cancel_at is not None and cancel_at == period_of(sub)[1]
     apply_metadata(sub, p.get("metadata"))
     if p.get("trial_end") == "now" and sub["status"] == "trialing":
         _end_trial_now(store, sub)
+    elif isinstance(p.get("trial_end"), int) and sub["status"] == "trialing":
+        # Moving the trial's end moves the current (trial) period with it.
+        sub["trial_end"] = sub["billing_cycle_anchor"] = p["trial_end"]
+        set_period(sub, period_of(sub)[0], p["trial_end"])
+        store.meta_for(sub["id"]).pop("trial_notice_sent", None)
     if "items" in p:
         _change_items(store, sub, p["items"], p.get("proration_behavior", "create_prorations"))
     emit(store, "customer.subscription.updated", sub, before)
