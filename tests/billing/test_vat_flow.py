@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import socket
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.management import call_command
@@ -370,10 +370,9 @@ def test_a_stored_number_the_offline_rules_refuse_does_not_stop_the_recheck(
     from tests.factories import BillingInformationFactory
 
     # Rows written outside the API (an import, the admin): one of them cannot be a VAT number.
-    broken = BillingInformationFactory(
-        country="FR", tax_id="FR40303265046", vat_validation_status="pending"
-    )
-    fine = BillingInformationFactory(country="FR", tax_id=FR_VALID, vat_validation_status="pending")
+    pending = {"country": "FR", "vat_validation_status": "pending"}
+    broken = cast(BillingInformation, BillingInformationFactory(tax_id="FR40303265046", **pending))
+    fine = cast(BillingInformation, BillingInformationFactory(tax_id=FR_VALID, **pending))
 
     report = recheck_pending_vat()
     assert sorted(report.changed) == sorted([broken.pk, fine.pk])
