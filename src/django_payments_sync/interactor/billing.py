@@ -283,7 +283,8 @@ def recheck_pending_vat(
         rows = rows[:limit]
 
     report = RecheckReport()
-    for pk, tax_id, country in rows.values_list("pk", "tax_id", "country"):
+    # Read the batch up front: the loop writes to the same table while it goes.
+    for pk, tax_id, country in list(rows.values_list("pk", "tax_id", "country")):
         # The network call happens outside any transaction; the row is re-read under a lock
         # after it, and skipped if the customer changed the number in the meantime.
         result = _fresh_vies_check(tax_id, country)
@@ -298,7 +299,7 @@ def recheck_pending_vat(
             if billing is None:
                 continue
             previous_status = billing.vat_validation_status
-            _apply_vat_result(billing, result, timezone.now())
+            _apply_vat_result(billing, result, now)
             if billing.vat_validation_status in RECHECK_STATUSES:
                 report.still_pending.append(pk)
             if billing.vat_validation_status == previous_status:
