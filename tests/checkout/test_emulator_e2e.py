@@ -303,3 +303,28 @@ def test_change_and_cancel_a_subscription_at_the_provider(
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.CANCELED
     assert shop.client().v1.subscriptions.retrieve(remote_id)["status"] == "canceled"
+
+
+def test_a_trial_ends_with_a_notice_then_the_first_payment(
+    shop: Any, api: APIClient, user: Any, monthly: Any
+) -> None:
+    monthly.trial_period_days = 7
+    monthly.save()
+    session = checkout(api, monthly)
+    press(session["url"], "pay")
+    settle(shop)
+    subscription = Subscription.objects.get()
+    assert subscription.status == SubscriptionStatus.TRIALING
+    assert Order.objects.get().status == OrderStatus.PAID  # nothing to pay yet: no payment due
+    mail.outbox.clear()
+
+    shop.advance_clock(5 * DAY)
+    settle(shop)
+    assert [m.subject for m in mail.outbox] == ["Your trial ends soon"]
+    assert mail.outbox[0].to == [user.email]
+
+    shop.advance_clock(3 * DAY)
+    settle(shop)
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE
+    assert "Payment received: 15.00 EUR" in [m.subject for m in mail.outbox]
