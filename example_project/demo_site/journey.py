@@ -235,7 +235,9 @@ class Journey:
                 f"({info.get('tax_decision_reason')})"
             )
         reason = info.get("tax_decision_reason") or "no reason given"
-        return f"VAT {info['tax_id']} valid -> reverse charge ({reason})"
+        consultation = info.get("vat_consultation_number")
+        proof = f", VIES consultation {consultation}" if consultation else ""
+        return f"VAT {info['tax_id']} valid{proof} -> reverse charge ({reason})"
 
     def start_checkout(self) -> str:
         price = self.state["price"]
@@ -257,8 +259,11 @@ class Journey:
             raise JourneyFailed(
                 f"a declined card answered {declined.status_code}, not a decline message"
             )
+        if "Status: open" not in declined.text:
+            raise JourneyFailed("after a declined card the checkout session is no longer open")
         message = re.search(r"<p id='error'[^>]*>(.*?)</p>", declined.text)
-        return f"the checkout page says: {message.group(1) if message else 'declined'}"
+        said = message.group(1) if message else "declined"
+        return f"the checkout page says: {said}; the session stays open"
 
     def pay(self) -> str:
         url = self.state["checkout_url"]

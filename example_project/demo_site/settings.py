@@ -120,6 +120,10 @@ VIES_ADDRESS = os.environ.get("VIES_ADDRESS") or None
 _vies: dict[str, object] = {}
 if VIES_ADDRESS:
     _vies["ADDRESS"] = VIES_ADDRESS
+# The seller's own VAT number: with it VIES issues a consultation number for every check, the
+# seller's proof that it checked. It must be real for the real VIES (set it, or leave it empty).
+if os.environ.get("VIES_REQUESTER_VAT_NUMBER"):
+    _vies["REQUESTER_VAT_NUMBER"] = os.environ["VIES_REQUESTER_VAT_NUMBER"]
 
 PAYMENTS_SYNC = {
     "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
