@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The VIES responder's fixtures (stdlib-only, like everything this plugin imports eagerly).
+from .vies_fixtures import vies_responder, vies_settings
+
 if TYPE_CHECKING:
     from .stripe_emulator import StripeEmulator
 
@@ -40,4 +43,6 @@ def stripe_emulator(stripe_emulator_server: StripeEmulator) -> Iterator[StripeEm
     stripe_emulator_server.reset()
     yield stripe_emulator_server
     stripe_emulator_server.reset()
-from django_payments_sync.testing.vies_fixtures import vies_responder, vies_settings  # noqa: E402,F401
+
+
+__all__ = ["stripe_emulator", "stripe_emulator_server", "vies_responder", "vies_settings"]
