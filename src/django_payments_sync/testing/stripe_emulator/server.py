@@ -6,6 +6,7 @@ import base64
 import json
 import socket
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         except BrokenPipeError:
             pass
+        except Exception as exc:
+            traceback.print_exc()
+            error = StripeError(500, f"Stripe emulator error: {exc!r}", type="api_error")
+            self._send_json(500, error.body(), {"Stripe-Should-Retry": "false"})
 
     # the API
 
@@ -136,6 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if replayed:
             headers["Idempotent-Replayed"] = "true"
+        if status == 500:
+            headers["Stripe-Should-Retry"] = "false"
         self._send_raw_json(status, payload, headers)
 
     def _api_key(self) -> str:
@@ -203,6 +210,13 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = 200, _dump(route.handler(call))
             except StripeError as exc:
                 status, payload = exc.status, _dump(exc.body())
+            except Exception as exc:
+                # A bug in the emulator: answer as Stripe answers its own failures, say so on
+                # stderr, and remember nothing, rather than dropping the connection (which the
+                # SDK would retry as a network error).
+                traceback.print_exc()
+                error = StripeError(500, f"Stripe emulator error: {exc!r}", type="api_error")
+                return 500, _dump(error.body()), False
             finally:
                 set_request(None, None)
             if idempotency_key:

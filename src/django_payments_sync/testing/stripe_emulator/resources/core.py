@@ -117,7 +117,8 @@ def _address(value: Any) -> dict[str, Any] | None:
 @route("GET", "/v1/customers/{id}", "CustomerRetrieveParams")
 def retrieve_customer(call: Call) -> dict[str, Any]:
     (customer_id,) = call.args
-    if customer_id in call.store.deleted:
+    gone = call.store.deleted.get(customer_id)
+    if gone is not None and gone["object"] == "customer":
         return {"id": customer_id, "object": "customer", "deleted": True}
     return render(call.store, call.store.get("customer", customer_id), call.expand)
 
