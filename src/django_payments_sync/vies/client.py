@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import zeep
+from zeep.exceptions import TransportError
 from zeep.proxy import ServiceProxy
 
 from .faults import result_for_exception
@@ -34,11 +35,27 @@ class ViesResponseError(Exception):
     """VIES answered with a well-formed message that lacks what every answer must carry."""
 
 
+class _ViesTransport(zeep.Transport):
+    """zeep's transport, refusing bodies that cannot be SOAP before zeep parses them."""
+
+    def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
+        response = super().post_xml(address, envelope, headers)
+        # In non-strict mode zeep's parser "recovers" from plain text and then fails somewhere
+        # unrelated; say what happened instead.
+        if not response.content.lstrip().startswith(b"<"):
+            raise TransportError(
+                f"VIES answered HTTP {response.status_code} with a body that is not XML",
+                status_code=response.status_code,
+                content=response.content[:1000],
+            )
+        return response
+
+
 @functools.lru_cache(maxsize=4)
 def _get_client(timeout: float) -> zeep.Client:
     # zeep re-parses the WSDL for each Client: one per process (per timeout) is enough.
     # operation_timeout bounds the SOAP call; zeep's default for it is to wait forever.
-    transport = zeep.Transport(cache=None, timeout=timeout, operation_timeout=timeout)
+    transport = _ViesTransport(cache=None, timeout=timeout, operation_timeout=timeout)
     # Not strict: this WSDL is written from the public facts, and an element VIES adds to
     # its answers one day must not turn every check into "could not parse".
     settings = zeep.Settings(strict=False)
