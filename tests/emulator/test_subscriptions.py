@@ -54,6 +54,9 @@ def test_create_active_subscription_with_paid_invoice(
         "invoice.paid",
         "invoice.payment_succeeded",
     ]
+    created = stripe_emulator.events("customer.subscription.created")[0]["data"]["object"]
+    assert created["status"] == "active"
+    assert created["latest_invoice"] == sub.latest_invoice
 
 
 def test_declined_card_leaves_subscription_incomplete(

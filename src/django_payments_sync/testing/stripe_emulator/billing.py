@@ -67,11 +67,12 @@ def new_invoice(
     billing_reason: str,
     period: tuple[int, int],
     collection_method: str = "charge_automatically",
+    invoice_id: str | None = None,
 ) -> dict[str, Any]:
     """A draft invoice with its lines; emits invoice.created."""
     customer = store.find(customer_id) or store.deleted[customer_id]
     now = store.now()
-    invoice_id = store.new_id("in_")
+    invoice_id = invoice_id or store.new_id("in_")
     total = sum(line["amount"] for line in lines)
     invoice = template("invoice")
     for line in lines:
@@ -457,6 +458,8 @@ def create_subscription(
         or (payment_behavior != "default_incomplete" and not declines(payment_method))
     ):
         sub["status"] = "active"
+    # The first invoice is made in the same request, so the created event already names it.
+    sub["latest_invoice"] = store.new_id("in_")
     emit(store, "customer.subscription.created", sub)
 
     lines = item_lines(store, sub, (now, period_end))
@@ -473,9 +476,9 @@ def create_subscription(
         billing_reason="subscription_create",
         period=(now, now),
         collection_method=collection_method,
+        invoice_id=sub["latest_invoice"],
     )
     finalize(store, invoice)
-    sub["latest_invoice"] = invoice["id"]
     if collection_method == "charge_automatically" and payment_behavior != "default_incomplete":
         attempt_payment(store, invoice, payment_method)
     elif invoice["amount_due"] == 0:
