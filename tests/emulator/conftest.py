@@ -18,6 +18,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.visits: list[str] = []
         self.fail_next = 0
         self.lock = threading.Lock()
         receiver = self
@@ -25,6 +26,16 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
+
+            def do_GET(self) -> None:
+                # Lets a receiver stand in for a shop's success or cancel page.
+                with receiver.lock:
+                    receiver.visits.append(self.path)
+                body = b"shop page"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -52,8 +63,12 @@ class Receiver:
         self.thread.start()
 
     @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe/"
+        return f"{self.base}/webhooks/stripe/"
 
     def events(self, secret: str) -> list[stripe.Event]:
         """Every successfully answered delivery, verified with the SDK."""

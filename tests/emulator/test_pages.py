@@ -12,6 +12,7 @@ import stripe
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 
 from . import helpers
+from .conftest import Receiver
 
 SUCCESS = "https://shop.example/success?session={CHECKOUT_SESSION_ID}"
 CANCEL = "https://shop.example/cancel"
@@ -71,6 +72,35 @@ def test_checkout_subscription_pay(
     assert completed["metadata"] == {"order": "o-1"}
     again = requests.post(stripe_emulator.url + pay, allow_redirects=False, timeout=5)
     assert again.status_code == 400
+
+
+def test_checkout_like_a_browser_follows_the_redirects(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator, receiver: Receiver
+) -> None:
+    plan = helpers.price(client)
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": plan.id, "quantity": 1}],
+            "success_url": receiver.base + "/thanks?cs={CHECKOUT_SESSION_ID}",
+            "cancel_url": receiver.base + "/pricing",
+        }
+    )
+    browser = requests.Session()
+    page = browser.get(session.url, timeout=5)
+    forms = {a.rsplit("/", 1)[1]: stripe_emulator.url + a for a in _actions(page.text)}
+    assert set(forms) == {"pay", "decline", "cancel"}
+    declined = browser.post(forms["decline"], timeout=5)
+    assert declined.status_code == 402
+    assert "id='error'" in declined.text
+    canceled = browser.post(forms["cancel"], timeout=5)
+    assert canceled.url == receiver.base + "/pricing"
+    paid = browser.post(forms["pay"], timeout=5)
+    assert paid.status_code == 200
+    assert paid.text == "shop page"
+    assert paid.history[0].status_code == 303
+    assert receiver.visits == ["/pricing", f"/thanks?cs={session.id}"]
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 
 
 def test_checkout_with_existing_customer_and_trial(
