@@ -262,7 +262,7 @@ class Journey:
         if "Status: open" not in declined.text:
             raise JourneyFailed("after a declined card the checkout session is no longer open")
         message = re.search(r"<p id='error'[^>]*>(.*?)</p>", declined.text)
-        said = message.group(1) if message else "declined"
+        said = (message.group(1) if message else "declined").rstrip(".")
         return f"the checkout page says: {said}; the session stays open"
 
     def pay(self) -> str:
