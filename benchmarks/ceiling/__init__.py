@@ -1,0 +1,1 @@
+"""The ceiling: a bare Django view that verifies a Stripe signature and inserts one row."""
