@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import StripeError, card_declined
 from .events import emit
 from .fixtures import template
+from .render import plan_from_price
 
 if TYPE_CHECKING:
     from .store import Store
@@ -319,6 +320,7 @@ def new_item(store: Store, sub_id: str, price: dict[str, Any], quantity: int) ->
             "created": store.now(),
             "metadata": {},
             "price": price["id"],
+            "plan": plan_from_price(price),
             "quantity": quantity,
             "subscription": sub_id,
             "billing_thresholds": None,
