@@ -34,6 +34,11 @@ def retrieve_account(call: Call) -> dict[str, Any]:
             "metadata": {},
         }
     )
+    account["external_accounts"]["url"] = f"/v1/accounts/{call.store.account_id}/external_accounts"
+    # A ready test account: nothing due, nothing disabled.
+    for key in ("currently_due", "eventually_due"):
+        account["requirements"][key] = []
+    account["requirements"]["disabled_reason"] = None
     return account
 
 

@@ -23,7 +23,7 @@ from ..billing import (
 )
 from ..errors import StripeError, card_declined, missing
 from ..events import emit
-from ..render import render
+from ..render import plan_from_price, render
 from ..store import Store, created_filter, paginate
 from . import Call, apply_metadata, empty_to_none, route
 
@@ -158,7 +158,9 @@ def _change_items(
                 sub["items"]["data"].remove(item)
                 continue
             if "price" in change:
-                item["price"] = store.get("price", change["price"])["id"]
+                new_price = store.get("price", change["price"])
+                item["price"] = new_price["id"]
+                item["plan"] = plan_from_price(new_price)
             if "quantity" in change:
                 item["quantity"] = change["quantity"]
             apply_metadata(item, change.get("metadata"))
