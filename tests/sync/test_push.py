@@ -327,3 +327,38 @@ def _price_data_with_nickname(pricing: Pricing, nickname: str) -> PriceData:
     product_ext = ExternalProduct.objects.get(product=pricing.product).external_id
     snapshot = PriceSnapshot.from_pricing(pricing, product_active=True)
     return dataclasses.replace(snapshot.price_data(product_ext), nickname=nickname)
+
+
+def test_push_after_a_timeout_creates_no_duplicate(settings, stripe_emulator) -> None:  # type: ignore[no-untyped-def]
+    from tests.backends.helpers import RecordingHTTPClient, emulator_options
+
+    options = emulator_options(stripe_emulator.url, max_network_retries=0, timeout=0.3)
+    options["http_client"] = RecordingHTTPClient(timeout=0.3)
+    settings.PAYMENTS_SYNC = {"OPTIONS": options}
+    product, _, _ = _catalog()
+    # The emulator answers the create after we gave up: the product exists, we do not know it.
+    stripe_emulator.inject_fault("POST /v1/products", "delay", count=1, delay=0.8)
+    report = push_all(customers=False)
+    assert [r.action for r in report.results] == [SyncAction.FAILED]
+    assert report.results[0].error is not None
+    assert report.results[0].error.retryable
+    product.refresh_from_db()
+    assert product.sync_status == SyncStatus.PENDING
+
+    assert push_all(customers=False).failures == []
+    client = stripe_emulator.client()
+    assert len(client.v1.products.list().data) == 1
+    assert len(client.v1.prices.list().data) == 2
+
+
+def test_pruning_push_deletes_provider_customers_whose_row_is_gone(provider: Provider) -> None:
+    gone, kept = CustomerFactory(), CustomerFactory()
+    push_all()
+    gone_id = ExternalCustomer.objects.get(customer=gone).external_id
+    gone.delete()  # no captured commit: its autosync never runs
+    assert [d.kind for d in diff()] == ["orphan"]
+    report = push_all(prune=True)
+    assert [(r.action, r.external_id) for r in report.results if r.action != "unchanged"] == [
+        (SyncAction.DELETED, gone_id)
+    ]
+    assert [c.email for c in provider.customers()] == [kept.email]
