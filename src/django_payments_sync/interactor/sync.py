@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from django_payments_sync.backends import BaseBackend, get_backend
 from django_payments_sync.conf import payments_settings
-from django_payments_sync.exceptions import ObjectNotFound, ProviderError
+from django_payments_sync.exceptions import (
+    ObjectNotFound,
+    PermanentProviderError,
+    ProviderError,
+)
 from django_payments_sync.interactor.sync_snapshot import (
     CustomerSnapshot,
     PriceSnapshot,
@@ -104,7 +108,12 @@ def _link(
             )
     except IntegrityError:
         # Another process linked the row first: theirs wins (the same object, by idempotency).
-        return model.objects.get(provider=provider, **local)
+        row = model.objects.filter(provider=provider, **local).first()
+        if row is None:
+            raise PermanentProviderError(
+                f"{provider} object {external_id} is already linked to another local row."
+            ) from None
+        return row
 
 
 def _relink(ext: Any, external_id: str, content_hash: str) -> None:

@@ -244,10 +244,21 @@ def _push_customers(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterabl
     for customer in customers:
         ext = links[customer.pk]
         found = by_local.get(str(customer.pk))
-        if ext is None and found is not None and not dry_run:
+        email = CustomerSnapshot.from_customer(customer).data.email
+        if (
+            ext is None
+            and found is not None
+            and not dry_run
+            # Same row number is not enough (another database may share the account).
+            and found.email.lower() == email.lower()
+        ):
             # A customer created by a push whose answer was lost: link it; the empty hash makes
             # the push below update it and finish its tax ids.
-            ext = _link(ExternalCustomer, provider, found.id, "", customer=customer)
+            try:
+                ext = _link(ExternalCustomer, provider, found.id, "", customer=customer)
+            except ProviderError as exc:
+                yield SyncResult("customer", str(customer.pk), SyncAction.FAILED, found.id, exc)
+                continue
         elif prune and ext is not None:
             current = next((r for r in remote or [] if r.id == ext.external_id), None)
             if current is None or CustomerSnapshot.from_customer(customer).differences(current):
