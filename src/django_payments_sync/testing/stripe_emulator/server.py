@@ -92,8 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(
                     404, {"error": {"message": "Not found", "type": "invalid_request_error"}}, {}
                 )
-        except BrokenPipeError:
-            pass
+        except ConnectionError:
+            # The client gave up (e.g. its timeout fired during an injected delay).
+            self.close_connection = True
         except Exception as exc:
             traceback.print_exc()
             error = StripeError(500, f"Stripe emulator error: {exc!r}", type="api_error")
