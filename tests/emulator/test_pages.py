@@ -252,3 +252,23 @@ def test_pay_checkout_session_shortcut(
     target = stripe_emulator.pay_checkout_session(session.id)
     assert target == f"https://shop.example/success?session={session.id}"
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
+
+
+def test_portal_payment_method_update_recovers_a_past_due_subscription(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    cus = helpers.customer(client)
+    sub = helpers.subscription(client, cus.id, helpers.price(client).id)
+    portal = client.v1.billing_portal.sessions.create({"customer": cus.id})
+    requests.post(f"{portal.url}/payment_method", data={"card": "declined"}, timeout=5)
+    assert (
+        client.v1.customers.retrieve(cus.id).invoice_settings.default_payment_method
+        == "pm_card_chargeDeclined"
+    )
+    stripe_emulator.advance_clock(31 * 86_400)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
+    page = requests.post(f"{portal.url}/payment_method", data={"card": "visa"}, timeout=5)
+    assert "Payment method: pm_card_visa" in page.text
+    recovered = client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
+    assert recovered.status == "active"
+    assert recovered.latest_invoice.status == "paid"

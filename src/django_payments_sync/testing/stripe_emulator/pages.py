@@ -13,6 +13,7 @@ from .resources.sessions import (
     CARD_OK,
     pay_session,
     portal_cancel,
+    portal_payment_method,
     portal_renew,
     portal_switch,
 )
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 PageResult = tuple[int, dict[str, str], bytes]
 
 _CHECKOUT = re.compile(r"^/c/pay/([^/]+)(?:/(pay|decline|cancel))?$")
-_PORTAL = re.compile(r"^/p/session/([^/]+)(?:/(cancel|renew|switch))?$")
+_PORTAL = re.compile(r"^/p/session/([^/]+)(?:/(cancel|renew|switch|payment_method))?$")
 _INVOICE = re.compile(r"^/i/([^/]+)(/pdf)?$")
 
 
@@ -138,6 +139,10 @@ def _portal(
         return _portal_page(store, portal)
     if method != "POST" or action is None:
         return _page(405, "Method not allowed", "")
+    if action == "payment_method":
+        card = CARD_DECLINED if form.get("card") == "declined" else CARD_OK
+        portal_payment_method(store, customer_id, card)
+        return _redirect(f"/p/session/{session_id}")
     sub = store.find(form.get("subscription", ""))
     if sub is None or sub.get("object") != "subscription" or sub["customer"] != customer_id:
         return _page(400, "Unknown subscription", "<p>That subscription is not yours.</p>")
@@ -195,10 +200,18 @@ def _portal_page(store: Store, portal: dict[str, Any]) -> PageResult:
             f"<p>{html.escape(sub['id'])}: {html.escape(price['id'])}, {html.escape(state)}, "
             f"renews {item['current_period_end']}</p>{toggle}{switch}</section>"
         )
+    customer = store.get("customer", customer_id)
+    current = customer["invoice_settings"]["default_payment_method"] or "none"
+    cards = (
+        f"<section id='payment-method'><p>Payment method: {html.escape(current)}</p>"
+        + _button(f"{base}/payment_method", "Use a working card", {"card": "visa"})
+        + _button(f"{base}/payment_method", "Use a declining card", {"card": "declined"})
+        + "</section>"
+    )
     back = portal["return_url"]
     link = f"<p><a id='return' href='{html.escape(back)}'>Return</a></p>" if back else ""
     body = "".join(blocks) or "<p>No active subscriptions.</p>"
-    return _page(200, "Billing portal", body + link)
+    return _page(200, "Billing portal", body + cards + link)
 
 
 # invoices

@@ -403,6 +403,31 @@ def portal_renew(store: Store, sub: dict[str, Any]) -> None:
     emit(store, "customer.subscription.updated", sub, before)
 
 
+def portal_payment_method(store: Store, customer_id: str, payment_method: str) -> None:
+    """The portal's payment method update: the customer's default, then open invoices retried.
+
+    Subscriptions without their own default payment method bill the customer's default, so a
+    past-due subscription recovers when its open invoice is paid with the new card.
+    """
+    from ..billing import declines, payment_method_for
+
+    customer = store.get("customer", customer_id)
+    before = copy.deepcopy(customer)
+    customer["invoice_settings"]["default_payment_method"] = payment_method
+    emit(store, "customer.updated", customer, before)
+    for sub in store.where("subscription", lambda s: s["customer"] == customer_id):
+        if sub["status"] not in ("past_due", "unpaid", "incomplete") or not sub["latest_invoice"]:
+            continue
+        invoice = store.get("invoice", sub["latest_invoice"])
+        pm = payment_method_for(store, sub, customer_id)
+        if invoice["status"] != "open" or declines(pm):
+            continue
+        attempt_payment(store, invoice, pm)
+        previous = copy.deepcopy(sub)
+        sub["status"] = "active"
+        emit(store, "customer.subscription.updated", sub, previous)
+
+
 def portal_switch(store: Store, sub: dict[str, Any], price_id: str) -> None:
     """The portal's plan switch: one item moves to another price, prorated."""
     store.get("price", price_id)
