@@ -90,7 +90,7 @@ def test_billing_details_with_eu_vat_number_get_reverse_charge(page: Page, shot:
     page.get_by_label("Address", exact=True).fill("12 rue de la Paix")
     page.get_by_label("Postal code").fill("75002")
     page.get_by_label("City").fill("Paris")
-    page.get_by_label("Country").select_option("FR")
+    page.get_by_label("Country", exact=True).select_option("FR")
     page.get_by_label("VAT number").fill(EU_VAT_NUMBER)
     vat_result = page.locator("#vat-result")
     expect(vat_result).to_have_attribute("data-status", "valid", timeout=20_000)
