@@ -228,6 +228,8 @@ class BackendContract:
         ended = backend.cancel_subscription(sub.id, at_period_end=False)
         assert ended.status == "canceled"
         assert [s.id for s in backend.list_subscriptions(customer_id)] == [sub.id]
+        [invoice] = [i for i in backend.list_invoices(customer_id) if i.subscription_id == sub.id]
+        assert (invoice.amount_due, invoice.currency) == (0, "eur")  # a trial starts free
 
     def test_subscription_needs_a_recurring_price(self, backend: BaseBackend) -> None:
         customer_id = self.customer(backend)

@@ -13,7 +13,13 @@ from django_payments_sync.backends.locmem import (
     LocmemBackend,
     sign_locmem_payload,
 )
-from django_payments_sync.backends.types import CheckoutData, CustomerData, PriceData, ProductData
+from django_payments_sync.backends.types import (
+    CheckoutData,
+    CustomerData,
+    PriceData,
+    ProductData,
+    SubscriptionData,
+)
 from django_payments_sync.exceptions import (
     PaymentsSyncImproperlyConfigured,
     TransientProviderError,
@@ -137,3 +143,28 @@ def test_base_backend_refuses_everything_with_a_typed_error() -> None:
 
     with pytest.raises(UnsupportedOperation, match="creating customers"):
         Nothing().create_customer(CustomerData(local_id="1", email="a@x"), idempotency_key="k")
+
+
+def test_first_invoice_and_its_event_on_request() -> None:
+    backend = LocmemBackend(invoice_events=True)
+    customer = backend.create_customer(
+        CustomerData(local_id="1", email="a@x.io"), idempotency_key="c"
+    )
+    product = backend.create_product(ProductData(local_id="1", name="Pro"), idempotency_key="p")
+    price = backend.create_price(
+        PriceData(
+            local_id="1", product_id=product.id, amount=900, currency="eur", interval="month"
+        ),
+        idempotency_key="pr",
+    )
+    backend.pop_events()
+    sub = backend.create_subscription(
+        SubscriptionData(local_id="1", customer_id=customer.id, price_id=price.id, quantity=2),
+        idempotency_key="s",
+    )
+    [invoice] = backend.list_invoices(customer.id)
+    assert (invoice.subscription_id, invoice.amount_paid, invoice.status) == (sub.id, 1800, "paid")
+    assert [e.type for e in backend.pop_events()] == [
+        "customer.subscription.created",
+        "invoice.paid",
+    ]

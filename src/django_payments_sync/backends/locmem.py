@@ -118,6 +118,8 @@ class LocmemBackend(BaseBackend):
     option_defaults: ClassVar[Mapping[str, Any]] = {
         "webhook_secret": "locmem-webhook-secret",
         "tolerance": None,
+        # Off by default: most tests want the subscription's events, not its payment's.
+        "invoice_events": False,
     }
 
     def __init__(self, **options: Any) -> None:
@@ -500,6 +502,22 @@ class LocmemBackend(BaseBackend):
         )
         self.subscriptions[sub.id] = sub
         self._emit("customer.subscription.created", "subscription", sub, sub.customer_id)
+        # The first period is invoiced (and paid) at once; a trial's first invoice is zero.
+        amount = 0 if trial_end else price.amount * data.quantity
+        invoice = ProviderInvoice(
+            id=self._new_id("in"),
+            customer_id=sub.customer_id,
+            subscription_id=sub.id,
+            status="paid",
+            amount_due=amount,
+            amount_paid=amount,
+            currency=price.currency,
+            hosted_invoice_url=f"https://invoice.locmem.invalid/{sub.id}",
+            created=now,
+        )
+        self.invoices[invoice.id] = invoice
+        if self.options["invoice_events"]:
+            self._emit("invoice.paid", "invoice", invoice, sub.customer_id)
         return sub
 
     def create_subscription(
