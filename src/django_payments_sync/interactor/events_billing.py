@@ -292,7 +292,7 @@ def _cancel_at_provider(subscription_pks: list[int]) -> None:
 # --- invoices -----------------------------------------------------------------------------
 @handles("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed")
 def apply_invoice(event: ProviderEvent) -> EventResult:
-    """A subscription invoice was paid or failed: update the subscription, tell the host."""
+    """A subscription invoice was paid or failed: tell the host (mail hooks on the signals)."""
     provider = event.provider
     invoice = read_object(event, ProviderInvoice)
     subscription: Subscription | None = None
@@ -315,24 +315,11 @@ def apply_invoice(event: ProviderEvent) -> EventResult:
             return EventResult(ignored=True, note="An invoice of no local customer.")
         customer = customer_row.customer
     failed = event.type == "invoice.payment_failed"
+    # The subscription's state comes from its own snapshots only: the provider sends
+    # customer.subscription.updated for every change a payment causes, and an invoice carries
+    # no snapshot to order against, so letting it write status would make the final state
+    # depend on the arrival order. It does tell whether a failure is stale.
     newer = link is None or is_newer(event, link)
-    if subscription is not None and link is not None and newer:
-        before = subscription.status
-        if failed and before == SubscriptionStatus.ACTIVE:
-            subscription.status = SubscriptionStatus.PAST_DUE
-        elif not failed and before in ("incomplete", "past_due", "unpaid"):
-            subscription.status = SubscriptionStatus.ACTIVE
-        if subscription.status != before:
-            subscription.save(update_fields=["status", "updated_at"])
-            link.save(update_fields=stamp(link, event))
-            _send_subscription_signals(
-                subscription,
-                {
-                    **{f: getattr(subscription, f) for f in SUBSCRIPTION_FIELDS},
-                    "status": before,
-                },
-                created=False,
-            )
     # invoice.paid and invoice.payment_succeeded describe the same payment: one signal.
     if event.type == "invoice.payment_succeeded":
         return EventResult(note="Signalled on invoice.paid.")
