@@ -244,6 +244,19 @@ class DefaultPaymentsAdapter:
 
         return str(Site.objects.get_current().name)
 
+    def absolute_url(self, path: str) -> str:
+        """``path`` as a link for a mail: on the current ``Site``'s domain with
+        django.contrib.sites (https unless the domain is local), else unchanged."""
+        from django.apps import apps
+
+        if not path.startswith("/") or not apps.is_installed("django.contrib.sites"):
+            return path
+        from django.contrib.sites.models import Site
+
+        domain = Site.objects.get_current().domain
+        scheme = "http" if domain.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+        return f"{scheme}://{domain}{path}"
+
     def get_from_email(self) -> str:
         return str(payments_settings.MAIL.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL)
 

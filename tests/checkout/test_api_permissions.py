@@ -59,6 +59,19 @@ def test_another_customers_subscription_answers_404_like_a_missing_one(
     assert locmem.write_calls == []
 
 
+def test_another_customers_order_cannot_be_canceled(
+    api: Any, user: Any, bobs_subscription: Subscription
+) -> None:
+    Customer.objects.create(owner=user, email=user.email)
+    order = bobs_subscription.customer.orders.get()
+
+    response = api.post(f"{ORDERS_URL}{order.pk}/cancel/")
+
+    assert response.status_code == 404
+    order.refresh_from_db()
+    assert order.status == "pending"
+
+
 def test_lists_show_only_the_requesters_own(
     api: Any, other_api: Any, bobs_subscription: Subscription
 ) -> None:

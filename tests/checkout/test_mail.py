@@ -170,3 +170,34 @@ def test_mails_render_in_the_active_language(subscription: Subscription) -> None
 )
 def test_format_amount(amount: int, currency: str, shown: str) -> None:
     assert format_amount(amount, currency) == shown
+
+
+def test_the_welcome_mail_links_the_password_setup_page(django_user_model: Any) -> None:
+    from django.urls import path as url_path
+
+    from django_payments_sync.adapter import get_adapter
+
+    def confirm(request: Any, uidb64: str, token: str) -> None:
+        raise AssertionError("never called")
+
+    urlconf = type(
+        "Urls",
+        (),
+        {
+            "urlpatterns": [
+                url_path("reset/<uidb64>/<token>/", confirm, name="password_reset_confirm")
+            ]
+        },
+    )
+    with override_settings(ROOT_URLCONF=urlconf):
+        owner = get_adapter().get_or_create_user("fresh@example.com", "Fresh")
+
+    [message] = mail.outbox
+    assert message.subject == "Welcome"
+    assert "/reset/" in message.body
+    user = django_user_model.objects.get(email="fresh@example.com")
+    assert owner == user
+    from django.contrib.auth.tokens import default_token_generator
+
+    token = message.body.split("/reset/")[1].split("/")[1]
+    assert default_token_generator.check_token(user, token)

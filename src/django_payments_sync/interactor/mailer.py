@@ -146,6 +146,10 @@ class MailerService:
             trial_end=subscription.trial_end,
         )
 
+    def _password_setup_url(self, user: Any) -> str | None:
+        path = password_setup_path(user)
+        return self.adapter.absolute_url(path) if path else None
+
     def send_welcome(self, user: Any, owner: Any = None) -> bool:
         """To a user created at checkout, who has no password yet: how to set one."""
         return self._send(
@@ -154,7 +158,7 @@ class MailerService:
             str(getattr(user, "email", "") or ""),
             user=user,
             owner=owner,
-            password_setup_url=password_setup_path(user),
+            password_setup_url=self._password_setup_url(user),
         )
 
 
