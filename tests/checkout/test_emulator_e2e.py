@@ -328,3 +328,25 @@ def test_a_trial_ends_with_a_notice_then_the_first_payment(
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
     assert "Payment received: 15.00 EUR" in [m.subject for m in mail.outbox]
+
+
+@pytest.mark.parametrize(("fault", "status"), [("500", 503), ("429", 503)])
+def test_provider_faults_answer_a_clean_error_not_a_traceback(
+    shop: Any, api: APIClient, monthly: Any, fault: str, status: int
+) -> None:
+    checkout(api, monthly)  # the customer and the catalog reach the provider first
+    shop.inject_fault("POST /v1/checkout/sessions*", fault, count=1)
+
+    response = api.post(CHECKOUT_URL, {"pricing": monthly.pk})
+
+    assert response.status_code == status
+    body = response.json()
+    assert body["retryable"] is True
+    assert body["user_message"].startswith("The payment provider is temporarily unavailable")
+    assert "Traceback" not in response.content.decode()
+    failed = Order.objects.order_by("-pk").first()
+    assert failed is not None
+    assert failed.status == OrderStatus.FAILED
+    assert failed.payment_attempts.get().status == PaymentAttemptStatus.FAILED
+    # The next try goes through.
+    assert api.post(CHECKOUT_URL, {"pricing": monthly.pk}).status_code == 201
