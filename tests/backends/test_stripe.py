@@ -13,6 +13,7 @@ from django_payments_sync.backends.stripe import StripeBackend
 from django_payments_sync.backends.types import CustomerData, PriceData, ProductData, TaxIdData
 from django_payments_sync.exceptions import (
     ObjectNotFound,
+    PaymentsSyncImproperlyConfigured,
     PermanentProviderError,
     ProviderAuthenticationError,
     TransientProviderError,
@@ -154,3 +155,18 @@ def test_other_bad_requests_get_the_generic_safe_message(stripe_emulator: Any) -
     assert "recurring[interval]" in str(info.value)  # the details are for the logs...
     assert "recurring" not in info.value.user_message  # ...not for the user
     assert info.value.user_message == PermanentProviderError.default_user_message
+
+
+def test_http_client_by_dotted_path_from_settings(stripe_emulator: Any, settings: Any) -> None:
+    options = emulator_options(
+        stripe_emulator.url, http_client="stripe.RequestsClient", timeout=7.0
+    )
+    settings.PAYMENTS_SYNC = {"OPTIONS": options}
+    backend = get_backend()
+    assert isinstance(backend, StripeBackend)
+    assert _customer(backend).startswith("cus_")
+
+
+def test_http_client_that_is_not_one_is_a_configuration_error() -> None:
+    with pytest.raises(PaymentsSyncImproperlyConfigured, match="http_client"):
+        StripeBackend(api_key="sk_test_x", http_client="collections.OrderedDict")

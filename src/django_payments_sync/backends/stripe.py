@@ -6,13 +6,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal, cast
 
 import stripe
-from django.core.checks import CheckMessage, Error, Warning
+from django.core.checks import CheckMessage
 from stripe.params import SubscriptionUpdateParams, WebhookEndpointCreateParams
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
 from django_payments_sync.backends import stripe_convert as convert
 from django_payments_sync.backends.base import BaseBackend
+from django_payments_sync.backends.stripe_client import build_client, check_stripe_options
 from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
@@ -60,48 +61,11 @@ class StripeBackend(BaseBackend):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        base = self.options["api_base"]
-        http_client = self.options["http_client"] or stripe.new_default_http_client(
-            timeout=self.options["timeout"]
-        )
-        self.client = stripe.StripeClient(
-            self.options["api_key"],
-            base_addresses={"api": base.rstrip("/"), "files": base.rstrip("/")} if base else None,
-            http_client=http_client,
-            max_network_retries=self.options["max_network_retries"],
-        )
+        self.client = build_client(self.options)
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:
-        messages = super().check_options(options)
-        api_key = options.get("api_key")
-        if not api_key:
-            messages.append(
-                Error(
-                    "The Stripe backend has no API key.",
-                    hint="Set PAYMENTS_SYNC['OPTIONS']['api_key'] to a secret key (sk_test_... "
-                    "or sk_live_...) or a restricted key (rk_...).",
-                    id="payments_sync.E003",
-                )
-            )
-        elif not isinstance(api_key, str) or not api_key.startswith(("sk_", "rk_")):
-            messages.append(
-                Error(
-                    "PAYMENTS_SYNC['OPTIONS']['api_key'] is not a Stripe secret key.",
-                    hint="Stripe secret keys start with sk_ (or rk_ for restricted keys).",
-                    id="payments_sync.E003",
-                )
-            )
-        if not options.get("webhook_secret"):
-            messages.append(
-                Warning(
-                    "The Stripe backend has no webhook signing secret: webhooks will be refused.",
-                    hint="Run `manage.py payments_sync webhook-endpoint <site URL>` and set "
-                    "PAYMENTS_SYNC['OPTIONS']['webhook_secret'] to the whsec_... it prints.",
-                    id="payments_sync.W001",
-                )
-            )
-        return messages
+        return super().check_options(options) + check_stripe_options(options)
 
     # --- customers ------------------------------------------------------------------------
     def _customer(self, obj: Any) -> ProviderCustomer:
