@@ -6,8 +6,8 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from .billing import TIMES
 from .errors import StripeError
+from .invoicing import TIMES
 from .resources.sessions import (
     CARD_DECLINED,
     CARD_OK,

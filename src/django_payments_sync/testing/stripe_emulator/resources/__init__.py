@@ -77,7 +77,7 @@ _loaded = False
 def _load() -> None:
     global _loaded
     if not _loaded:
-        from . import core, sessions, subscriptions, webhook_endpoints  # noqa: F401
+        from . import catalog, customers, sessions, subscriptions, webhook_endpoints  # noqa: F401
 
         _loaded = True
 

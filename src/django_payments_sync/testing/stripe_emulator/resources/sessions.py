@@ -5,21 +5,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..billing import (
-    DAY,
-    attempt_payment,
-    create_subscription,
-    finalize,
-    line_for,
-    new_invoice,
-)
+from ..billing import create_subscription
 from ..errors import StripeError
 from ..events import emit
 from ..fixtures import template
+from ..invoicing import (
+    DAY,
+    attempt_payment,
+    declines,
+    finalize,
+    line_for,
+    new_invoice,
+    payment_method_for,
+)
 from ..render import render
 from ..store import Store, created_filter, paginate
 from . import Call, route
-from .core import new_price
+from .catalog import new_price
 from .subscriptions import _change_items
 
 CARD_OK = "pm_card_visa"
@@ -235,8 +237,6 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
     A declining payment method raises the 402 card error and changes nothing, as Checkout
     keeps the customer on the page.
     """
-    from ..billing import declines
-
     if session["status"] != "open":
         raise StripeError(400, f"This Checkout Session is {session['status']}.")
     if declines(payment_method):
@@ -244,7 +244,6 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
     meta = store.meta_for(session["id"])
     customer = _customer_for(store, session)
     lines = [(store.get("price", pid), q) for pid, q in meta["lines"]]
-    before = copy.deepcopy(session)
     payment_status = "paid"
     if session["mode"] == "subscription":
         data = meta["subscription_data"]
@@ -295,7 +294,6 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
             "url": None,
         }
     )
-    del before
     emit(store, "checkout.session.completed", session)
     success = session["success_url"]
     return success.replace("{CHECKOUT_SESSION_ID}", session["id"]) if success else None
@@ -304,7 +302,7 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
 def _customer_for(store: Store, session: dict[str, Any]) -> dict[str, Any]:
     if session["customer"]:
         return store.get("customer", session["customer"])
-    from .core import create_customer
+    from .customers import create_customer
 
     email = session["customer_email"] or "customer@example.com"
     call = Call(store, "POST", "/v1/customers", (), {"email": email, "name": "Emulated Customer"})
@@ -409,8 +407,6 @@ def portal_payment_method(store: Store, customer_id: str, payment_method: str) -
     Subscriptions without their own default payment method bill the customer's default, so a
     past-due subscription recovers when its open invoice is paid with the new card.
     """
-    from ..billing import declines, payment_method_for
-
     customer = store.get("customer", customer_id)
     before = copy.deepcopy(customer)
     customer["invoice_settings"]["default_payment_method"] = payment_method

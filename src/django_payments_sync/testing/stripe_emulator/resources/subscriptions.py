@@ -6,23 +6,25 @@ import copy
 from typing import Any
 
 from ..billing import (
-    TIMES,
-    add_interval,
-    attempt_payment,
     cancel_now,
     create_subscription,
-    declines,
     interval_of_price,
     invoice_and_charge,
     item_lines,
-    line_for,
     new_item,
-    payment_method_for,
     period_of,
     set_period,
 )
 from ..errors import StripeError, card_declined, missing
 from ..events import emit
+from ..invoicing import (
+    TIMES,
+    add_interval,
+    attempt_payment,
+    declines,
+    line_for,
+    payment_method_for,
+)
 from ..render import plan_from_price, render
 from ..store import Store, created_filter, paginate
 from . import Call, apply_metadata, empty_to_none, route
