@@ -203,3 +203,28 @@ def test_auto_sync_off_and_suppressed_blocks_push_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         ProductFactory()
     assert backend.calls == []  # type: ignore[attr-defined]
+
+
+def test_deleting_a_customer_cancels_its_subscriptions_then_deletes_it(
+    provider: Provider, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = SubscriptionFactory()
+    customer_id = ExternalCustomer.objects.get(customer=subscription.customer).external_id
+    remote = provider.backend.create_subscription(
+        SubscriptionData(
+            local_id=str(subscription.pk),
+            customer_id=customer_id,
+            price_id=ExternalPricing.objects.get(pricing=subscription.pricing).external_id,
+            trial_period_days=7,
+        ),
+        idempotency_key="sub-to-delete",
+    )
+    ExternalSubscription.objects.create(
+        provider=provider.name, external_id=remote.id, subscription=subscription
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Customer.objects.get(pk=subscription.customer.pk).delete()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    assert provider.customers() == []
+    assert [s.status for s in provider.backend.list_subscriptions()] == ["canceled"]
