@@ -256,6 +256,15 @@ class RecheckReport:
     def count(self) -> int:
         return len(self.checked)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """The numbers of the run, JSON-able (what a task returns)."""
+        return {
+            "checked": len(self.checked),
+            "changed": len(self.changed),
+            "still_pending": len(self.still_pending),
+        }
+
 
 def recheck_pending_vat(
     *,
