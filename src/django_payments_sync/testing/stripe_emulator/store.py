@@ -17,8 +17,6 @@ _ALPHABET = string.ascii_letters + string.digits
 # How many random characters follow each prefix, roughly as long as Stripe's own ids.
 _ID_LENGTHS = {"cs_test_": 58, "whsec_": 32, "bps_": 24, "acct_": 16, "cus_": 14, "txi_": 24}
 
-DAY = 86_400
-
 
 class Store:
     """All emulated Stripe state. Every access happens under `lock` (one lock, as promised)."""
@@ -63,8 +61,8 @@ class Store:
     def get(self, kind: str, object_id: str, *, label: str | None = None) -> dict[str, Any]:
         with self.lock:
             obj = self.objects.get(object_id)
-            if obj is None or obj.get("object") != _object_name(kind):
-                raise missing(label or _object_name(kind), object_id)
+            if obj is None or obj.get("object") != kind:
+                raise missing(label or kind, object_id)
             return obj
 
     def meta_for(self, object_id: str) -> dict[str, Any]:
@@ -99,10 +97,6 @@ class Store:
                     for kind, ids in self.order.items()
                 },
             }
-
-
-def _object_name(kind: str) -> str:
-    return kind
 
 
 def paginate(
