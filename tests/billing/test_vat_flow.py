@@ -250,6 +250,7 @@ def test_recheck_backs_off_then_converges_when_vies_returns(
     # Due, VIES still down: tried again, next try later than the first delay.
     report = recheck_pending_vat(now=first_due + dt.timedelta(seconds=1))
     assert (report.count, report.changed, report.still_pending) == (1, [], [info.pk])
+    assert report.counts == {"checked": 1, "changed": 0, "still_pending": 1}
     info.refresh_from_db()
     assert info.vat_check_attempts == 2
     assert info.vat_next_check_at is not None
