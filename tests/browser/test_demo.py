@@ -51,7 +51,8 @@ def sign_up(page: Page, shot: Shot | None = None) -> str:
 
 def start_checkout(page: Page, demo: DemoStack, plan: str = "Team") -> None:
     page.goto("/pricing/")
-    page.get_by_role("button", name=f"Subscribe to {plan}").click()
+    page.get_by_role("button", name=f"Subscribe to {plan}").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url(f"{demo.stripe_url}/**")
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
 
@@ -85,18 +86,26 @@ def test_billing_details_with_eu_vat_number_get_reverse_charge(page: Page, shot:
     sign_up(page)
     page.goto("/billing/")
     expect(page.locator("#load-status")).to_contain_text("No billing details yet")
-    page.get_by_label("Name or company").fill("Browser Test SAS")
-    page.get_by_label("Billing email").fill("billing@example.com")
-    page.get_by_label("Address", exact=True).fill("12 rue de la Paix")
-    page.get_by_label("Postal code").fill("75002")
-    page.get_by_label("City").fill("Paris")
-    page.get_by_label("Country", exact=True).select_option("FR")
-    page.get_by_label("VAT number").fill(EU_VAT_NUMBER)
+    # The whole form with the keyboard: Tab from field to field, type, Enter to save.
+    page.get_by_label("Name or company").focus()
+    for value in ["Browser Test SAS", "billing@example.com", "12 rue de la Paix", ""]:
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    for value in ["75002", "Paris", ""]:
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    country = page.get_by_label("Country", exact=True)
+    expect(country).to_be_focused()
+    page.keyboard.type("France")  # a select picks its option by typing
+    expect(country).to_have_value("FR")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("VAT number")).to_be_focused()
+    page.keyboard.type(EU_VAT_NUMBER)
     vat_result = page.locator("#vat-result")
     expect(vat_result).to_have_attribute("data-status", "valid", timeout=20_000)
-    expect(vat_result).to_contain_text("Valid VAT number")
+    expect(vat_result).to_contain_text("Valid VAT number: Exemple Conseil SAS")
     shot("vat-number-checked-live")
-    page.get_by_role("button", name="Save billing details").click()
+    page.keyboard.press("Enter")
     expect(page.locator("#save-result")).to_contain_text("Billing details saved")
     treatment = page.locator("#tax-treatment")
     expect(treatment).to_have_attribute("data-treatment", "reverse")
