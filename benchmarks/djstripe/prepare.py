@@ -1,7 +1,6 @@
-"""Set up dj-stripe's database as its users do: a webhook endpoint, and the catalog synced.
+"""Set up dj-stripe's database as its users do: a webhook endpoint, and the catalog synced."""
 
-Runs inside dj-stripe's own virtual environment with ``benchmarks.djstripe.settings``.
-"""
+# Runs inside dj-stripe's own virtual environment with benchmarks.djstripe.settings.
 
 from __future__ import annotations
 

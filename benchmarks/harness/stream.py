@@ -1,12 +1,11 @@
-"""The webhook event stream: a seeded account history played on the emulator, its events kept.
+"""The webhook event stream: a seeded account history played on the emulator, its events kept."""
 
-Run under the library's benchmark site (``DJANGO_SETTINGS_MODULE=benchmarks.harness.ours.settings``)
-with the emulator's URL in ``BENCH_STRIPE_API_BASE``. Local users, customers with billing
-information and a small plan catalog are created in the database and pushed to the emulator
-by the library itself, as in a real deployment; the rest of each customer's life (an update, a
-tax id, a paid checkout, three subscription changes and a cancellation) happens at the provider.
-The emulator's own events for all of that, interleaved across customers, are the stream.
-"""
+# Run under the library's benchmark site (DJANGO_SETTINGS_MODULE=benchmarks.harness.ours.settings)
+# with the emulator's URL in BENCH_STRIPE_API_BASE. Local users, customers with billing information
+# and a small plan catalog are created and pushed to the emulator by the library itself, as in a
+# real deployment; the rest of each customer's life (an update, a tax id, a paid checkout, three
+# subscription changes and a cancellation) happens at the provider. The emulator's own events for
+# all of that, interleaved across customers, are the stream.
 
 from __future__ import annotations
 
