@@ -228,3 +228,26 @@ def test_deleting_a_customer_cancels_its_subscriptions_then_deletes_it(
     assert [r for r in caplog.records if r.levelname == "ERROR"] == []
     assert provider.customers() == []
     assert [s.status for s in provider.backend.list_subscriptions()] == ["canceled"]
+
+
+def test_a_quantity_that_comes_back_is_pushed_again(
+    locmem: Provider, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = SubscriptionFactory(quantity=1)
+    remote = locmem.backend.create_subscription(
+        SubscriptionData(
+            local_id=str(subscription.pk),
+            customer_id=ExternalCustomer.objects.get(customer=subscription.customer).external_id,
+            price_id=ExternalPricing.objects.get(pricing=subscription.pricing).external_id,
+        ),
+        idempotency_key="sub",
+    )
+    ExternalSubscription.objects.create(
+        provider="locmem", external_id=remote.id, subscription=subscription
+    )
+    for quantity in (2, 1, 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            subscription.quantity = quantity
+            subscription.save()
+        assert locmem.backend.subscriptions[remote.id].quantity == quantity  # type: ignore[attr-defined]

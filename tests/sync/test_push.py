@@ -362,3 +362,44 @@ def test_pruning_push_deletes_provider_customers_whose_row_is_gone(provider: Pro
         (SyncAction.DELETED, gone_id)
     ]
     assert [c.email for c in provider.customers()] == [kept.email]
+
+
+def test_terms_that_come_back_get_a_new_active_price(provider: Provider) -> None:
+    _, monthly, _ = _catalog()
+    push_all()
+    first = _ext_price(monthly, provider)
+    for amount in (1900, 1500):  # A -> B -> A, within the provider's idempotency window
+        monthly.amount = amount
+        monthly.save()
+        push_all()
+    last = _ext_price(monthly, provider)
+    prices = {p.id: p for p in provider.prices()}
+    assert last != first
+    assert (prices[last].amount, prices[last].active) == (1500, True)
+    assert prices[first].active is False
+    assert diff() == []
+
+
+def test_a_vat_number_that_comes_back_is_added_again(provider: Provider) -> None:
+    billing = BillingInformationFactory(tax_id="DE123456789")
+    sync_customer(billing.customer)
+    external_id = ExternalCustomer.objects.get(customer=billing.customer).external_id
+    for value in ("ATU12345678", "DE123456789"):
+        billing.tax_id = value
+        billing.save()
+        customer = type(billing.customer).objects.get(pk=billing.customer.pk)
+        assert sync_customer(customer).ok
+    assert [t.value for t in provider.backend.list_tax_ids(external_id)] == ["DE123456789"]
+
+
+def test_a_customer_deleted_at_the_provider_is_created_anew(provider: Provider) -> None:
+    customer = CustomerFactory(name="Ada")
+    sync_customer(customer)
+    old_id = ExternalCustomer.objects.get(customer=customer).external_id
+    provider.backend.delete_customer(old_id)
+    customer.name = "Ada L."
+    customer.save()
+    assert sync_customer(customer).action is SyncAction.UPDATED
+    new_id = ExternalCustomer.objects.get(customer=customer).external_id
+    assert new_id != old_id
+    assert [(c.id, c.name) for c in provider.customers()] == [(new_id, "Ada L.")]

@@ -183,12 +183,14 @@ def _push_customer(
     ext: ExternalCustomer | None,
     wanted: str,
 ) -> str:
+    replaced = ""
     if ext is not None:
         try:
             backend.update_customer(ext.external_id, snapshot.data)
         except ObjectNotFound:
             # Deleted at the provider (by hand, or a test account reset): start over.
             logger.warning("Provider customer %s is gone; creating a new one.", ext.external_id)
+            replaced = ext.external_id
             ext.delete()
             ext = None
         else:
@@ -196,8 +198,13 @@ def _push_customer(
             ext.content_hash = wanted
             ext.save(update_fields=["content_hash", "updated_at"])
             return str(ext.external_id)
+    # The key names what a new customer replaces: the same data must not get the deleted
+    # customer back from the provider's idempotency cache.
     created = backend.create_customer(
-        snapshot.data, idempotency_key=idempotency_key(customer, "create", wanted)
+        snapshot.data,
+        idempotency_key=idempotency_key(
+            customer, "create", digest([wanted, replaced]) if replaced else wanted
+        ),
     )
     # Linked before the tax ids: a failure there must not lose the provider customer. The empty
     # hash makes the next push update it and finish the tax ids.
@@ -220,13 +227,16 @@ def _reconcile_tax_ids(
     remote = backend.list_tax_ids(external_id)
     wanted = {(t.type, t.value) for t in snapshot.tax_ids}
     present = {(t.type, t.value) for t in remote}
+    # With the ids present now in the key: re-adding a value removed earlier is a new request,
+    # while a retry (nothing changed at the provider yet) reuses the key.
+    present_ids = sorted(t.id for t in remote)
     for tax_id in snapshot.tax_ids:
         if (tax_id.type, tax_id.value) not in present:
             backend.add_tax_id(
                 external_id,
                 tax_id,
                 idempotency_key=idempotency_key(
-                    customer, f"taxid-{external_id}", digest(tax_id.value)
+                    customer, f"taxid-{external_id}", digest([tax_id.value, present_ids])
                 ),
             )
     for old in remote:
@@ -394,8 +404,14 @@ def _sync_price_row(
             if ext is None and found is not None and snapshot.matches(found, product_external_id):
                 new_id = found.id
             else:
+                # The key names the price it replaces: terms that come back (A, B, A again)
+                # must create a price, not get the archived first A from the idempotency cache.
+                replacing = ext.external_id if ext is not None else ""
                 new_id = backend.create_price(
-                    data, idempotency_key=idempotency_key(pricing, "create", wanted)
+                    data,
+                    idempotency_key=idempotency_key(
+                        pricing, "create", digest([wanted, replacing]) if replacing else wanted
+                    ),
                 ).id
             if ext is None:
                 ext = _link(ExternalPricing, backend.provider_name, new_id, wanted, pricing=pricing)
@@ -459,6 +475,25 @@ def _subscription_state(subscription: Subscription, provider: str) -> dict[str, 
     }
 
 
+def _provider_subscription_state(
+    backend: BaseBackend, subscription: Subscription, external_id: str
+) -> dict[str, Any] | None:
+    customer = _external(
+        ExternalCustomer, backend.provider_name, customer_id=subscription.customer_id
+    )
+    if customer is None:
+        return None
+    for remote in backend.list_subscriptions(customer.external_id):
+        if remote.id == external_id:
+            return {
+                "price": remote.price_id,
+                "quantity": remote.quantity,
+                "cancel_at_period_end": remote.cancel_at_period_end,
+                "canceled": remote.status == "canceled",
+            }
+    return None
+
+
 def remember_provider_state(instance: Model, *, backend: BaseBackend | None = None) -> None:
     """Record that the provider already holds ``instance``'s current state (no push needed).
 
@@ -509,10 +544,17 @@ def sync_subscription(
         )
     wanted = digest(state)
     if not ext.content_hash and not dry_run:
-        # Linked by the webhook side from the provider's own state: that state is the baseline,
-        # pushing it back would only echo it (or cancel a canceled subscription twice).
-        ext.content_hash = wanted
-        ext.save(update_fields=["content_hash", "updated_at"])
+        # Linked by the webhook side, which records no hash: learn what the provider holds
+        # (one listing of the customer's subscriptions, once), so that only a real difference
+        # is pushed, never an echo of the provider's own state.
+        try:
+            baseline = _provider_subscription_state(backend, subscription, ext.external_id)
+        except ProviderError as exc:
+            mark_sync_error(subscription, exc)
+            return SyncResult("subscription", local_id, SyncAction.FAILED, ext.external_id, exc)
+        if baseline is not None:
+            ext.content_hash = digest(baseline)
+            ext.save(update_fields=["content_hash", "updated_at"])
     if ext.content_hash == wanted:
         if not dry_run and subscription.sync_status != SyncStatus.SYNCED:
             mark_synced(subscription)
@@ -532,7 +574,10 @@ def sync_subscription(
                 quantity=state["quantity"],
                 cancel_at_period_end=state["cancel_at_period_end"],
                 proration_behavior=payments_settings.PRORATION_BEHAVIOR,
-                idempotency_key=idempotency_key(subscription, "update", wanted),
+                # From which state to which: going back to an earlier state is a new request.
+                idempotency_key=idempotency_key(
+                    subscription, "update", digest([ext.content_hash, wanted])
+                ),
             )
             action = SyncAction.UPDATED
     except ProviderError as exc:
