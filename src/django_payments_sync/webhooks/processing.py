@@ -197,9 +197,10 @@ def _mark(
     processed_at = now if status in (Status.PROCESSED, Status.IGNORED) else None
     own = Q(pk=row.pk)
     mine = When(own, then=Value(status))
-    updated = WebhookEvent.objects.filter(
-        own | Q(provider=row.provider, status=Status.DEFERRED, waiting_for__in=release or ["\0"])
-    ).update(
+    targets = own
+    if release:
+        targets |= Q(provider=row.provider, status=Status.DEFERRED, waiting_for__in=release)
+    updated = WebhookEvent.objects.filter(targets).update(
         status=Case(mine, default=Value(Status.RECEIVED), output_field=CharField()),
         waiting_for=Case(
             When(own, then=Value(waiting_for[:255])), default=Value(""), output_field=CharField()
