@@ -276,15 +276,16 @@ def sync_product(
     backend: BaseBackend | None = None,
     dry_run: bool = False,
     pricings: list[AbstractPricing] | None = None,
-    adopt: dict[str, Any] | None = None,
+    adopt: dict[str, list[Any]] | None = None,
     links: dict[str, Any] | None = None,
 ) -> list[SyncResult]:
     """Push a product and its prices; never raises a provider error (see :class:`SyncResult`).
 
-    ``adopt`` maps ``"product:<pk>"``/``"price:<pk>"`` to provider objects found by a listing
-    that already mirror those rows (a create whose answer was lost): they are linked instead of
-    created again. ``links`` maps the same keys to the External rows already loaded (or None),
-    so a push over the whole catalog does not query them one by one.
+    ``adopt`` maps ``"product:<pk>"``/``"price:<pk>"`` to the provider objects a listing found
+    carrying those rows' identity; one with exactly the row's content (a create whose answer
+    was lost) is linked instead of created again. ``links`` maps the same keys to the External
+    rows already loaded (or None), so a push over the whole catalog does not query them one by
+    one.
     """
     backend = backend or get_backend()
     snapshot = ProductToSynchronizePayments.from_product(product, pricings)
@@ -328,7 +329,7 @@ def _sync_product_row(
     product: AbstractProduct,
     snapshot: ProductToSynchronizePayments,
     dry_run: bool,
-    adopt: dict[str, Any],
+    adopt: dict[str, list[Any]],
     ext: Any,
 ) -> SyncResult:
     local_id = str(product.pk)
@@ -348,8 +349,11 @@ def _sync_product_row(
     try:
         data = snapshot.product_data()
         if ext is None:
-            found = adopt.get(f"product:{local_id}")
-            if found is not None and not snapshot.differences(found):
+            found = next(
+                (r for r in adopt.get(f"product:{local_id}", ()) if not snapshot.differences(r)),
+                None,
+            )
+            if found is not None:
                 remote_id = found.id
             else:
                 remote_id = backend.create_product(
@@ -374,7 +378,7 @@ def _sync_price_row(
     snapshot: PriceSnapshot,
     product_external_id: str,
     dry_run: bool,
-    adopt: dict[str, Any],
+    adopt: dict[str, list[Any]],
     ext: Any,
 ) -> SyncResult:
     local_id = str(pricing.pk)
@@ -400,8 +404,15 @@ def _sync_price_row(
     data = snapshot.price_data(product_external_id)
     try:
         if ext is None or replace:
-            found = adopt.get(f"price:{local_id}")
-            if ext is None and found is not None and snapshot.matches(found, product_external_id):
+            found = next(
+                (
+                    r
+                    for r in adopt.get(f"price:{local_id}", ())
+                    if snapshot.matches(r, product_external_id)
+                ),
+                None,
+            )
+            if ext is None and found is not None:
                 new_id = found.id
             else:
                 # The key names the price it replaces: terms that come back (A, B, A again)

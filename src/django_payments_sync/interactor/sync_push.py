@@ -122,15 +122,15 @@ def _push_catalog(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[
     if prune or (unlinked_prices and not dry_run):
         remote_prices = list(backend.list_prices())
 
-    adopt: dict[str, Any] = {}
+    adopt: dict[str, list[Any]] = defaultdict(list)
     for remote in remote_products or []:
         local_id = _ours(remote.metadata, product_label)
         if local_id is not None:
-            adopt.setdefault(f"product:{local_id}", remote)
+            adopt[f"product:{local_id}"].append(remote)
     for remote_price in remote_prices or []:
         local_id = _ours(remote_price.metadata, pricing_label)
         if local_id is not None:
-            adopt.setdefault(f"price:{local_id}", remote_price)
+            adopt[f"price:{local_id}"].append(remote_price)
 
     if prune and remote_products is not None and remote_prices is not None:
         _forget_drifted(products, pricings, links, remote_products, remote_prices)
