@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY, PriceData
-from django_payments_sync.exceptions import PermanentProviderError
+from django_payments_sync.exceptions import PermanentProviderError, TransientProviderError
 from django_payments_sync.interactor.sync import (
     SyncAction,
     ensure_provider_customer,
@@ -403,3 +403,21 @@ def test_a_customer_deleted_at_the_provider_is_created_anew(provider: Provider) 
     new_id = ExternalCustomer.objects.get(customer=customer).external_id
     assert new_id != old_id
     assert [(c.id, c.name) for c in provider.customers()] == [(new_id, "Ada L.")]
+
+
+def test_ensure_provider_customer_returns_the_customer_even_if_its_vat_number_is_refused(
+    provider: Provider,
+) -> None:
+    billing = BillingInformationFactory(tax_id="123")
+    external_id = ensure_provider_customer(billing.customer)
+    assert [c.id for c in provider.customers()] == [external_id]
+    billing.customer.refresh_from_db()
+    assert billing.customer.sync_status == SyncStatus.FAILED
+
+
+def test_ensure_provider_customer_raises_when_it_cannot_create(provider: Provider) -> None:
+    customer = CustomerFactory()
+    provider.fail_next("create_customer")
+    with pytest.raises(TransientProviderError):
+        ensure_provider_customer(customer)
+    assert provider.customers() == []

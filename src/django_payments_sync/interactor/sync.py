@@ -247,16 +247,24 @@ def _reconcile_tax_ids(
 def ensure_provider_customer(customer: Customer, *, backend: BaseBackend | None = None) -> str:
     """The provider id of ``customer``, creating the provider customer first if it has none.
 
-    Raises :class:`ProviderError` when it cannot be created (checkout cannot go on without it).
+    Raises :class:`ProviderError` when it cannot be created (checkout cannot go on without it);
+    a customer created whose tax id was refused is returned (and stays marked ``failed``).
     """
     backend = backend or get_backend()
     ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
     if ext is not None:
         return str(ext.external_id)
-    sync_customer_or_raise(customer, backend=backend)
-    return str(
-        ExternalCustomer.objects.get(provider=backend.provider_name, customer=customer).external_id
-    )
+    try:
+        sync_customer_or_raise(customer, backend=backend)
+    except ProviderError:
+        # Created, but a later step failed (e.g. the provider refused the VAT number): the row
+        # is marked, the next push finishes it, and a checkout can go on with the customer.
+        ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
+        if ext is None:
+            raise
+    else:
+        ext = ExternalCustomer.objects.get(provider=backend.provider_name, customer=customer)
+    return str(ext.external_id)
 
 
 def delete_provider_customer(external_id: str, *, backend: BaseBackend | None = None) -> SyncResult:
