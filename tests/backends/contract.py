@@ -99,7 +99,9 @@ class BackendContract:
         assert first.id == again.id
         assert [c.id for c in backend.list_customers()] == [first.id]
 
-    def test_update_customer_replaces_fields_and_metadata(self, backend: BaseBackend) -> None:
+    def test_update_customer_replaces_fields_and_merges_metadata(
+        self, backend: BaseBackend
+    ) -> None:
         customer_id = self.customer(backend, metadata={"plan": "pro", "team": "x"})
         updated = backend.update_customer(
             customer_id,
@@ -108,7 +110,8 @@ class BackendContract:
             ),
         )
         assert (updated.email, updated.name) == ("new@example.com", "New")
-        assert updated.metadata == {"plan": "max", METADATA_ID_KEY: "1"}
+        # Merged: other tools may keep their own keys on a customer; we only set ours.
+        assert updated.metadata == {"plan": "max", "team": "x", METADATA_ID_KEY: "1"}
         listed = {c.id: c for c in backend.list_customers()}
         assert listed[customer_id].metadata == updated.metadata
 

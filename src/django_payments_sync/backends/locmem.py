@@ -294,7 +294,8 @@ class LocmemBackend(BaseBackend):
             name=data.name,
             tax_exemption=data.tax_exemption,
             address=data.address,
-            metadata=self._with_identity(data.local_id, data.metadata),
+            # Merged: a customer's other metadata is not ours to remove (see the contract).
+            metadata={**old.metadata, **self._with_identity(data.local_id, data.metadata)},
         )
         self.customers[customer_id] = new
         self._emit("customer.updated", "customer", new, customer_id, _changed(old, new))

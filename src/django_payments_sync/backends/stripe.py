@@ -33,7 +33,11 @@ from django_payments_sync.backends.types import (
     TaxIdData,
     WebhookEndpoint,
 )
-from django_payments_sync.exceptions import ObjectNotFound, PermanentProviderError
+from django_payments_sync.exceptions import (
+    ObjectNotFound,
+    PermanentProviderError,
+    WebhookVerificationError,
+)
 
 #: Stripe lists at most 100 objects a page: the fewest calls for a reconciliation.
 PAGE_SIZE = 100
@@ -89,11 +93,6 @@ class StripeBackend(BaseBackend):
                 convert.customer_update_params(data),
                 {"idempotency_key": idempotency_key},
             )
-            extra = convert.unset_extra_keys(
-                obj.metadata or {}, convert.metadata(data.local_id, data.metadata)
-            )
-            if extra:
-                obj = self.client.v1.customers.update(customer_id, {"metadata": extra})
         return self._customer(obj)
 
     def delete_customer(self, customer_id: str) -> None:
@@ -332,12 +331,25 @@ class StripeBackend(BaseBackend):
         from django_payments_sync.backends.stripe_webhooks import verify_stripe_webhook
         from django_payments_sync.conf import payments_settings
 
-        return verify_stripe_webhook(
+        event = verify_stripe_webhook(
             body,
             headers,
             secret=self.options["webhook_secret"] or "",
             tolerance=int(payments_settings.WEBHOOK_TOLERANCE),
         )
+        # A correctly signed event can still be for another mode (a test endpoint's secret
+        # reused in live mode) or for a connected account: neither is this site's data.
+        live = str(self.options["api_key"] or "").startswith(("sk_live_", "rk_live_"))
+        if event.livemode != live:
+            raise WebhookVerificationError(
+                f"A {'live' if event.livemode else 'test'}-mode event reached an endpoint whose "
+                f"API key is in {'live' if live else 'test'} mode."
+            )
+        if event.raw.get("account"):
+            raise WebhookVerificationError(
+                "The event is for a connected account; this endpoint serves its own account only."
+            )
+        return event
 
     def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
         from django_payments_sync.backends.stripe_webhooks import parse_stripe_event

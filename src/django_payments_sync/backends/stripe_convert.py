@@ -91,15 +91,13 @@ def customer_create_params(data: CustomerData) -> CustomerCreateParams:
     return params
 
 
-def customer_update_params(
-    data: CustomerData, current_metadata: Mapping[str, Any] | None = None
-) -> CustomerUpdateParams:
-    wanted = metadata(data.local_id, data.metadata)
+def customer_update_params(data: CustomerData) -> CustomerUpdateParams:
+    # Stripe merges metadata, which is what customers want: other keys are not ours.
     params: CustomerUpdateParams = {
         "email": data.email,
         "name": data.name,
         "tax_exempt": cast(TaxExempt, data.tax_exemption),
-        "metadata": {**unset_extra_keys(current_metadata or {}, wanted), **wanted},
+        "metadata": metadata(data.local_id, data.metadata),
         "address": address_params(data.address) if data.address is not None else "",
     }
     return params

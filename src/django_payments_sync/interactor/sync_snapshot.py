@@ -220,7 +220,8 @@ class CustomerSnapshot:
             "name": (d.name, remote.name),
             "tax_exemption": (d.tax_exemption, remote.tax_exemption),
             "address": (d.address, remote.address),
-            "metadata": (d.metadata, remote.metadata),
+            # Only our keys: a customer's other metadata (set by other tools) is left alone.
+            "metadata": (d.metadata, {k: remote.metadata.get(k) for k in d.metadata}),
         }
         return {k: v for k, v in pairs.items() if v[0] != v[1]}
 
