@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
 from accounts.models import Team
 from accounts.teams import create_team_for
 from django_payments_sync.adapter import DefaultPaymentsAdapter
@@ -23,9 +26,14 @@ class TeamAdapter(DefaultPaymentsAdapter):
     def get_owner_for_user(self, user: AbstractBaseUser, *, create: bool = False) -> Team | None:
         """The user's first team; with ``create`` (a user made at checkout) a new one if none."""
         team = Team.objects.for_user(user).order_by("pk").first()
-        if team is None and create:
-            team = create_team_for(user)
-        return team
+        if team is not None or not create:
+            return team
+        with transaction.atomic():
+            # Two webhook deliveries for the same new user must not make two teams: lock the
+            # user's row, then look again.
+            get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+            team = Team.objects.for_user(user).order_by("pk").first()
+            return team or create_team_for(user)
 
     def get_owner_name(self, owner: Any) -> str:
         return owner.name if isinstance(owner, Team) else super().get_owner_name(owner)
