@@ -114,15 +114,15 @@ def product_create_params(data: ProductData) -> ProductCreateParams:
     return params
 
 
-def product_update_params(
-    data: ProductData, current_metadata: Mapping[str, Any] | None = None
-) -> ProductUpdateParams:
+def product_update_params(data: ProductData) -> ProductUpdateParams:
     wanted = metadata(data.local_id, data.metadata)
     return {
         "name": data.name,
         "description": data.description,
         "active": data.active,
-        "metadata": {**unset_extra_keys(current_metadata or {}, wanted), **wanted},
+        # Stripe merges metadata: keys removed locally are unset by a second call, when the
+        # answer shows there are some (see unset_extra_keys).
+        "metadata": wanted,
     }
 
 
@@ -145,14 +145,14 @@ def price_create_params(data: PriceData) -> PriceCreateParams:
     return params
 
 
-def price_update_params(
-    data: PriceData, current_metadata: Mapping[str, Any] | None = None
-) -> PriceUpdateParams:
+def price_update_params(data: PriceData) -> PriceUpdateParams:
     wanted = metadata(data.local_id, data.metadata)
     return {
         "nickname": data.nickname,
         "active": data.active,
-        "metadata": {**unset_extra_keys(current_metadata or {}, wanted), **wanted},
+        # Stripe merges metadata: keys removed locally are unset by a second call, when the
+        # answer shows there are some (see unset_extra_keys).
+        "metadata": wanted,
     }
 
 
