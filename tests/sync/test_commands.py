@@ -98,3 +98,17 @@ def test_provider_outage_during_diff_is_a_command_error(stripe_provider: Provide
     stripe_provider.emulator.inject_fault("GET /v1/products", "500", count=5)
     with pytest.raises(CommandError, match="Could not read the provider"):
         run("diff")
+
+
+def test_prune_dry_run_reports_orphans_and_changes_nothing(provider: Provider) -> None:
+    pricing = PricingFactory(product__name="Gone")
+    CustomerFactory()
+    run("push")
+    pricing.product.delete()  # outside a captured commit: no autosync
+    provider.clear()
+    status, out, _ = run("push", "--prune", "--dry-run", "--only", "products")
+    assert status == 0
+    assert "would be archived" in out
+    assert "2 archived" in out
+    assert provider.writes() == []
+    assert {p.active for p in provider.products()} == {True}
