@@ -408,4 +408,21 @@ class Journey:
             raise JourneyFailed(f"the event log lacks {', '.join(missing)}")
         count = re.search(r"(\d+) webhook events?", log)
         listed_count = count.group(0) if count else "events"
-        return f"{listed_count} listed, including {', '.join(EXPECTED_EVENTS)}"
+        # The paying customer is the team, not the user who signed up.
+        customers = self.expect(
+            admin.get(
+                self.url("/admin/django_payments_sync/customer/"),
+                params={"q": self.email},
+                timeout=10,
+            ),
+            200,
+        )
+        row = re.search(
+            r"<tr[^>]*>(?:(?!</tr>).)*" + re.escape(self.email) + r".*?</tr>", customers, re.S
+        )
+        if not row or f">{self.team_name}<" not in row.group(0):
+            raise JourneyFailed(f"the admin does not list a customer owned by {self.team_name!r}")
+        return (
+            f"{listed_count} listed, including {', '.join(EXPECTED_EVENTS)}; "
+            f"the customer's owner is the team {self.team_name!r}"
+        )
