@@ -170,3 +170,14 @@ def test_http_client_by_dotted_path_from_settings(stripe_emulator: Any, settings
 def test_http_client_that_is_not_one_is_a_configuration_error() -> None:
     with pytest.raises(PaymentsSyncImproperlyConfigured, match="http_client"):
         StripeBackend(api_key="sk_test_x", http_client="collections.OrderedDict")
+
+
+def test_rate_limit_after_the_sdk_retries_is_transient(stripe_emulator: Any) -> None:
+    backend = emulator_backend(stripe_emulator.url, max_network_retries=1)
+    stripe_emulator.inject_fault("POST /v1/products", "429", count=2)
+    with pytest.raises(TransientProviderError) as info:
+        backend.create_product(ProductData(local_id="1", name="Pro"), idempotency_key="p")
+    assert info.value.http_status == 429
+    # The SDK retried once (honouring Retry-After), with the same idempotency key.
+    assert backend.options["http_client"].log == [("POST", "/v1/products")] * 2
+    assert list(backend.list_products()) == []
