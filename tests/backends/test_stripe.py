@@ -181,3 +181,17 @@ def test_rate_limit_after_the_sdk_retries_is_transient(stripe_emulator: Any) -> 
     # The SDK retried once (honouring Retry-After), with the same idempotency key.
     assert backend.options["http_client"].log == [("POST", "/v1/products")] * 2
     assert list(backend.list_products()) == []
+
+
+def test_card_errors_keep_stripes_card_holder_message() -> None:
+    from django_payments_sync.backends.stripe_convert import translate_error
+    from django_payments_sync.exceptions import CardError
+
+    error = translate_error(
+        stripe.CardError(
+            "Your card has insufficient funds.", "card", "card_declined", http_status=402
+        )
+    )
+    assert isinstance(error, CardError)
+    assert error.user_message == "Your card has insufficient funds."
+    assert (error.code, error.http_status, error.retryable) == ("card_declined", 402, False)
