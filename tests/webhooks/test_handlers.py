@@ -495,3 +495,29 @@ def test_events_process_and_replay_commands(post_event, linked_pricing):
     call_command("payments_sync", "events", "replay", early["id"], stdout=out)
     assert Subscription.objects.get().status == "active"
     assert WebhookEvent.objects.get().attempts == 3
+
+
+@pytest.mark.parametrize("arrival", [(0, 1), (1, 0)])
+def test_same_second_updates_are_ordered_by_previous_attributes(
+    post_event, linked_customer, linked_pricing, arrival
+):
+    linked_customer("cus_S")
+    linked_pricing("price_S")
+    post_event(sub_event("customer.subscription.created", created=T0, quantity=1))
+
+    def snapshot(quantity):
+        return stripe_subscription("sub_S", customer="cus_S", price="price_S", quantity=quantity)
+
+    # As Stripe sends them: the changed list whole, as it was before.
+    updates = [
+        stripe_event(
+            "customer.subscription.updated",
+            snapshot(q),
+            created=T0 + 1,
+            previous_attributes={"items": {"data": snapshot(q - 1)["items"]["data"]}},
+        )
+        for q in (2, 3)
+    ]
+    for index in arrival:
+        post_event(updates[index])
+    assert Subscription.objects.get().quantity == 3

@@ -56,6 +56,10 @@ class Deferred(Exception):
         self.waiting_for = waiting_for
 
 
+class UnreadableEvent(TypeError):
+    """The event's object is not what its type announces: there is nothing to apply."""
+
+
 @dataclass
 class EventResult:
     """How an event was applied: ``ignored`` when it changed nothing by design."""
@@ -89,7 +93,11 @@ def apply_event(event: ProviderEvent) -> EventResult:
 
     handler = HANDLERS.get(event.type)
     if handler is not None:
-        return handler(event)
+        try:
+            return handler(event)
+        except UnreadableEvent as exc:
+            # Retrying cannot help: kept in the log as ignored, with the reason.
+            return EventResult(ignored=True, note=str(exc))
     if event.object_type in ("product", "price", "plan"):
         return record_drift(event)
     return EventResult(ignored=True, note=f"No handler for {event.type} events.")
@@ -134,7 +142,9 @@ def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
     else:
         value = _from_dict(cls, event.object)
     if not isinstance(value, cls):
-        raise TypeError(f"{event.type} carries a {event.object_type!r}, not a {cls.__name__}.")
+        raise UnreadableEvent(
+            f"{event.type} carries a {event.object_type!r}, not a {cls.__name__}."
+        )
     return value
 
 
@@ -142,9 +152,11 @@ def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
 def is_newer(event: ProviderEvent, link: Any) -> bool:
     """Whether ``event`` comes after the last event applied to ``link`` (an External row).
 
-    Provider times have one-second resolution: on a tie the type's rank decides (a
-    subscription's ``updated`` after its ``created``), then the event id, so every process
-    agrees on the same order. Applying the same event again is allowed (a replay).
+    Provider times have one-second resolution. On a tie the type's rank decides (a
+    subscription's ``updated`` after its ``created``); between two events of the same rank,
+    ``previous_attributes`` tells which one follows the other (the later event's previous
+    values are the earlier one's values); failing that, the event id, so every process agrees
+    on one order. Applying the same event again is allowed (a replay).
     """
     from django_payments_sync.webhooks.processing import event_rank
 
@@ -156,12 +168,36 @@ def is_newer(event: ProviderEvent, link: Any) -> bool:
     last_id = getattr(link, "last_event_id", "")
     if not last_id or last_id == event.id:
         return True
-    last_type = (
+    last = (
         WebhookEvent.objects.filter(provider=event.provider, event_id=last_id)
-        .values_list("type", flat=True)
+        .values("type", "payload")
         .first()
-    )
-    return (event_rank(event.type), event.id) > (event_rank(last_type or ""), last_id)
+    ) or {"type": "", "payload": {}}
+    rank, last_rank = event_rank(event.type), event_rank(last["type"])
+    if rank != last_rank:
+        return rank > last_rank
+    data = last["payload"].get("data") if isinstance(last["payload"], dict) else None
+    data = data if isinstance(data, dict) else {}
+    last_object, last_previous = data.get("object") or {}, data.get("previous_attributes") or {}
+    follows = _describes(event.previous_attributes, last_object)
+    preceded = _describes(last_previous, event.object)
+    if follows != preceded:
+        return follows
+    return event.id > last_id
+
+
+def _describes(previous: Any, state: Any) -> bool:
+    """Whether the ``previous_attributes`` of one event are the values in ``state``."""
+    if not previous or not isinstance(previous, dict) or not isinstance(state, dict):
+        return False
+    for key, value in previous.items():
+        current = state.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            if value and not _describes(value, current):
+                return False
+        elif current != value:
+            return False
+    return True
 
 
 def stamp(link: Any, event: ProviderEvent) -> list[str]:
