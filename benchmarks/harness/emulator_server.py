@@ -24,7 +24,7 @@ def _count_routes() -> None:
     def counting_match(method: str, path: str) -> Any:
         found = original(method, path)
         if found is None:
-            shape = re.sub(r"/[a-z]+_[A-Za-z0-9]+", "/{id}", path)
+            shape = re.sub(r"/[a-z]+_[A-Za-z0-9]{8,}", "/{id}", path)
             ROUTES[f"{method} {shape} (not served)"] += 1
         else:
             pattern = found[0].regex.pattern.strip("^$").replace("([^/]+)", "{id}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +112,8 @@ class Gunicorn(Managed):
             "--timeout",
             "120",
         ]
-        super().__init__(args, env, WORK / "logs" / f"gunicorn-{name}.log")
+        slug = re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-")
+        super().__init__(args, env, WORK / "logs" / f"gunicorn-{slug}.log")
         wait_for_port(self.port, self.process)
 
 
@@ -143,6 +146,18 @@ class Emulator(Managed):
         """Requests the emulator answered under ``/v1/`` so far: total and by route."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats", timeout=10) as r:
             return json.loads(r.read())
+
+
+def logged_errors(log: Path, limit: int = 10) -> dict[str, int]:
+    """The exceptions a server logged, by message with ids masked, most frequent first."""
+    counts: Counter[str] = Counter()
+    pattern = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)): (.*)$")
+    for line in log.read_text(errors="replace").splitlines():
+        found = pattern.match(line)
+        if found:
+            message = re.sub(r"\b[a-z]{2,5}_[A-Za-z0-9]{8,}\b", "<id>", found.group(2))
+            counts[f"{found.group(1)}: {message[:300]}"] += 1
+    return dict(counts.most_common(limit))
 
 
 def run(args: list[str], env: dict[str, str], *, timeout: float = 600.0) -> str:

@@ -201,6 +201,9 @@ def _webhooks(results: dict[str, Any]) -> list[str]:
     lines.append("")
     for name, t in wh["targets"].items():
         runs = t.get("runs", [])
+        if runs and runs[-1].get("errors_logged"):
+            errors = "; ".join(f"`{k}` ({v})" for k, v in runs[-1]["errors_logged"].items())
+            lines += [f"Errors {name} logged (last repetition, by message): {errors}.", ""]
         if runs and runs[-1].get("api_routes"):
             routes = ", ".join(f"`{k}` {v}" for k, v in runs[-1]["api_routes"].items())
             lines += [f"Provider API calls of {name} (last repetition): {routes}.", ""]
@@ -320,7 +323,13 @@ def _migrations(results: dict[str, Any]) -> list[str]:
             "max": max(x["seconds"] for x in runs),
         }
         lines.append(
-            _row(label, _spread(s, 2), len(runs), runs[0]["migrations_of_app"], runs[0]["tables"])
+            _row(
+                label,
+                _spread(s, 2),
+                len(runs),
+                runs[0].get("migrations_of_app", "n/a"),
+                runs[0].get("tables", "n/a"),
+            )
         )
     lines.append("")
     return lines
@@ -343,7 +352,10 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     rows = [r for r in headline(results) if r["ratio"] is not None]
     if not rows:
         return False
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # the "bench" extra is not installed: tables only
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

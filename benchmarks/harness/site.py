@@ -58,6 +58,8 @@ def base_settings(root_urlconf: str, apps: list[str]) -> dict[str, Any]:
         "USE_I18N": True,
         "USE_TZ": True,
         "STATIC_URL": "static/",
+        # No SMTP server on the benchmark machine: mail is built and kept in memory.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         # Nothing logged per request: gunicorn's stderr is a file nobody reads during the run.
         "LOGGING": {
             "version": 1,

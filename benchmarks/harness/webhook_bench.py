@@ -14,7 +14,7 @@ from typing import Any
 
 from . import pg
 from .loadgen import Request, run_load
-from .procs import Emulator, Gunicorn, bench_env
+from .procs import Emulator, Gunicorn, bench_env, logged_errors
 
 
 def stripe_signer(secret: str) -> Callable[[bytes], Mapping[str, str]]:
@@ -81,7 +81,8 @@ def run_target(
     )
     requests = requests_for(events, target.path, target.secret)
     try:
-        with Gunicorn(target.python, target.wsgi, env, name=target.name, workers=workers) as app:
+        app = Gunicorn(target.python, target.wsgi, env, name=target.name, workers=workers)
+        with app:
             warm_up(app.port, target.path, workers)
             before = emulator.stats()
             result = run_load(
@@ -95,6 +96,7 @@ def run_target(
             if n - before["routes"].get(route, 0)
         }
         stored = _rows(url, target.check_sql) if target.check_sql else []
+        errors = logged_errors(app.log_path)
     finally:
         pg.drop_database(database)
     return {
@@ -104,6 +106,7 @@ def run_target(
         "api_calls_per_event": calls / len(events) if events else float("nan"),
         "api_routes": dict(sorted(routes.items(), key=lambda kv: -kv[1])),
         "stored": stored,
+        "errors_logged": errors,
     }
 
 

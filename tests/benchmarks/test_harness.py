@@ -1,0 +1,98 @@
+"""Smoke tests of the benchmark harness: load generator, signer, statistics and report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+from benchmarks.harness import report
+from benchmarks.harness.loadgen import QUERIES_HEADER, Request, run_load
+from benchmarks.harness.stats import percentile, summary
+from benchmarks.harness.webhook_bench import requests_for, stripe_signer
+
+
+class _Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.send_header(QUERIES_HEADER, "3")
+        self.end_headers()
+
+
+@pytest.fixture
+def echo_port() -> Any:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_generator_sends_each_request_once(echo_port: int) -> None:
+    requests = [Request("POST", "/x", b"{}") for _ in range(40)]
+    result = run_load("127.0.0.1", echo_port, requests, concurrency=4, time_limit=30)
+    assert result.sent == 40
+    assert result.ok == 40
+    assert result.queries_per_request == 3
+    assert not result.timed_out
+    assert result.latency_ms(50) <= result.latency_ms(99)
+
+
+def test_load_generator_refuses_other_hosts() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        run_load("192.0.2.1", 80, [], concurrency=1)
+
+
+def test_signature_is_one_stripe_accepts() -> None:
+    (request,) = requests_for([{"id": "evt_1", "type": "customer.created"}], "/w/", "whsec_x")
+    headers = stripe_signer("whsec_x")(request.body)
+    stripe.WebhookSignature.verify_header(
+        request.body.decode(), headers["Stripe-Signature"], "whsec_x", 300
+    )
+
+
+def test_statistics() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    s = summary([10.0, 20.0, 30.0])
+    assert (s["median"], s["min"], s["max"]) == (20.0, 10.0, 30.0)
+    assert s["spread"] == 1.0
+
+
+def test_report_from_measurements(tmp_path: Path) -> None:
+    def runs(*per_s: float) -> dict[str, Any]:
+        return {"runs": [{"per_s": x, "ok": 1, "sent": 1, "stored": []} for x in per_s]}
+
+    results = {
+        "config": {"mode": "test"},
+        "webhooks": {
+            "events": 1,
+            "targets": {
+                report.OURS_C: runs(100.0, 120.0),
+                report.DJSTRIPE: runs(10.0, 20.0),
+                report.CEILING: runs(150.0, 150.0),
+            },
+        },
+        "migrations": {"ours": [{"seconds": 1.0}], "djstripe": [{"seconds": 50.0}]},
+        "problems": [],
+    }
+    paths = report.write(results, tmp_path)
+    text = (tmp_path / "latest.md").read_text()
+    assert "10.00" in text  # 100/10 and 120/20 paired: median 8.0..10.0
+    assert "[start:results]" in text
+    saved = json.loads((tmp_path / "latest.json").read_text())
+    rows = {row["label"]: row for row in saved["headline"]}
+    assert rows["Migrations: dj-stripe time / ours (x faster)"]["met"] is True
+    assert tmp_path / "latest.md" in paths
