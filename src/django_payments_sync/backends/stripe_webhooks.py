@@ -65,6 +65,9 @@ def verify_stripe_webhook(
         payload = json.loads(text)
     except ValueError as exc:
         raise WebhookVerificationError("The webhook body is not JSON.") from exc
+    except RecursionError as exc:
+        # Signed, yet nested deeper than the parser goes: no Stripe event is.
+        raise WebhookVerificationError("The webhook body is nested too deeply.") from exc
     if not isinstance(payload, dict):
         raise WebhookVerificationError("The webhook body is not a JSON object.")
     return parse_stripe_event(payload)
@@ -116,6 +119,9 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
         or not isinstance(obj, dict)
     ):
         raise WebhookVerificationError("The body is not a Stripe event (wrong field types).")
+    created_at = _when(created)
+    if created_at is None:
+        raise WebhookVerificationError("The body is not a Stripe event (no usable time).")
     previous = payload["data"].get("previous_attributes") or {}
     object_type = str(obj.get("object") or "")
     customer_id = None if object_type in CATALOG_OBJECT_TYPES else stripe_customer_id(obj)
@@ -123,7 +129,7 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
         provider="stripe",
         id=event_id,
         type=event_type,
-        created=dt.datetime.fromtimestamp(created, tz=dt.UTC),
+        created=created_at,
         livemode=bool(payload.get("livemode", False)),
         object_type=object_type,
         object_id=str(obj.get("id") or ""),
@@ -136,7 +142,24 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
 
 # --- Stripe objects in events -> provider-neutral types -------------------------------------
 def _when(value: Any) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(value, tz=dt.UTC) if isinstance(value, int) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None  # a time no calendar holds
+
+
+def _int(value: Any, default: int) -> int:
+    """A count or amount; ``default`` for a value of another type (never raises)."""
+    if isinstance(value, bool) or value is None:
+        return default
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value) if isinstance(value, str | float) else default
+    except (ValueError, OverflowError):
+        return default
 
 
 def _text(value: Any) -> str:
@@ -175,7 +198,8 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
     its period; older API versions kept the period on the subscription itself."""
     items = obj.get("items")
     rows = items.get("data") if isinstance(items, Mapping) else None
-    item: Mapping[str, Any] = rows[0] if isinstance(rows, list) and rows else {}
+    first = rows[0] if isinstance(rows, list) and rows else None
+    item: Mapping[str, Any] = first if isinstance(first, Mapping) else {}
     price = item.get("price") or item.get("plan")
     period_start = item.get("current_period_start", obj.get("current_period_start"))
     period_end = item.get("current_period_end", obj.get("current_period_end"))
@@ -184,7 +208,7 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
         customer_id=_id_of(obj.get("customer")) or "",
         status=_text(obj.get("status")),
         price_id=_id_of(price) or "",
-        quantity=int(item.get("quantity") or 1),
+        quantity=_int(item.get("quantity"), 1) or 1,
         item_id=_text(item.get("id")),
         current_period_start=_when(period_start),
         current_period_end=_when(period_end),
@@ -209,11 +233,11 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         customer_id=_id_of(obj.get("customer")) or "",
         subscription_id=subscription,
         status=_text(obj.get("status")),
-        amount_due=int(obj.get("amount_due") or 0),
-        amount_paid=int(obj.get("amount_paid") or 0),
+        amount_due=_int(obj.get("amount_due"), 0),
+        amount_paid=_int(obj.get("amount_paid"), 0),
         currency=_text(obj.get("currency")),
-        hosted_invoice_url=obj.get("hosted_invoice_url") or None,
-        invoice_pdf=obj.get("invoice_pdf") or None,
+        hosted_invoice_url=_text(obj.get("hosted_invoice_url")) or None,
+        invoice_pdf=_text(obj.get("invoice_pdf")) or None,
         created=_when(obj.get("created")),
     )
 
@@ -232,7 +256,7 @@ def stripe_checkout_state(obj: Mapping[str, Any]) -> tuple[CheckoutSession, str]
         customer_id=_id_of(obj.get("customer")),
         customer_email=email or None,
         subscription_id=_id_of(obj.get("subscription")),
-        client_reference_id=obj.get("client_reference_id") or None,
+        client_reference_id=_text(obj.get("client_reference_id")) or None,
         metadata=_metadata(obj),
     )
     return session, _text(details.get("name"))
@@ -267,10 +291,10 @@ def stripe_price_state(obj: Mapping[str, Any]) -> ProviderPrice:
     return ProviderPrice(
         id=_text(obj.get("id")),
         product_id=_id_of(obj.get("product")) or "",
-        amount=int(amount or 0),
+        amount=_int(amount, 0),
         currency=_text(obj.get("currency")),
-        interval=recurring.get("interval") or obj.get("interval") or None,
-        interval_count=int(recurring.get("interval_count") or obj.get("interval_count") or 1),
+        interval=_text(recurring.get("interval")) or _text(obj.get("interval")) or None,
+        interval_count=_int(recurring.get("interval_count") or obj.get("interval_count"), 1) or 1,
         active=bool(obj.get("active", True)) and not obj.get("deleted"),
         nickname=_text(obj.get("nickname")),
         metadata=_metadata(obj),
