@@ -57,3 +57,11 @@ def test_returned_values_are_copies() -> None:
     payments_settings.VIES["TIMEOUT"] = -1
     payments_settings.reload()
     assert payments_settings.VIES["TIMEOUT"] == DEFAULTS["VIES"]["TIMEOUT"]
+
+
+def test_options_may_hold_objects_that_cannot_be_deep_copied() -> None:
+    import threading
+
+    lock = threading.Lock()
+    with override_settings(PAYMENTS_SYNC={"OPTIONS": {"api_key": "sk_test_x", "client": lock}}):
+        assert payments_settings.OPTIONS["client"] is lock

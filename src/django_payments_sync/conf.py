@@ -138,7 +138,13 @@ class PaymentsSettings:
                 f"Unknown key(s) in settings.PAYMENTS_SYNC: {', '.join(unknown)}. "
                 f"Known keys: {', '.join(sorted(DEFAULTS))}."
             )
-        value = copy.deepcopy(self.user_settings.get(name, DEFAULTS[name]))
+        value = self.user_settings.get(name, DEFAULTS[name])
+        # Copies, so callers cannot change the settings by accident; OPTIONS only shallowly,
+        # since backends may take objects there (an HTTP client) that cannot be deep-copied.
+        if name == "OPTIONS" and isinstance(value, dict):
+            value = dict(value)
+        else:
+            value = copy.deepcopy(value)
         if name in NESTED_KEYS:
             if not isinstance(value, dict):
                 raise ImproperlyConfigured(f"settings.PAYMENTS_SYNC[{name!r}] must be a dict.")
