@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def default_team_name(user: AbstractBaseUser) -> str:
-    label = user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    full_name = getattr(user, "get_full_name", None)
+    label = (full_name() if callable(full_name) else "") or user.get_username()
     return f"{label}'s team"
 
 
@@ -21,7 +22,7 @@ def default_team_name(user: AbstractBaseUser) -> str:
 def create_team_for(user: AbstractBaseUser, name: str = "") -> Team:
     """A new team with ``user`` as its only member."""
     team = Team.objects.create(name=name or default_team_name(user))
-    team.members.add(user)
+    team.members.add(user.pk)
     return team
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -24,6 +24,14 @@ EXPECTED_EVENTS = ("checkout.session.completed", "customer.subscription.updated"
 def listed(answer: Any) -> list[dict[str, Any]]:
     """The items of an API list answer, paginated (``{"results": [...]}``) or not."""
     return list(answer.get("results", [])) if isinstance(answer, dict) else list(answer)
+
+
+class Output(Protocol):
+    """Where the journey reports: a text stream, or a management command's ``stdout``."""
+
+    def write(self, text: str) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 class JourneyFailed(Exception):
@@ -48,7 +56,7 @@ class Journey:
 
     site_url: str
     provider_url: str
-    out: TextIO
+    out: Output
     vat_number: str = DEFAULT_VAT_NUMBER
     vat_country: str = DEFAULT_VAT_COUNTRY
     wait_seconds: float = 30.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from accounts.teams import team_of
 from django.conf import settings
@@ -18,6 +18,7 @@ from django_payments_sync.models import Customer, Subscription, WebhookEvent
 
 if TYPE_CHECKING:
     from accounts.models import Team
+    from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest, HttpResponse
 
     from django_payments_sync.backends.types import ProviderInvoice
@@ -94,7 +95,7 @@ def list_invoices(customer: Customer | None) -> InvoiceList:
 @login_required
 @ensure_csrf_cookie
 def account(request: HttpRequest) -> HttpResponse:
-    team = team_of(request.user)
+    team = team_of(cast("AbstractBaseUser", request.user))  # login_required: never anonymous
     customer = customer_of(team)
     subscriptions = (
         Subscription.objects.filter(customer=customer).select_related("pricing__product")

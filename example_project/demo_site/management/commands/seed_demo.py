@@ -70,7 +70,7 @@ class Command(BaseCommand):
             )
             for interval, amount in (("month", monthly), ("year", yearly)):
                 _, was_created = pricing_model._default_manager.get_or_create(
-                    product=product,
+                    product_id=product.pk,
                     interval=interval,
                     interval_count=1,
                     currency="eur",
