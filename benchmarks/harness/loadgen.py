@@ -13,6 +13,7 @@ from .stats import percentile
 
 #: Header the query-counting WSGI wrapper adds to each response.
 QUERIES_HEADER = "X-Bench-Queries"
+DATA_QUERIES_HEADER = "X-Bench-Queries-Data"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -36,6 +37,7 @@ class LoadResult:
     latencies: list[float]
     statuses: Counter[int]
     queries: list[int]
+    data_queries: list[int]
     errors: list[str]
     timed_out: bool
 
@@ -54,6 +56,13 @@ class LoadResult:
     def queries_per_request(self) -> float:
         return sum(self.queries) / len(self.queries) if self.queries else float("nan")
 
+    @property
+    def data_queries_per_request(self) -> float:
+        """Queries per request without transaction control (savepoints)."""
+        if not self.data_queries:
+            return float("nan")
+        return sum(self.data_queries) / len(self.data_queries)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "sent": self.sent,
@@ -63,6 +72,7 @@ class LoadResult:
             "p50_ms": self.latency_ms(50),
             "p99_ms": self.latency_ms(99),
             "queries_per_request": self.queries_per_request,
+            "data_queries_per_request": self.data_queries_per_request,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "errors": self.errors[:5],
             "timed_out": self.timed_out,
@@ -90,6 +100,7 @@ def run_load(
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     queries: list[int] = []
+    data_queries: list[int] = []
     errors: list[str] = []
     start = time.perf_counter()
     deadline = start + time_limit
@@ -123,11 +134,14 @@ def run_load(
                     continue
                 elapsed = time.perf_counter() - began
                 count = response.getheader(QUERIES_HEADER)
+                data_count = response.getheader(DATA_QUERIES_HEADER)
                 with lock:
                     latencies.append(elapsed)
                     statuses[response.status] += 1
                     if count is not None:
                         queries.append(int(count))
+                    if data_count is not None:
+                        data_queries.append(int(data_count))
                     if response.status >= 500 and len(errors) < 50:
                         errors.append(f"{item.method} {item.path}: HTTP {response.status}")
                 if response.will_close:
@@ -147,6 +161,7 @@ def run_load(
         latencies=latencies,
         statuses=statuses,
         queries=queries,
+        data_queries=data_queries,
         errors=errors,
         timed_out=timed_out.is_set(),
     )

@@ -6,6 +6,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 HEADER = "X-Bench-Queries"
+#: The same count without transaction control (savepoints), as the library's query-budget test
+#: counts.
+DATA_HEADER = "X-Bench-Queries-Data"
+_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
 
 def counting(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -18,16 +22,18 @@ def counting(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byte
     from django.db import connections
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        count = [0]
+        count = [0, 0]
 
         def execute_wrapper(execute: Callable[..., Any], *args: Any) -> Any:
             count[0] += 1
+            if not str(args[0]).lstrip().upper().startswith(_CONTROL):
+                count[1] += 1
             return execute(*args)
 
         def counting_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            headers = [*headers, (HEADER, str(count[0]))]
+            headers = [*headers, (HEADER, str(count[0])), (DATA_HEADER, str(count[1]))]
             return start_response(status, headers, exc_info)
 
         with connections["default"].execute_wrapper(execute_wrapper):
