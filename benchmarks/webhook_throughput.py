@@ -1,0 +1,226 @@
+"""Webhook throughput: events/s through the HTTP endpoint, and SQL queries per event by type.
+
+A 2,000-event stream (customers created, linked by metadata or by a checkout for a new email;
+their subscriptions created, paid, changed and sometimes canceled) is signed as Stripe signs
+it and posted, in provider order, to gunicorn (2 sync workers) on PostgreSQL over a few
+keep-alive connections. Then the same stream is applied again in-process on an empty
+database, one event at a time through Django's test client, counting the SQL statements each
+request runs (BEGIN/COMMIT excluded) by event type.
+
+Run from the repository root (needs the PostgreSQL server; creates and drops one database):
+
+    .venv/bin/python benchmarks/webhook_throughput.py [--events 2000] [--connections 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_NAME = "bench_webhook_throughput"
+SERVER_DSN = os.environ.get("BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432/postgres")
+
+
+def recreate_database() -> str:
+    import psycopg
+
+    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return SERVER_DSN.rsplit("/", 1)[0] + "/" + DB_NAME
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def start_gunicorn(workers: int, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "tests.webhooks.server:application",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/api/payment/stripe/webhook/")
+            if conn.getresponse().status == 405:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def post_all(port: int, events: list[dict[str, Any]], connections: int, secret: str) -> list[int]:
+    """Post every event once, in order, from ``connections`` keep-alive connections."""
+    from django_payments_sync.testing.webhooks import sign_stripe_payload
+
+    work: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    for event in events:
+        work.put(event)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                event = work.get_nowait()
+            except queue.Empty:
+                return
+            body, headers = sign_stripe_payload(event, secret)
+            conn.request("POST", "/api/payment/stripe/webhook/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                statuses.append(response.status)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def whole_customers(events: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` events of the stream, cut so that every customer's story is whole
+    up to its last subscription changes (no checkout or creation is cut off)."""
+    kept = events[:limit]
+    optional = {"customer.subscription.updated", "customer.subscription.deleted"}
+    cut = events[limit:]
+    # An essential event beyond the cut: trade it for an optional one before the cut.
+    for event in cut:
+        if event["type"] in optional:
+            continue
+        for index in range(len(kept) - 1, -1, -1):
+            if kept[index]["type"] in optional:
+                del kept[index]
+                kept.append(event)
+                break
+    return kept
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--scope", choices=["customer", "global"], default="customer")
+    args = parser.parse_args()
+
+    dsn = recreate_database()
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}",
+        "DJANGO_SETTINGS_MODULE": "tests.webhooks.server_settings",
+        "PAYMENTS_SYNC_TEST_DATABASE": "postgres",
+        "PAYMENTS_SYNC_TEST_POSTGRES": dsn,
+        "PAYMENTS_SYNC_TEST_LOCK_SCOPE": args.scope,
+    }
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, connections
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from django_payments_sync.models import WebhookEvent
+    from django_payments_sync.testing.webhooks import sign_stripe_payload
+    from tests.webhooks.streams import build_stream, make_world
+
+    secret = settings.PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]
+    try:
+        call_command("migrate", verbosity=0)
+        customers = args.events // 9 + 1
+        world = make_world(customers)
+        events = whole_customers(build_stream(world, customers, updates=4, seed=1), args.events)
+        connections.close_all()
+
+        port = 18000 + os.getpid() % 1000
+        server = start_gunicorn(args.workers, port, env)
+        try:
+            started = time.perf_counter()
+            statuses = post_all(port, events, args.connections, secret)
+            seconds = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        outcome = dict(
+            WebhookEvent.objects.values_list("status").annotate(n=django.db.models.Count("id"))
+        )
+        print(
+            f"HTTP: {len(events)} events, gunicorn {args.workers} workers, {args.connections} "
+            f"connections, lock scope {args.scope!r}, PostgreSQL"
+        )
+        print(
+            f"  {seconds:.2f} s  ->  {len(events) / seconds:.0f} events/s   "
+            f"answers {dict(sorted((s, statuses.count(s)) for s in set(statuses)))}   "
+            f"events {outcome}"
+        )
+
+        # Queries per event: the same stream again, in-process, on an empty database.
+        call_command("flush", interactive=False, verbosity=0)
+        world = make_world(customers)
+        events = whole_customers(build_stream(world, customers, updates=4, seed=1), args.events)
+        client = Client()
+        per_type: dict[str, list[int]] = defaultdict(list)
+        control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+        for event in events:
+            body, headers = sign_stripe_payload(event, secret)
+            connection.queries_log.clear()  # the log keeps 9,000 entries: start each one empty
+            with CaptureQueriesContext(connection) as captured:
+                client.post(
+                    "/api/payment/stripe/webhook/",
+                    data=body,
+                    content_type="application/json",
+                    headers={"Stripe-Signature": headers["Stripe-Signature"]},
+                )
+            sql = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+            per_type[event["type"]].append(len(sql))
+        print("SQL queries per event (whole request), by type:")
+        print(f"  {'type':<34} {'events':>6} {'mean':>6} {'max':>5}")
+        for event_type, counts in sorted(per_type.items()):
+            print(
+                f"  {event_type:<34} {len(counts):>6} {statistics.mean(counts):>6.1f} "
+                f"{max(counts):>5}"
+            )
+    finally:
+        connections.close_all()
+        drop_database()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
