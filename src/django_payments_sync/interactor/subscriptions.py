@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from django_payments_sync.adapter import get_adapter
 from django_payments_sync.backends.types import (
@@ -107,8 +108,16 @@ def show_provider_state(subscription: Subscription, state: ProviderSubscription)
     return subscription
 
 
+#: A create whose answer never came is retried under its idempotency key within this time
+#: (Stripe keeps idempotent results for 24 hours).
+UNANSWERED_CREATE_WINDOW = dt.timedelta(hours=23)
+
+
 def _mark_failed(subscription: Subscription, error: Exception) -> None:
-    subscription.sync_status = SyncStatus.FAILED
+    # A retryable error (a timeout, a 5xx, a 429) may hide a create the provider did: the
+    # outcome stays unknown (pending) and the customer's retry reuses this row and its key.
+    retryable = isinstance(error, ProviderError) and error.retryable
+    subscription.sync_status = SyncStatus.PENDING if retryable else SyncStatus.FAILED
     subscription.sync_error = str(error)[:2000]
     if not provider.subscription_external_id(subscription):
         # Never reached the provider: it must not count towards the limit.
@@ -142,13 +151,18 @@ class SubscriptionsService:
             # The lock makes the limit hold when two requests of one customer race.
             locked = Customer.objects.select_for_update().get(pk=customer.pk)
             check_subscription_limit(locked)
-            subscription = Subscription.objects.create(
-                customer=locked,
-                pricing=pricing,
-                quantity=quantity,
-                status=SubscriptionStatus.INCOMPLETE,
-                sync_status=SyncStatus.PENDING,
-            )
+            subscription = self._unanswered_create(locked, pricing, quantity)
+            if subscription is not None:
+                subscription.status = SubscriptionStatus.INCOMPLETE
+                subscription.save(update_fields=["status", "updated_at"])
+            else:
+                subscription = Subscription.objects.create(
+                    customer=locked,
+                    pricing=pricing,
+                    quantity=quantity,
+                    status=SubscriptionStatus.INCOMPLETE,
+                    sync_status=SyncStatus.PENDING,
+                )
         data = SubscriptionData(
             local_id=str(subscription.pk),
             customer_id=customer_id,
@@ -180,6 +194,25 @@ class SubscriptionsService:
         ).update(**values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now())
         subscription.refresh_from_db()
         return subscription
+
+    def _unanswered_create(
+        self, customer: Customer, pricing: Any, quantity: int
+    ) -> Subscription | None:
+        """The customer's latest identical create that got no answer: the provider may hold
+        it, so trying again must send the same idempotency key, never subscribe twice."""
+        return (
+            Subscription.objects.filter(
+                customer=customer,
+                pricing=pricing,
+                quantity=quantity,
+                status=SubscriptionStatus.INCOMPLETE_EXPIRED,
+                sync_status=SyncStatus.PENDING,
+                external_subscriptions__isnull=True,
+                created_at__gte=timezone.now() - UNANSWERED_CREATE_WINDOW,
+            )
+            .order_by("-pk")
+            .first()
+        )
 
     def _give_up_incomplete(self, subscription: Subscription, external_id: str) -> None:
         try:
