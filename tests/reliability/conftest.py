@@ -1,0 +1,46 @@
+"""Fixtures of the reliability tests: the Stripe backend on the emulator with a short timeout."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
+
+from django_payments_sync.testing.stripe_emulator import StripeEmulator
+from tests.backends.helpers import emulator_options
+
+#: The client's timeout, and a delay the emulator injects that outlasts it.
+CLIENT_TIMEOUT = 0.5
+PAST_TIMEOUT = 1.0
+
+
+@pytest.fixture
+def faulty_stripe(stripe_emulator: StripeEmulator, db: None) -> Iterator[StripeEmulator]:
+    """The Stripe backend on the emulator: no SDK retries (each fault reaches the library)
+    and a timeout that an injected ``delay`` of :data:`PAST_TIMEOUT` seconds outlasts."""
+    options = emulator_options(stripe_emulator.url, timeout=CLIENT_TIMEOUT, max_network_retries=0)
+    config = {"OPTIONS": options, "SELLER_COUNTRY": "DE", "AUTO_SYNC": True}
+    cache.clear()
+    with override_settings(PAYMENTS_SYNC=config):
+        yield stripe_emulator
+    cache.clear()
+
+
+def payments_sync(*args: str) -> tuple[int, str, str]:
+    """Run ``manage.py payments_sync *args``: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("payments_sync", *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def remote(emulator: StripeEmulator, kind: str) -> list[dict[str, Any]]:
+    """The emulator's own objects of one kind (``"product"``, ``"customer"``, ...)."""
+    return list(emulator.state()["objects"].get(kind, []))
