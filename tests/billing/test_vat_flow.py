@@ -382,3 +382,14 @@ def test_a_stored_number_the_offline_rules_refuse_does_not_stop_the_recheck(
     assert (broken.vat_validation_status, broken.tax_exemption) == ("invalid", "none")
     assert (fine.vat_validation_status, fine.tax_exemption) == ("valid", "reverse")
     assert vies_checks(vies_responder) == [FR_VALID]
+
+
+def test_the_recheck_command_takes_a_limit(vies_settings: Any, vies_responder: Any) -> None:
+    from tests.factories import BillingInformationFactory
+
+    for _ in range(2):
+        BillingInformationFactory(country="FR", tax_id=FR_VALID, vat_validation_status="pending")
+    out = io.StringIO()
+    call_command("payments_sync", "vat", "recheck", "--limit", "1", stdout=out)
+    assert "Rechecked 1 VAT number(s): 1 changed status" in out.getvalue()
+    assert BillingInformation.objects.filter(vat_validation_status="pending").count() == 1
