@@ -209,7 +209,13 @@ def main() -> int:
                 )
             sql = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
             per_type[event["type"]].append(len(sql))
-        print("SQL queries per event (whole request), by type:")
+        total = sum(sum(v) for v in per_type.values())
+        print(
+            f"SQL queries: {total} for {len(events)} events = {total / len(events):.1f} per event "
+            "(a request also applies the deferred events its event releases: a checkout that "
+            "creates a customer applies that customer's earlier events)"
+        )
+        print("SQL queries per request, by the type of the request's event:")
         print(f"  {'type':<34} {'events':>6} {'mean':>6} {'max':>5}")
         for event_type, counts in sorted(per_type.items()):
             print(

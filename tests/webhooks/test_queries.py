@@ -93,3 +93,18 @@ def test_duplicate_costs_at_most_two_queries(world, post_event):
         assert post_event(event).status_code == 200
     queries = statements(captured)
     assert len(queries) <= 2, queries
+
+
+def test_checkout_that_creates_a_user_stays_within_its_own_budget(post_event, no_mail):
+    """Once per new customer: the user, its customer and the link cost about eight more."""
+    session = stripe_checkout_session(
+        "cs_test_new",
+        customer="cus_new",
+        email="new@example.com",
+        subscription=None,
+        mode="payment",
+    )
+    with CaptureQueriesContext(connection) as captured:
+        response = post_event(stripe_event("checkout.session.completed", session))
+    assert response.json()["status"] == "processed"
+    assert len(statements(captured)) <= 20, statements(captured)
