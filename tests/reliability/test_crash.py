@@ -17,6 +17,7 @@ from django_payments_sync.testing.webhooks import sign_stripe_payload
 from django_payments_sync.webhooks import process_webhook_request
 from tests.reliability.servers import (
     ROOT,
+    backend_alive,
     blocked_backends,
     dsn,
     gunicorn,
@@ -86,11 +87,7 @@ def test_a_worker_killed_mid_processing_loses_nothing(settings):
         blocker.rollback()
         # The server notices its client is gone and rolls the open transaction back.
         wait_until(
-            lambda: (
-                not blocker.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [orphan]
-                ).fetchone()
-            ),
+            lambda: not backend_alive(blocker, orphan),
             30,
             "the killed worker's backend to end",
         )
