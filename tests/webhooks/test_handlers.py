@@ -426,14 +426,21 @@ class Boom(Exception):
 
 @pytest.fixture
 def failing_subscription_save():
-    """A host receiver that fails, as host code does: the handler's changes must roll back."""
+    """A host receiver that fails, as host code does: the handler's changes must roll back.
+
+    Yields the fix: calling it disconnects the receiver.
+    """
 
     def receiver(sender, instance, **kwargs):
         raise Boom("host receiver failed")
 
     post_save.connect(receiver, sender=Subscription, weak=False)
-    yield
-    post_save.disconnect(receiver, sender=Subscription)
+
+    def fix():
+        post_save.disconnect(receiver, sender=Subscription)
+
+    yield fix
+    fix()
 
 
 def test_failure_rolls_back_answers_500_then_redelivery_retries(
@@ -442,19 +449,25 @@ def test_failure_rolls_back_answers_500_then_redelivery_retries(
     linked_customer("cus_S")
     linked_pricing("price_S")
     event = sub_event("customer.subscription.created")
-    response = post_event(event)
-    assert response.status_code == 500
+    assert post_event(event).status_code == 500
     row = WebhookEvent.objects.get()
-    assert row.status == "failed"
-    assert row.attempts == 1
-    assert "Boom: host receiver failed" in row.last_error
+    assert (row.status, row.attempts) == ("failed", 1)
     assert "Traceback" in row.last_error
+    assert "Boom: host receiver failed" in row.last_error
     assert not Subscription.objects.exists()
     assert not ExternalSubscription.objects.exists()
-    post_save.disconnect(sender=Subscription)  # the host fixes its bug
-    assert post_event(event).status_code == 500  # still connected: same failure
+    # The provider delivers it again while the bug is still there: failed again.
+    assert post_event(event).status_code == 500
     row.refresh_from_db()
-    assert row.attempts == 2
+    assert (row.status, row.attempts) == ("failed", 2)
+    # The host fixes its bug; the next delivery applies it.
+    failing_subscription_save()
+    response = post_event(event)
+    assert response.status_code == 200
+    assert response.json() == {"id": event["id"], "status": "processed", "duplicate": True}
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("processed", 3)
+    assert Subscription.objects.get().status == "active"
 
 
 def test_events_retry_command_applies_failed_events(
@@ -468,8 +481,7 @@ def test_events_retry_command_applies_failed_events(
     linked_pricing("price_S")
     post_event(sub_event("customer.subscription.created"))
     assert WebhookEvent.objects.get().status == "failed"
-    for receiver in list(post_save._live_receivers(Subscription)[0]):
-        post_save.disconnect(receiver, sender=Subscription)
+    failing_subscription_save()
     out = StringIO()
     call_command("payments_sync", "events", "retry", stdout=out)
     assert "1 processed" in out.getvalue()

@@ -118,3 +118,86 @@ def test_locmem_checkout_for_a_new_email_creates_one_user(locmem, django_user_mo
     assert django_user_model.objects.filter(email="fresh@example.com").count() == 1
     assert Subscription.objects.get().customer.email == "fresh@example.com"
     assert not WebhookEvent.objects.filter(status__in=["deferred", "failed"]).exists()
+
+
+def catalog_and_customer(backend, local):
+    pricing = PricingFactory()
+    product = backend.create_product(ProductData(local_id="1", name="P"), idempotency_key="p")
+    price = backend.create_price(
+        PriceData(
+            local_id=str(pricing.pk),
+            product_id=product.id,
+            amount=1500,
+            currency="eur",
+            interval="month",
+        ),
+        idempotency_key="pr",
+    )
+    ExternalPricing.objects.create(provider="locmem", external_id=price.id, pricing=pricing)
+    customer = backend.create_customer(
+        CustomerData(local_id=str(local.pk), email=local.email), idempotency_key="c"
+    )
+    return price, customer
+
+
+def test_applying_events_calls_the_provider_zero_times(locmem):
+    local = CustomerFactory()
+    price, customer = catalog_and_customer(locmem, local)
+    sub = locmem.create_subscription(
+        SubscriptionData(local_id="", customer_id=customer.id, price_id=price.id),
+        idempotency_key="s",
+    )
+    locmem.update_subscription(sub.id, quantity=4)
+    locmem.cancel_subscription(sub.id, at_period_end=False)
+    events = locmem.pop_events()
+    locmem.calls.clear()
+    deliver(locmem, events)
+    assert locmem.calls == []
+    assert Subscription.objects.get().status == "canceled"
+
+
+def test_refetch_mode_applies_the_providers_current_state(locmem, settings):
+    settings.PAYMENTS_SYNC = {**settings.PAYMENTS_SYNC, "WEBHOOK_REFETCH": True}
+    backend = get_backend()
+    backend.reset()
+    local = CustomerFactory()
+    price, customer = catalog_and_customer(backend, local)
+    sub = backend.create_subscription(
+        SubscriptionData(local_id="", customer_id=customer.id, price_id=price.id),
+        idempotency_key="s",
+    )
+    backend.update_subscription(sub.id, quantity=7)  # its event is not delivered
+    events = [e for e in backend.pop_events() if e.type != "customer.subscription.updated"]
+    backend.calls.clear()
+    deliver(backend, events)
+    assert Subscription.objects.get().quantity == 7
+    retrieved = [c.args for c in backend.calls_to("retrieve")]
+    assert len(retrieved) == len(events)  # one API call per event: the price of this mode
+    assert ("subscription", sub.id) in retrieved
+
+
+def test_a_subscription_over_the_limit_cancels_the_oldest_at_the_provider(
+    locmem, django_capture_on_commit_callbacks
+):
+    local = CustomerFactory()
+    price, customer = catalog_and_customer(locmem, local)
+    first = locmem.create_subscription(
+        SubscriptionData(local_id="", customer_id=customer.id, price_id=price.id),
+        idempotency_key="s1",
+    )
+    deliver(locmem, locmem.pop_events())
+    second = locmem.create_subscription(
+        SubscriptionData(local_id="", customer_id=customer.id, price_id=price.id),
+        idempotency_key="s2",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(locmem, locmem.pop_events())
+    assert [c.args for c in locmem.calls_to("cancel_subscription")] == [(first.id,)]
+    old = Subscription.objects.get(external_subscriptions__external_id=first.id)
+    assert old.cancel_at_period_end is True
+    # The provider's cancellation comes back as an event and ends the old one locally.
+    deliver(locmem, locmem.pop_events())
+    old.refresh_from_db()
+    assert old.status == "canceled"
+    kept = Subscription.objects.get(external_subscriptions__external_id=second.id)
+    assert kept.status == "active"
