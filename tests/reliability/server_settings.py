@@ -24,6 +24,8 @@ if os.environ.get("PAYMENTS_SYNC_TEST_LOCK_TIMEOUT_MS"):
         **DATABASES["default"],
         "OPTIONS": {"options": f"-c lock_timeout={timeout}"},
     }
+# Persistent connections, as most sites run (a database restart then hits a dead one).
+DATABASES["default"] = {**DATABASES["default"], "CONN_MAX_AGE": 60}
 if PAYMENTS_SYNC["WEBHOOK_PROCESSING"] == "task":
     # Events are stored and handed to a queue that never runs them: a worker that crashed.
     _tasks = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
