@@ -533,3 +533,39 @@ def test_same_second_updates_are_ordered_by_previous_attributes(
     for index in arrival:
         post_event(updates[index])
     assert Subscription.objects.get().quantity == 3
+
+
+def test_customer_without_metadata_links_by_email(post_event):
+    local = CustomerFactory(email="Match@Example.com")
+    post_event(
+        stripe_event("customer.created", stripe_customer("cus_E1", email="match@example.com"))
+    )
+    assert ExternalCustomer.objects.get(external_id="cus_E1").customer == local
+
+
+def test_checkout_for_an_existing_users_email_creates_no_user(post_event):
+    existing = CustomerFactory(email="known@example.com", owner__email="known@example.com")
+    session = stripe_checkout_session(
+        "cs_test_K", customer="cus_K", email="KNOWN@example.com", subscription=None, mode="payment"
+    )
+    post_event(stripe_event("checkout.session.completed", session))
+    assert get_user_model().objects.count() == 1
+    assert ExternalCustomer.objects.get(external_id="cus_K").customer == existing
+
+
+def test_checkout_for_a_new_email_says_the_user_was_created(
+    post_event, record, django_capture_on_commit_callbacks, settings
+):
+    settings.PAYMENTS_SYNC = {**settings.PAYMENTS_SYNC, "MAIL": {"ENABLED": False}}
+    completed = record(signals.checkout_completed)
+    session = stripe_checkout_session(
+        "cs_test_F", customer="cus_F", email="Fresh@Example.com", subscription=None, mode="payment"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(stripe_event("checkout.session.completed", session))
+    user = get_user_model().objects.get()
+    assert user.email == "fresh@example.com"
+    assert not user.has_usable_password()
+    assert Customer.objects.get().owner == user
+    # No local payment attempt: the checkout linked the customer, nothing to settle.
+    assert completed.calls == []
