@@ -399,8 +399,9 @@ def _customer_for_checkout(
 
         adapter = get_adapter()
         email = adapter.normalize_email(session.customer_email)
-        # Checkouts of different provider customers may share an email: one user for them all.
-        locks.acquire(locks.lock_key(provider, f"email:{email}"))
+        # Checkouts of different provider customers may share an email: one user for them all
+        # (the adapter is race-safe by itself too; the lock spares it the race).
+        locks.acquire(locks.lock_key(provider, f"email:{email}"), required=False)
         user_created = not get_user_model()._default_manager.filter(email__iexact=email).exists()
         owner = adapter.get_or_create_user(email=email, name=_customer_name(event))
         customer = get_or_create_customer(owner, created_from="checkout")

@@ -34,8 +34,11 @@ def lock_key(provider: str, ordering_key: str) -> str:
     return f"webhooks:{provider}:{ordering_key}"
 
 
-def acquire(key: str, using: str = "default") -> None:
+def acquire(key: str, using: str = "default", *, required: bool = True) -> None:
     """Take the lock ``key`` inside the current transaction; it is released at commit/rollback.
+
+    With ``required=False`` a backend that cannot lock inside a transaction (MySQL) skips it:
+    for locks that only add safety to code that is already race-safe.
 
     - PostgreSQL: ``pg_advisory_xact_lock`` on a hash of the key (a collision only makes two
       keys wait for each other, never lets two holders in).
@@ -59,7 +62,7 @@ def acquire(key: str, using: str = "default") -> None:
             table = connection.ops.quote_name(WebhookEvent._meta.db_table)
             cursor.execute(f"UPDATE {table} SET id = id WHERE id = -1")
         elif vendor == "mysql":
-            if not _mysql_held(cursor, key):
+            if required and not _mysql_held(cursor, key):
                 raise RuntimeError(
                     "On MySQL/MariaDB webhook locks are taken with locks.hold(), around the "
                     "transaction."
