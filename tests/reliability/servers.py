@@ -18,6 +18,8 @@ from django.db import connection
 
 from tests.webhooks.test_concurrency import free_port
 
+__all__ = ["free_port"]
+
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_PATH = "/api/payment/stripe/webhook/"
 
@@ -43,10 +45,10 @@ def server_env(secret: str, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def gunicorn(
-    secret: str, *, workers: int, **extra: str
+    secret: str, *, workers: int, port: int | None = None, **extra: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """gunicorn serving the test project on the test database; yields (master, webhook URL)."""
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
