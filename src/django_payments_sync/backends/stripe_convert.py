@@ -192,6 +192,9 @@ def translate_error(exc: stripe.StripeError) -> ProviderError:
     # The SDK's ``user_message`` is Stripe's developer message; only card errors' messages are
     # written for the card holder. Other errors get ours, or the exception's default.
     safe = USER_MESSAGES.get(code or "")
+    if isinstance(exc, stripe.IdempotencyError):
+        # Stripe gives these a type, not a code: callers tell them by this one.
+        code = code or "idempotency_error"
     kwargs: dict[str, Any] = {"code": code, "http_status": status, "param": param}
     if isinstance(exc, stripe.CardError):
         return CardError(detail, user_message=exc.user_message or safe, **kwargs)

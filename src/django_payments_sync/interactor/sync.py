@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import (
     ObjectNotFound,
@@ -25,6 +26,7 @@ from django_payments_sync.interactor.sync_snapshot import (
     ProductToSynchronizePayments,
     digest,
     idempotency_key,
+    model_label,
 )
 from django_payments_sync.models import (
     ExternalCustomer,
@@ -198,14 +200,21 @@ def _push_customer(
             ext.content_hash = wanted
             ext.save(update_fields=["content_hash", "updated_at"])
             return str(ext.external_id)
-    # The key names what a new customer replaces: the same data must not get the deleted
-    # customer back from the provider's idempotency cache.
-    created = backend.create_customer(
-        snapshot.data,
-        idempotency_key=idempotency_key(
-            customer, "create", digest([wanted, replaced]) if replaced else wanted
-        ),
-    )
+    # One key per row, whatever its data: a create whose answer was lost (a timeout) is
+    # retried under the same key even when the data changed since, so it is never made twice.
+    # The key names what a new customer replaces: the deleted customer must not come back
+    # from the provider's idempotency cache.
+    key = idempotency_key(customer, "create", digest(replaced) if replaced else "")
+    try:
+        created = backend.create_customer(snapshot.data, idempotency_key=key)
+    except PermanentProviderError as exc:
+        # The key was used with other data: that earlier create happened. Adopt its customer;
+        # the update branch brings it up to date.
+        earlier = _created_earlier(backend, customer) if exc.code == "idempotency_error" else None
+        if earlier is None:
+            raise
+        ext = _link(ExternalCustomer, backend.provider_name, earlier, "", customer=customer)
+        return _push_customer(backend, customer, snapshot, ext, wanted)
     # Linked before the tax ids: a failure there must not lose the provider customer. The empty
     # hash makes the next push update it and finish the tax ids.
     ext = _link(ExternalCustomer, backend.provider_name, created.id, "", customer=customer)
@@ -218,6 +227,19 @@ def _push_customer(
     ext.content_hash = wanted
     ext.save(update_fields=["content_hash", "updated_at"])
     return created.id
+
+
+def _created_earlier(backend: BaseBackend, customer: Customer) -> str | None:
+    """The provider id of the newest provider customer made for ``customer`` by this library."""
+    label = model_label(customer)
+    mine = [
+        c
+        for c in backend.list_customers()
+        if c.metadata.get(METADATA_ID_KEY) == str(customer.pk)
+        and c.metadata.get(METADATA_MODEL_KEY, label) == label
+    ]
+    mine.sort(key=lambda c: (c.created is not None, c.created))
+    return mine[-1].id if mine else None
 
 
 def _reconcile_tax_ids(
