@@ -129,17 +129,19 @@ def test_catalog_push_through_faults_converges_with_one_object_each(
     assert Product.objects.filter(sync_status="synced").count() == len(products)
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fault", FAULTS)
 def test_billing_saves_through_faults_are_kept_and_pushed_once(
     faulty_stripe: StripeEmulator, fault: str
 ) -> None:
     em = faulty_stripe
+    inject(em, "POST /v1/customers*", fault)
     clients = []
     for i in range(3):
+        # Committing a user creates its customer, whose push (after commit) meets the fault.
         client = APIClient()
         client.force_login(UserFactory(username=f"payer{i}", email=f"payer{i}@example.com"))
         clients.append(client)
-    inject(em, "POST /v1/customers*", fault)
 
     for i, client in enumerate(clients):
         address = {**(FRENCH_ADDRESS if i % 2 else US_ADDRESS), "name": f"Payer {i}"}
@@ -152,8 +154,11 @@ def test_billing_saves_through_faults_are_kept_and_pushed_once(
     response = clients[0].patch(BILLING_URL, {"city": "Lyon"}, format="json")
     assert response.status_code == 200
     assert response.json()["city"] == "Lyon"
+    [active] = em.faults.active()
+    assert active["hits"] >= 7  # every push met the fault: 3 at sign-up, 3 saves, 1 change
 
     em.clear_faults()
+    time.sleep(PAST_TIMEOUT)  # the delayed requests are done at the provider
     status, _out, err = payments_sync("push", "--only", "customers")
     assert (status, err) == (0, "")
 
