@@ -238,6 +238,15 @@ def _webhooks(results: dict[str, Any]) -> list[str]:
     lines.append("")
     for name, t in wh["targets"].items():
         runs = t.get("runs", [])
+        failed = [r["sent"] - r["ok"] for r in runs if r.get("ok") is not None]
+        if any(failed):
+            lines += [
+                f"**{name} did not accept every event**: {max(failed)} of {runs[0]['sent']} "
+                "answered with an error in a repetition, so its throughput, latency and query "
+                "figures are those of a partly failing run, not of one that processes the whole "
+                "stream; ratios against it are to be read with that in mind.",
+                "",
+            ]
         if runs and runs[-1].get("errors_logged"):
             errors = "; ".join(f"`{k}` ({v})" for k, v in runs[-1]["errors_logged"].items())
             lines += [f"Errors {name} logged (last repetition, by message): {errors}.", ""]
