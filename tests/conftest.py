@@ -15,7 +15,7 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres`` need PostgreSQL: skipped, visibly, when the suite runs elsewhere."""
+    """Tests marked ``postgres`` need PostgreSQL: skipped, visibly, when run elsewhere."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -23,7 +23,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     reason = (
         "needs PostgreSQL: set PAYMENTS_SYNC_TEST_POSTGRES to a DSN and "
-        "PAYMENTS_SYNC_TEST_DATABASE=postgres (the README's test command does both when the DSN is set)"
+        "PAYMENTS_SYNC_TEST_DATABASE=postgres (the README's test command does both "
+        "when the DSN is set)"
     )
     for item in items:
         if "postgres" in item.keywords:

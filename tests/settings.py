@@ -61,9 +61,8 @@ def database_from_dsn(dsn: str) -> dict[str, object]:
         "PASSWORD": unquote(url.password or ""),
         "HOST": url.hostname or "",
         "PORT": str(url.port or ""),
-        "TEST": {
-            "NAME": f"test_payments_sync_{os.getpid() if os.environ.get('PYTEST_XDIST_WORKER') else 'main'}"
-        },
+        # pytest-django adds the xdist worker's suffix to this name.
+        "TEST": {"NAME": "test_payments_sync"},
     }
 
 

@@ -1,4 +1,4 @@
-"""The settings reference in docs/settings.md lists exactly the keys and defaults of conf.DEFAULTS."""
+"""docs/settings.md lists exactly the keys and defaults of conf.DEFAULTS."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Subcommands of ``manage.py payments_sync``: one module each, exposing ``add_arguments`` and ``handle``.
+"""Subcommands of ``manage.py payments_sync``: one module each, with ``add_arguments``/``handle``.
 
 A module lists itself in :data:`SUBCOMMANDS` below; ``handle(command, options)`` returns the exit
 status (0 for success) and writes through ``command.stdout``/``command.stderr``.
