@@ -67,7 +67,7 @@ FULL = {
     "webhook_time_limit": 300.0,
     # The whole run's budget: webhook repetitions beyond the first, and dj-stripe's second
     # migration, run only while the rest still fits (the report says how many ran).
-    "budget_minutes": 15.0,
+    "budget_minutes": 16.0,
     # Time kept for the sections after the webhooks (API, catalog, migrations).
     "reserve_minutes": 2.5,
 }
@@ -152,28 +152,32 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
         r.migrate(
             PROJECT_PYTHON,
             OURS,
-            "bench_ours_clean",
+            "runall_ours_clean",
             "django_payments_sync",
             ["contenttypes", "auth"],
         )
     )
     log(f"ours migrated in {migrations['ours'][-1]['seconds']:.2f} s")
-    pg.create_database("bench_ceiling_tmpl")
+    pg.create_database("runall_ceiling_tmpl")
     run(
         [str(PROJECT_PYTHON), "-m", "django", "migrate", "-v0"],
-        r.env(CEILING, "bench_ceiling_tmpl", None),
+        r.env(CEILING, "runall_ceiling_tmpl", None),
     )
     if r.djs_python:
         migrations["djstripe"].append(
             r.migrate(
-                r.djs_python, DJSTRIPE, "bench_djstripe_clean", "djstripe", ["contenttypes", "auth"]
+                r.djs_python,
+                DJSTRIPE,
+                "runall_djstripe_clean",
+                "djstripe",
+                ["contenttypes", "auth"],
             )
         )
         log(f"dj-stripe migrated in {migrations['djstripe'][-1]['seconds']:.2f} s")
 
     # The account the events come from: local customers and plans pushed by the library, then
     # their history at the provider; the stream is what the emulator emitted for it.
-    pg.create_database("bench_ours_tmpl", template="bench_ours_clean")
+    pg.create_database("runall_ours_tmpl", template="runall_ours_clean")
     out = WORK / "stream.json"
     summary_line = last_json(
         run(
@@ -186,7 +190,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                 "--out",
                 str(out),
             ],
-            r.env(OURS, "bench_ours_tmpl", emulator),
+            r.env(OURS, "runall_ours_tmpl", emulator),
         )
     )
     r.results["stream"] = summary_line
@@ -197,7 +201,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
     if r.djs_python:
         # dj-stripe as its users set it up: a webhook endpoint created at the provider and
         # mirrored locally, and the catalog synced before events arrive.
-        pg.create_database("bench_djstripe_tmpl", template="bench_djstripe_clean")
+        pg.create_database("runall_djstripe_tmpl", template="runall_djstripe_clean")
         prepared = last_json(
             run(
                 [
@@ -210,7 +214,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                     "--endpoint-url",
                     "http://127.0.0.1/stripe/webhook/",
                 ],
-                r.env(DJSTRIPE, "bench_djstripe_tmpl", emulator),
+                r.env(DJSTRIPE, "runall_djstripe_tmpl", emulator),
             )
         )
         r.results["djstripe_setup"] = prepared
@@ -224,7 +228,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "bench_ours_tmpl",
+            "runall_ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "customer"},
@@ -235,7 +239,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "bench_ours_tmpl",
+            "runall_ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "global"},
@@ -246,7 +250,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             CEILING,
             "benchmarks.ceiling.wsgi:application",
-            "bench_ceiling_tmpl",
+            "runall_ceiling_tmpl",
             "/webhook/",
             "whsec_bench_ceiling",
             {},
@@ -261,7 +265,7 @@ def webhook_targets(r: Run) -> list[Target]:
                 r.djs_python,
                 DJSTRIPE,
                 "benchmarks.djstripe.wsgi:application",
-                "bench_djstripe_tmpl",
+                "runall_djstripe_tmpl",
                 f"/stripe/webhook/{endpoint['uuid']}/",
                 endpoint["secret"],
                 {},
@@ -296,7 +300,7 @@ def webhooks(r: Run, emulator: Emulator) -> None:
                     target,
                     events,
                     emulator,
-                    database="bench_webhook_run",
+                    database="runall_webhook_run",
                     concurrency=r.config["concurrency"],
                     workers=r.config["workers"],
                     time_limit=r.config["webhook_time_limit"],
@@ -330,8 +334,8 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def api(r: Run, emulator: Emulator) -> None:
-    pg.create_database("bench_api", template="bench_ours_tmpl")
-    env = r.env(OURS, "bench_api", emulator)
+    pg.create_database("runall_api", template="runall_ours_tmpl")
+    env = r.env(OURS, "runall_api", emulator)
     try:
         fixture = last_json(
             run([str(PROJECT_PYTHON), "-m", "benchmarks.harness.ours.api_fixture"], env)
@@ -380,7 +384,7 @@ def api(r: Run, emulator: Emulator) -> None:
                 )
         r.results["api"] = out
     finally:
-        pg.drop_database("bench_api")
+        pg.drop_database("runall_api")
 
 
 def catalog(r: Run) -> None:
@@ -391,7 +395,7 @@ def catalog(r: Run) -> None:
         # A fresh emulator: the catalog is all it holds, for both libraries.
         with Emulator(name=f"emulator-catalog-{rep}") as emulator:
             stats_url = f"http://127.0.0.1:{emulator.stats_port}/stats"
-            pg.create_database("bench_catalog_ours", template="bench_ours_clean")
+            pg.create_database("runall_catalog_ours", template="runall_ours_clean")
             try:
                 ours = last_json(
                     run(
@@ -404,11 +408,11 @@ def catalog(r: Run) -> None:
                             "--stats-url",
                             stats_url,
                         ],
-                        r.env(OURS, "bench_catalog_ours", emulator),
+                        r.env(OURS, "runall_catalog_ours", emulator),
                     )
                 )
             finally:
-                pg.drop_database("bench_catalog_ours")
+                pg.drop_database("runall_catalog_ours")
             out["ours"].append(ours)
             log(
                 "ours: first push {:.1f} s / {} calls; unchanged {:.2f} s / {} calls ({} writes); "
@@ -424,9 +428,9 @@ def catalog(r: Run) -> None:
             )
             if not r.djs_python:
                 continue
-            pg.create_database("bench_catalog_djs", template="bench_djstripe_clean")
+            pg.create_database("runall_catalog_djs", template="runall_djstripe_clean")
             try:
-                env = r.env(DJSTRIPE, "bench_catalog_djs", emulator)
+                env = r.env(DJSTRIPE, "runall_catalog_djs", emulator)
                 phases = {}
                 for phase in ("first_sync", "unchanged_sync"):
                     before = emulator.stats()
@@ -464,7 +468,7 @@ def catalog(r: Run) -> None:
                     )
                 out["djstripe"].append(phases)
             finally:
-                pg.drop_database("bench_catalog_djs")
+                pg.drop_database("runall_catalog_djs")
 
 
 def migrations(r: Run) -> None:
@@ -474,7 +478,7 @@ def migrations(r: Run) -> None:
             r.migrate(
                 PROJECT_PYTHON,
                 OURS,
-                "bench_migrate",
+                "runall_migrate",
                 "django_payments_sync",
                 ["contenttypes", "auth"],
             )
@@ -493,11 +497,11 @@ def migrations(r: Run) -> None:
                 break
             m["djstripe"].append(
                 r.migrate(
-                    r.djs_python, DJSTRIPE, "bench_migrate", "djstripe", ["contenttypes", "auth"]
+                    r.djs_python, DJSTRIPE, "runall_migrate", "djstripe", ["contenttypes", "auth"]
                 )
             )
             log(f"dj-stripe migrate rep {rep + 1}: {m['djstripe'][-1]['seconds']:.2f} s")
-    pg.drop_database("bench_migrate")
+    pg.drop_database("runall_migrate")
     for side in ("ours", "djstripe"):
         m[f"{side}_seconds"] = summary([x["seconds"] for x in m[side]])
 
