@@ -62,7 +62,7 @@ def verify_stripe_webhook(
     except stripe.SignatureVerificationError as exc:
         raise WebhookVerificationError(f"Stripe signature verification failed: {exc}") from exc
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_not_json)
     except ValueError as exc:
         raise WebhookVerificationError("The webhook body is not JSON.") from exc
     except RecursionError as exc:
@@ -71,6 +71,11 @@ def verify_stripe_webhook(
     if not isinstance(payload, dict):
         raise WebhookVerificationError("The webhook body is not a JSON object.")
     return parse_stripe_event(payload)
+
+
+def _not_json(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are Python's extensions, not JSON: no database stores them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _id_of(value: Any) -> str | None:
