@@ -104,6 +104,9 @@ def signed_but_unusable() -> dict[str, bytes]:
         "deeply-nested-json": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
         "nested-arrays": b"[" * 100_000 + b"]" * 100_000,
         "nan-literal": json.dumps({**event, "created": float("nan")}).encode(),
+        "infinity-in-object": json.dumps(
+            {**event, "data": {"object": {**event["data"]["object"], "balance": float("inf")}}}
+        ).encode(),
         "created-as-text": json.dumps({**event, "created": "yesterday"}).encode(),
         "id-as-number": json.dumps({**event, "id": 12345}).encode(),
         "type-as-list": json.dumps({**event, "type": ["customer.updated"]}).encode(),
