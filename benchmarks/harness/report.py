@@ -163,7 +163,8 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
             if row["met"]
             else f"missed by {row['value'] - row['limit']:.2f}"
         )
-        lines.append(_row(row["label"], _f(row["value"], 2), f"{LE} {row['limit']:g}", verdict))
+        limit = f"= {row['limit']:g}" if row["limit"] == 0 else f"{LE} {row['limit']:g}"
+        lines.append(_row(row["label"], _f(row["value"], 2), limit, verdict))
     lines += ["", *_webhooks(results), *_catalog(results), *_api(results), *_migrations(results)]
     lines += _problems(results)
     lines += ["<!-- --8<-- [end:results] -->"]
