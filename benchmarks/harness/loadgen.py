@@ -26,6 +26,8 @@ class Request:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     sign: Callable[[bytes], Mapping[str, str]] | None = None
+    #: A label to break latencies down by (the event type, for webhooks).
+    tag: str = ""
 
 
 @dataclass
@@ -40,6 +42,7 @@ class LoadResult:
     data_queries: list[int]
     errors: list[str]
     timed_out: bool
+    by_tag: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> int:
@@ -76,6 +79,9 @@ class LoadResult:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "errors": self.errors[:5],
             "timed_out": self.timed_out,
+            "p50_ms_by_tag": {
+                tag: percentile(values, 50) * 1000.0 for tag, values in sorted(self.by_tag.items())
+            },
         }
 
 
@@ -102,6 +108,7 @@ def run_load(
     queries: list[int] = []
     data_queries: list[int] = []
     errors: list[str] = []
+    by_tag: dict[str, list[float]] = {}
     start = time.perf_counter()
     deadline = start + time_limit
     timed_out = threading.Event()
@@ -137,6 +144,8 @@ def run_load(
                 data_count = response.getheader(DATA_QUERIES_HEADER)
                 with lock:
                     latencies.append(elapsed)
+                    if item.tag:
+                        by_tag.setdefault(item.tag, []).append(elapsed)
                     statuses[response.status] += 1
                     if count is not None:
                         queries.append(int(count))
@@ -164,4 +173,5 @@ def run_load(
         data_queries=data_queries,
         errors=errors,
         timed_out=timed_out.is_set(),
+        by_tag=by_tag,
     )

@@ -237,6 +237,22 @@ def _webhooks(results: dict[str, Any]) -> list[str]:
             )
         )
     lines.append("")
+    by_type = {
+        name: t["runs"][-1].get("p50_ms_by_tag", {})
+        for name, t in wh["targets"].items()
+        if t.get("runs")
+    }
+    types = sorted({k for v in by_type.values() for k in v})
+    if types:
+        lines += [
+            "Median latency by event type, in ms (last repetition; under the same concurrent "
+            "load, so it includes queueing):",
+            "",
+            _row("Event type", *by_type),
+            _row(*["---"] * (len(by_type) + 1)),
+            *(_row(f"`{k}`", *(_f(v.get(k), 1) for v in by_type.values())) for k in types),
+            "",
+        ]
     for name, t in wh["targets"].items():
         runs = t.get("runs", [])
         failed = [r["sent"] - r["ok"] for r in runs if r.get("ok") is not None]

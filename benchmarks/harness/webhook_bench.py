@@ -40,7 +40,8 @@ def requests_for(events: list[dict[str, Any]], path: str, secret: str) -> list[R
     """One POST per event, its body serialised as Stripe does (indented JSON)."""
     sign = stripe_signer(secret)
     return [
-        Request("POST", path, json.dumps(event, indent=2).encode(), sign=sign) for event in events
+        Request("POST", path, json.dumps(event, indent=2).encode(), sign=sign, tag=event["type"])
+        for event in events
     ]
 
 
