@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import Any
 
 from tests.webhooks.server_settings import *  # noqa: F403
-from tests.webhooks.server_settings import DATABASES, PAYMENTS_SYNC
+from tests.webhooks.server_settings import DATABASES
+from tests.webhooks.server_settings import PAYMENTS_SYNC as _BASE
 
+_base: Any = _BASE
 PAYMENTS_SYNC = {
-    **PAYMENTS_SYNC,
+    **_base,
     "OPTIONS": {
-        **PAYMENTS_SYNC["OPTIONS"],
+        **_base["OPTIONS"],
         "api_base": os.environ.get("PAYMENTS_SYNC_TEST_API_BASE", "http://127.0.0.1:9"),
         "webhook_secret": os.environ["PAYMENTS_SYNC_TEST_WEBHOOK_SECRET"],
     },

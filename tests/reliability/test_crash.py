@@ -7,6 +7,7 @@ import concurrent.futures
 import subprocess
 import sys
 from collections import Counter
+from typing import Any
 
 import psycopg
 import pytest
@@ -35,7 +36,7 @@ CUSTOMERS = 12
 SUBSCRIPTION_TABLE = Subscription._meta.db_table
 
 
-def test_a_worker_killed_mid_processing_loses_nothing(settings):
+def test_a_worker_killed_mid_processing_loses_nothing(settings: Any) -> None:
     settings.PAYMENTS_SYNC = {
         **settings.PAYMENTS_SYNC,
         "AUTO_SYNC": False,

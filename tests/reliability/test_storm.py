@@ -47,7 +47,7 @@ def storm() -> Iterator[StripeEmulator]:
 
 def account_history(em: StripeEmulator, prices: list[str]) -> None:
     """What customers and the dashboard do at the provider over five weeks."""
-    client = em.client()
+    client: Any = em.client()  # plain dicts as parameters, as a dashboard script sends them
     for i, link in enumerate(ExternalCustomer.objects.order_by("pk")):
         cus = link.external_id
         update: dict[str, Any] = {"invoice_settings": {"default_payment_method": "pm_card_visa"}}

@@ -49,7 +49,8 @@ def shop(stripe_emulator: StripeEmulator, vies_responder: Any) -> Iterator[Strip
 def secrets_of(shop: StripeEmulator) -> list[str]:
     from django.conf import settings
 
-    secret = settings.PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]
+    config: Any = settings.PAYMENTS_SYNC
+    secret = str(config["OPTIONS"]["webhook_secret"])
     # The whole values, and their distinctive halves (a truncated copy leaks as much).
     return [API_KEY, API_KEY[8:], secret, secret[6:]]
 
@@ -72,8 +73,9 @@ def test_a_full_run_never_shows_a_secret(
     caplog.set_level(logging.DEBUG)  # every logger, every level, the SDK's own included
     from django.conf import settings
 
-    secret = settings.PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]
-    seen: list[str] = []
+    config: Any = settings.PAYMENTS_SYNC
+    secret = str(config["OPTIONS"]["webhook_secret"])
+    seen: list[str | bytes] = []
 
     # The catalog and the customers reach the provider; a push meets faults on the way.
     product = ProductFactory(name="Pro")
