@@ -1,0 +1,39 @@
+"""Every background entry point, on Django's tasks framework: they take ids, never instances.
+
+Enqueue them from host code or a scheduler (``recheck_vat_numbers.enqueue()``) with any task
+backend the host runs. Without a tasks framework installed they stay plain functions.
+"""
+
+from __future__ import annotations
+
+from django_payments_sync.webhooks.tasks import (
+    _as_task,
+    enqueue_webhook_event,
+    process_pending_webhook_events,
+    process_webhook_event,
+)
+
+
+@_as_task
+def recheck_vat_numbers(limit: int | None = None) -> dict[str, int]:
+    """Ask VIES again about the VAT numbers it could not check (``payments_sync vat recheck``)."""
+    from django_payments_sync.interactor.billing import recheck_pending_vat
+
+    return recheck_pending_vat(limit=limit).counts
+
+
+@_as_task
+def push_pending_changes() -> dict[str, int]:
+    """Push what the provider lacks or has stale (``payments_sync push``): retries pending rows."""
+    from django_payments_sync.interactor.sync_push import push_all
+
+    return push_all().counts()
+
+
+__all__ = [
+    "enqueue_webhook_event",
+    "process_pending_webhook_events",
+    "process_webhook_event",
+    "push_pending_changes",
+    "recheck_vat_numbers",
+]
