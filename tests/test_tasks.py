@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_payments_sync import tasks
 from django_payments_sync.backends import get_backend
-from django_payments_sync.models import BillingInformation, ExternalPricing, ExternalProduct
+from django_payments_sync.models import ExternalPricing, ExternalProduct
 from tests.factories import PricingFactory
 
 pytestmark = pytest.mark.django_db
