@@ -70,7 +70,21 @@ def verify_stripe_webhook(
         raise WebhookVerificationError("The webhook body is nested too deeply.") from exc
     if not isinstance(payload, dict):
         raise WebhookVerificationError("The webhook body is not a JSON object.")
+    if "\\u0000" in text:
+        payload = _without_nul(payload)
     return parse_stripe_event(payload)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from its strings and keys: PostgreSQL stores
+    none (in ``text`` or ``jsonb``), and they mean nothing in a Stripe object."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 def _not_json(name: str) -> Any:
