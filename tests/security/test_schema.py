@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client, override_settings
 from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, given, settings
@@ -41,6 +43,10 @@ def shop(vies_responder: Any) -> Iterator[dict[str, Any]]:
         **LOCMEM_SETTINGS,
         "VIES": {"ENABLED": True, "ADDRESS": vies_responder.url, "TIMEOUT": 1.0},
     }
+    # The WSGI app runs in this thread, inside the test's transaction: like Django's test
+    # client, keep the request signals from closing the connection under it.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     with override_settings(PAYMENTS_SYNC=config):
         get_backend().reset()  # type: ignore[attr-defined]
         cache.clear()
@@ -60,6 +66,8 @@ def shop(vies_responder: Any) -> Iterator[dict[str, Any]]:
             "headers": {"X-CSRFToken": csrf, "Referer": "http://localhost/"},
         }
         cache.clear()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def operations() -> list[Any]:

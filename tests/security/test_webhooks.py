@@ -301,3 +301,14 @@ def test_events_with_unexpected_object_types_answer_cleanly_and_change_nothing(
     allowed = READ_AS_ABSENT.get(case, set())
     assert {c for c in changed if not (c[1] in allowed and c[3] is None)} == set()
     assert {k: len(v) for k, v in after.items()} == {k: len(v) for k, v in before.items()}
+
+
+def test_a_nul_character_in_a_signed_event_is_dropped_not_a_database_error(
+    post_event: Callable[..., Any], world: Customer
+) -> None:
+    """PostgreSQL stores no NUL in text or jsonb: it answered 500 for this body before."""
+    obj = stripe_customer("cus_A", email="a@example.com", name="Ada\x00", metadata={"k\x00": "v"})
+    response = post_event(stripe_event("customer.updated", obj))
+    assert response.status_code == 200, response.content
+    stored = WebhookEvent.objects.get().payload["data"]["object"]
+    assert (stored["name"], stored["metadata"]) == ("Ada", {"k": "v"})
