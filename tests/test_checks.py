@@ -8,6 +8,9 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
+# Django's own model checks may ask the database about its features (JSONField on SQLite).
+pytestmark = pytest.mark.django_db
+
 OPTIONS = {"api_key": "sk_test_x", "webhook_secret": "whsec_x"}
 
 
