@@ -17,6 +17,7 @@ from tests.backends.helpers import emulator_options
 #: The client's timeout, and a delay the emulator injects that outlasts it.
 CLIENT_TIMEOUT = 0.5
 PAST_TIMEOUT = 1.0
+WEBHOOK_URL = "/api/payment/stripe/webhook/"
 
 
 @pytest.fixture
@@ -39,6 +40,31 @@ def payments_sync(*args: str) -> tuple[int, str, str]:
     except SystemExit as exc:
         return int(exc.code or 0), out.getvalue(), err.getvalue()
     return 0, out.getvalue(), err.getvalue()
+
+
+def deliver(emulator: StripeEmulator, secret: str) -> list[Any]:
+    """Post the emulator's events not stored yet to our endpoint, in order, each signed as the
+    emulator signs it; the responses."""
+    from django.test import Client
+
+    from django_payments_sync.models import WebhookEvent
+
+    done = set(WebhookEvent.objects.values_list("event_id", flat=True))
+    client = Client()
+    responses = []
+    for event in emulator.events():
+        if event["id"] in done:
+            continue
+        body, signature = emulator.signed_payload(event["id"], secret)
+        responses.append(
+            client.post(
+                WEBHOOK_URL,
+                data=body,
+                content_type="application/json",
+                headers={"Stripe-Signature": signature},
+            )
+        )
+    return responses
 
 
 def remote(emulator: StripeEmulator, kind: str) -> list[dict[str, Any]]:

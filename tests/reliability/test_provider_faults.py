@@ -26,7 +26,6 @@ from django_payments_sync.models import (
     Pricing,
     Product,
     Subscription,
-    WebhookEvent,
 )
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.backends.helpers import WEBHOOK_SECRET
@@ -34,11 +33,11 @@ from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS, US_ADDRESS
 from tests.checkout.conftest import CHECKOUT_URL, SUBSCRIPTIONS_URL, subscription_url
 from tests.factories import PricingFactory, ProductFactory, UserFactory
 from tests.reliability.conftest import PAST_TIMEOUT, payments_sync, remote
+from tests.reliability.conftest import deliver as deliver_events
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 FAULTS = ("500", "429", "delay")
-WEBHOOK_URL = "/api/payment/stripe/webhook/"
 
 
 def inject(emulator: StripeEmulator, route: str, kind: str, **kwargs: Any) -> None:
@@ -51,19 +50,8 @@ def by_local_id(objects: list[dict[str, Any]]) -> Counter[str]:
 
 
 def deliver(emulator: StripeEmulator) -> None:
-    """Post the emulator's events not posted yet to our endpoint, in order, signed."""
-    done = set(WebhookEvent.objects.values_list("event_id", flat=True))
-    client = APIClient()
-    for event in emulator.events():
-        if event["id"] in done:
-            continue
-        body, signature = emulator.signed_payload(event["id"], WEBHOOK_SECRET)
-        response = client.post(
-            WEBHOOK_URL,
-            data=body,
-            content_type="application/json",
-            headers={"Stripe-Signature": signature},
-        )
+    """The emulator's new events, delivered; each must be answered 200."""
+    for response in deliver_events(emulator, WEBHOOK_SECRET):
         assert response.status_code == 200, response.content
 
 

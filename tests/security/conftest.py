@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import override_settings
 
+from django_payments_sync.backends import get_backend
+from django_payments_sync.backends.locmem import LocmemBackend
+from tests.checkout.conftest import LOCMEM_SETTINGS
 from tests.webhooks.conftest import (
     linked_customer,
     linked_pricing,
@@ -18,11 +25,28 @@ from tests.webhooks.conftest import (
 __all__ = [
     "linked_customer",
     "linked_pricing",
+    "locmem",
     "no_autosync",
     "post_event",
     "stored_state",
     "webhook_url",
 ]
+
+
+@pytest.fixture
+def locmem(vies_responder: Any) -> Iterator[LocmemBackend]:
+    """The in-memory provider, empty, and VIES at the local responder: nothing leaves the host."""
+    config = {
+        **LOCMEM_SETTINGS,
+        "VIES": {"ENABLED": True, "ADDRESS": vies_responder.url, "TIMEOUT": 1.0},
+    }
+    with override_settings(PAYMENTS_SYNC=config):
+        backend = get_backend()
+        assert isinstance(backend, LocmemBackend)
+        backend.reset()
+        cache.clear()  # the plan catalog and the throttles
+        yield backend
+        cache.clear()
 
 
 def stored_state() -> dict[str, list[dict[str, Any]]]:

@@ -14,7 +14,6 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_payments_sync.adapter import DefaultPaymentsAdapter, get_adapter
-from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.locmem import LocmemBackend
 from django_payments_sync.models import (
     BillingInformation,
@@ -23,7 +22,6 @@ from django_payments_sync.models import (
     Order,
     Subscription,
 )
-from tests.checkout.conftest import LOCMEM_SETTINGS
 from tests.factories import OrderFactory, PricingFactory, SubscriptionFactory, UserFactory
 from tests.security.conftest import stored_state
 from tests.testapp.models import Organization
@@ -46,19 +44,15 @@ class TeamAdapter(DefaultPaymentsAdapter):
 
 
 @pytest.fixture
-def locmem(vies_responder: Any) -> Iterator[LocmemBackend]:
-    """The in-memory provider, VIES at the local responder, the team adapter."""
-    config = {
-        **LOCMEM_SETTINGS,
-        "ADAPTER": f"{__name__}.TeamAdapter",
-        "VIES": {"ENABLED": True, "ADDRESS": vies_responder.url, "TIMEOUT": 1.0},
-    }
-    with override_settings(PAYMENTS_SYNC=config):
+def team(locmem: LocmemBackend) -> Iterator[None]:
+    """The in-memory provider with the team adapter."""
+    from django.conf import settings
+
+    with override_settings(
+        PAYMENTS_SYNC={**settings.PAYMENTS_SYNC, "ADAPTER": f"{__name__}.TeamAdapter"}
+    ):
         get_adapter.cache_clear()
-        backend = get_backend()
-        assert isinstance(backend, LocmemBackend)
-        backend.reset()
-        yield backend
+        yield
     get_adapter.cache_clear()
 
 
@@ -69,7 +63,7 @@ def logged_in(user: Any) -> APIClient:
 
 
 @pytest.fixture
-def world(locmem: LocmemBackend) -> dict[str, Any]:
+def world(team: None) -> dict[str, Any]:
     """The victim (founder of team A, with a teammate), and everyone else."""
     victim = UserFactory(username="victim", email="victim@example.com")
     teammate = UserFactory(username="teammate")

@@ -3,21 +3,18 @@ whatever their disguise, and every accepted one lands on one of the site's hosts
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from django_payments_sync.adapter import get_adapter
-from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.locmem import LocmemBackend
 from django_payments_sync.models import Order
-from tests.checkout.conftest import CHECKOUT_URL, LOCMEM_SETTINGS
+from tests.checkout.conftest import CHECKOUT_URL
 from tests.factories import PricingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,15 +64,6 @@ def lands_on(url: str) -> str | None:
     cleaned = url.strip("".join(map(chr, range(33))))
     cleaned = "".join(c for c in cleaned if c not in "\t\n\r").replace("\\", "/")
     return urlsplit(urljoin("http://testserver/account/", cleaned)).hostname
-
-
-@pytest.fixture
-def locmem() -> Iterator[LocmemBackend]:
-    with override_settings(PAYMENTS_SYNC=LOCMEM_SETTINGS):
-        backend = get_backend()
-        assert isinstance(backend, LocmemBackend)
-        backend.reset()
-        yield backend
 
 
 @pytest.fixture

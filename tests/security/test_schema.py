@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -23,9 +22,7 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-from django_payments_sync.backends import get_backend
 from django_payments_sync.models import BillingInformation, Customer
-from tests.checkout.conftest import LOCMEM_SETTINGS
 from tests.factories import OrderFactory, PricingFactory, SubscriptionFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -36,20 +33,14 @@ MAX_EXAMPLES = 25
 
 
 @pytest.fixture
-def shop(vies_responder: Any) -> Iterator[dict[str, Any]]:
+def shop(locmem: Any) -> Iterator[dict[str, Any]]:
     """A logged-in customer with billing data, a subscription and an order; the in-memory
     provider; VIES at the local responder. Yields the cookies and headers of its session."""
-    config = {
-        **LOCMEM_SETTINGS,
-        "VIES": {"ENABLED": True, "ADDRESS": vies_responder.url, "TIMEOUT": 1.0},
-    }
     # The WSGI app runs in this thread, inside the test's transaction: like Django's test
     # client, keep the request signals from closing the connection under it.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    with override_settings(PAYMENTS_SYNC=config):
-        get_backend().reset()  # type: ignore[attr-defined]
-        cache.clear()
+    try:
         user = UserFactory(username="fuzzer")
         customer = Customer.objects.get_or_create(owner=user, defaults={"email": user.email})[0]
         BillingInformation.objects.create(
@@ -65,9 +56,9 @@ def shop(vies_responder: Any) -> Iterator[dict[str, Any]]:
             "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf},
             "headers": {"X-CSRFToken": csrf, "Referer": "http://localhost/"},
         }
-        cache.clear()
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def operations() -> list[Any]:

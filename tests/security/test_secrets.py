@@ -18,12 +18,11 @@ from django_payments_sync.testing.webhooks import sign_stripe_payload, stripe_ev
 from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS
 from tests.checkout.conftest import CHECKOUT_URL, SUBSCRIPTIONS_URL, subscription_url
 from tests.factories import PricingFactory, ProductFactory, UserFactory
-from tests.reliability.conftest import payments_sync
+from tests.reliability.conftest import WEBHOOK_URL, deliver, payments_sync
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 API_KEY = "sk_test_DoNotLeakThisKey0123456789abcdef"
-WEBHOOK_URL = "/api/payment/stripe/webhook/"
 
 
 @pytest.fixture
@@ -53,18 +52,6 @@ def secrets_of(shop: StripeEmulator) -> list[str]:
     secret = str(config["OPTIONS"]["webhook_secret"])
     # The whole values, and their distinctive halves (a truncated copy leaks as much).
     return [API_KEY, API_KEY[8:], secret, secret[6:]]
-
-
-def deliver(client: Client, shop: StripeEmulator, secret: str) -> list[str]:
-    """Post the emulator's events to the endpoint, signed; the answers' bodies."""
-    bodies = []
-    for event in shop.events():
-        body, signature = shop.signed_payload(event["id"], secret)
-        response = client.post(
-            WEBHOOK_URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-        )
-        bodies.append(response.content.decode())
-    return bodies
 
 
 def test_a_full_run_never_shows_a_secret(
@@ -97,7 +84,7 @@ def test_a_full_run_never_shows_a_secret(
     shop.pay_checkout_session(session["id"])
 
     client = Client()
-    seen += deliver(client, shop, secret)
+    seen += [response.content for response in deliver(shop, secret)]
     subscription = Subscription.objects.get()
     shop.inject_fault("POST /v1/subscriptions/*", "500", count=1)
     seen.append(api.patch(subscription_url(subscription.pk), {"quantity": 2}).content)
