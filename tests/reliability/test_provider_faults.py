@@ -29,7 +29,7 @@ from django_payments_sync.models import (
 )
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.backends.helpers import WEBHOOK_SECRET
-from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS, US_ADDRESS
+from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS, PORTAL_URL, US_ADDRESS
 from tests.checkout.conftest import CHECKOUT_URL, SUBSCRIPTIONS_URL, subscription_url
 from tests.factories import PricingFactory, ProductFactory, UserFactory
 from tests.reliability.conftest import PAST_TIMEOUT, payments_sync, remote
@@ -266,3 +266,18 @@ def test_a_direct_subscription_through_faults_is_created_once(
     # The retry was the same create: one local row, sent with the same idempotency key.
     assert Subscription.objects.count() == 1
     assert live_remote[0]["metadata"][METADATA_ID_KEY] == str(response.json()["id"])
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_the_portal_through_faults_answers_a_clear_error(
+    faulty_stripe: StripeEmulator, shopper: APIClient, fault: str
+) -> None:
+    em = faulty_stripe
+    inject(em, "POST /v1/billing_portal/sessions", fault, count=1)
+
+    assert_clear_error(shopper.post(PORTAL_URL, {}, format="json"))
+    response = shopper.post(PORTAL_URL, {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["url"].startswith(em.url)
+    assert len(remote(em, "customer")) == 1  # the customer made for the first try, reused
