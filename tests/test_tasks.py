@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 
 import pytest
@@ -12,26 +11,18 @@ from django.utils import timezone
 from django_payments_sync import tasks
 from django_payments_sync.backends import get_backend
 from django_payments_sync.models import ExternalPricing, ExternalProduct
+from django_payments_sync.webhooks.tasks import TASKS_FRAMEWORK
 from tests.factories import PricingFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def tasks_module() -> str:
-    """The tasks framework the library's tasks were made with (Django 6's, else the backport)."""
-    for name in ("django.tasks", "django_tasks"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue
-        return name
-    pytest.skip("no tasks framework installed")
-
-
 @pytest.fixture
 def immediate_tasks(settings: Any) -> None:
+    if TASKS_FRAMEWORK is None:
+        pytest.skip("no tasks framework installed")
     settings.TASKS = {
-        "default": {"BACKEND": f"{tasks_module()}.backends.immediate.ImmediateBackend"}
+        "default": {"BACKEND": f"{TASKS_FRAMEWORK}.backends.immediate.ImmediateBackend"}
     }
 
 

@@ -11,10 +11,14 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+#: The tasks framework in use: ``"django.tasks"`` (Django 6.0+), ``"django_tasks"`` (the
+#: backport, on 5.2), or None. Hosts configure ``settings.TASKS`` with that framework's backends.
+TASKS_FRAMEWORK: str | None = None
 _task_decorator: Any = None
-for _module in ("django.tasks", "django_tasks"):  # Django 6.0+, then the backport on 5.2
+for _module in ("django.tasks", "django_tasks"):
     try:
         _task_decorator = importlib.import_module(_module).task
+        TASKS_FRAMEWORK = _module
         break
     except ImportError:
         continue
