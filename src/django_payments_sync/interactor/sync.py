@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import enum
 import logging
 from collections.abc import Iterable
@@ -230,13 +231,16 @@ def _push_customer(
 
 
 def _created_earlier(backend: BaseBackend, customer: Customer) -> str | None:
-    """The provider id of the newest provider customer made for ``customer`` by this library."""
+    """The provider id of the newest provider customer made for ``customer`` by this library
+    within the life of an idempotency key (a day): the one the conflicting key created."""
     label = model_label(customer)
+    since = timezone.now() - dt.timedelta(hours=25)
     mine = [
         c
         for c in backend.list_customers()
         if c.metadata.get(METADATA_ID_KEY) == str(customer.pk)
         and c.metadata.get(METADATA_MODEL_KEY, label) == label
+        and (c.created is None or c.created >= since)
     ]
     mine.sort(key=lambda c: (c.created is not None, c.created))
     return mine[-1].id if mine else None
