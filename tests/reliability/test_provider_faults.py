@@ -13,7 +13,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from django_payments_sync.backends.types import METADATA_ID_KEY
+from django_payments_sync.interactor.customers import get_or_create_customer
 from django_payments_sync.interactor.orders import METADATA_ATTEMPT_KEY
+from django_payments_sync.interactor.sync import SyncAction, sync_customer
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -281,3 +283,25 @@ def test_the_portal_through_faults_answers_a_clear_error(
     assert response.status_code == 200, response.content
     assert response.json()["url"].startswith(em.url)
     assert len(remote(em, "customer")) == 1  # the customer made for the first try, reused
+
+
+def test_a_lost_customer_create_then_an_edit_leaves_one_provider_customer(
+    faulty_stripe: StripeEmulator,
+) -> None:
+    em = faulty_stripe
+    customer = get_or_create_customer(UserFactory(username="lost", email="lost@example.com"))
+    inject(em, "POST /v1/customers", "delay", count=1)
+
+    assert sync_customer(customer).action is SyncAction.FAILED  # the answer never came
+    time.sleep(PAST_TIMEOUT)  # but the provider made the customer
+    assert len(remote(em, "customer")) == 1
+    Customer.objects.filter(pk=customer.pk).update(name="Edited since")
+    customer.refresh_from_db()
+
+    result = sync_customer(customer)
+
+    # Same key, other data: the provider refuses the key, the earlier customer is adopted.
+    assert result.action is SyncAction.CREATED
+    [theirs] = remote(em, "customer")
+    assert (result.external_id, theirs["name"]) == (theirs["id"], "Edited since")
+    assert ExternalCustomer.objects.get(customer=customer).external_id == theirs["id"]
