@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -14,21 +15,48 @@ def pytest_report_header() -> str:
     return f"django-payments-sync tests on {engine}"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres`` need PostgreSQL: skipped, visibly, when run elsewhere."""
-    from django.conf import settings
-
-    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    if on_postgres:
-        return
-    reason = (
+#: Why a test marked with a database server's marker skips elsewhere.
+SKIP_REASONS = {
+    "postgres": (
         "needs PostgreSQL: set PAYMENTS_SYNC_TEST_POSTGRES to a DSN and "
         "PAYMENTS_SYNC_TEST_DATABASE=postgres (the README's test command does both "
         "when the DSN is set)"
-    )
+    ),
+    "mysql": (
+        "needs MySQL/MariaDB: set PAYMENTS_SYNC_TEST_MYSQL to a DSN and "
+        "PAYMENTS_SYNC_TEST_DATABASE=mysql (the README's test command does both "
+        "when the DSN is set)"
+    ),
+    "server_db": (
+        "needs a database server shared by processes: set PAYMENTS_SYNC_TEST_POSTGRES or "
+        "PAYMENTS_SYNC_TEST_MYSQL (the README's test command runs these tests on each)"
+    ),
+}
+
+
+#: Its tests are marked ``webhooks``, for scripts/test's pass on MySQL/MariaDB.
+WEBHOOKS_TESTS = Path(__file__).resolve().parent / "webhooks"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` need PostgreSQL, ``mysql`` MySQL/MariaDB, and ``server_db``
+    either of them: skipped, visibly, when run elsewhere. Tests under tests/webhooks are
+    marked ``webhooks``."""
+    from django.db import connection
+
+    vendor = connection.vendor
+    runs_here = {
+        "postgres": vendor == "postgresql",
+        "mysql": vendor == "mysql",
+        "server_db": vendor in ("postgresql", "mysql"),
+    }
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        if WEBHOOKS_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.webhooks)
+        for marker, reason in SKIP_REASONS.items():
+            if item.get_closest_marker(marker) and not runs_here[marker]:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Settings of the test project: SQLite by default, PostgreSQL when asked for."""
+"""Settings of the test project: SQLite by default, PostgreSQL or MySQL/MariaDB when asked for."""
 
 from __future__ import annotations
 
@@ -50,31 +50,45 @@ TEMPLATES = [
 
 
 def database_from_dsn(dsn: str) -> dict[str, object]:
-    """A Django DATABASES entry from ``postgresql://user:password@host:port/name``."""
+    """A Django DATABASES entry from ``postgresql://user:password@host:port/name`` or
+    ``mysql://user:password@host:port/name`` (MySQL or MariaDB)."""
     url = urlparse(dsn)
-    if url.scheme not in ("postgres", "postgresql"):
-        raise ValueError(f"PAYMENTS_SYNC_TEST_POSTGRES must be a postgresql:// DSN, not {dsn!r}")
+    if url.scheme in ("postgres", "postgresql"):
+        engine, default_name, options = "django.db.backends.postgresql", "postgres", {}
+    elif url.scheme in ("mysql", "mariadb"):
+        # utf8mb4: MySQL's "utf8" is three bytes a character and cannot store every string.
+        # The isolation level is Django's default for MySQL, said here so that it is seen.
+        engine, default_name = "django.db.backends.mysql", "test"
+        options = {"charset": "utf8mb4", "isolation_level": "read committed"}
+    else:
+        raise ValueError(f"A test database DSN must be postgresql:// or mysql://, not {dsn!r}")
     return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(url.path.lstrip("/")) or "postgres",
+        "ENGINE": engine,
+        "NAME": unquote(url.path.lstrip("/")) or default_name,
         "USER": unquote(url.username or ""),
         "PASSWORD": unquote(url.password or ""),
         "HOST": url.hostname or "",
         "PORT": str(url.port or ""),
+        "OPTIONS": options,
         # pytest-django adds the xdist worker's suffix to this name.
         "TEST": {"NAME": "test_payments_sync"},
     }
 
 
 POSTGRES_DSN = os.environ.get("PAYMENTS_SYNC_TEST_POSTGRES", "")
-#: "sqlite" (default) or "postgres": which database the suite runs on.
+MYSQL_DSN = os.environ.get("PAYMENTS_SYNC_TEST_MYSQL", "")
+#: "sqlite" (default), "postgres" or "mysql" (MySQL or MariaDB): which database the suite runs on.
 TEST_DATABASE = os.environ.get("PAYMENTS_SYNC_TEST_DATABASE", "sqlite")
 
 if TEST_DATABASE == "postgres":
     if not POSTGRES_DSN:
         raise RuntimeError("PAYMENTS_SYNC_TEST_DATABASE=postgres needs PAYMENTS_SYNC_TEST_POSTGRES")
     DATABASES = {"default": database_from_dsn(POSTGRES_DSN)}
-else:
+elif TEST_DATABASE == "mysql":
+    if not MYSQL_DSN:
+        raise RuntimeError("PAYMENTS_SYNC_TEST_DATABASE=mysql needs PAYMENTS_SYNC_TEST_MYSQL")
+    DATABASES = {"default": database_from_dsn(MYSQL_DSN)}
+elif TEST_DATABASE == "sqlite":
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -82,6 +96,10 @@ else:
             "TEST": {"NAME": os.environ.get("PAYMENTS_SYNC_TEST_SQLITE") or None},
         }
     }
+else:
+    raise RuntimeError(
+        f"PAYMENTS_SYNC_TEST_DATABASE must be sqlite, postgres or mysql, not {TEST_DATABASE!r}"
+    )
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,8 +1,10 @@
-"""Real concurrency on PostgreSQL: 4 gunicorn worker processes, a shuffled duplicated stream.
+"""Real concurrency on a database server: 4 gunicorn workers, a shuffled duplicated stream.
 
-Each test starts gunicorn with 4 synchronous workers on the test database and posts every
-event twice, shuffled, over 16 concurrent HTTP connections. Then: each event is stored once
-and applied once, no row is duplicated, and the local state equals in-order delivery's.
+Runs on PostgreSQL (advisory locks) and on MySQL/MariaDB (named locks, ``GET_LOCK``), whichever
+the suite runs on (marker ``server_db``). Each test starts gunicorn with 4 synchronous workers on
+the test database and posts every event twice, shuffled, over 16 concurrent HTTP connections.
+Then: each event is stored once and applied once, no row is duplicated, and the local state
+equals in-order delivery's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -35,7 +38,7 @@ from tests.webhooks.streams import (
     shuffled_with_duplicates,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.server_db, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 24
@@ -48,16 +51,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_database_environment() -> dict[str, str]:
+    """The environment that points tests.settings at this test database, from another process."""
+    db = connection.settings_dict
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        scheme, variable, name, port = "postgresql", "PAYMENTS_SYNC_TEST_POSTGRES", "postgres", 5432
+    elif vendor == "mysql":
+        scheme, variable, name, port = "mysql", "PAYMENTS_SYNC_TEST_MYSQL", "mysql", 3306
+    else:
+        raise RuntimeError(f"gunicorn's workers cannot share a {vendor} test database")
+    user = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        user += ":" + quote(db["PASSWORD"], safe="")
+    dsn = "{}://{}@{}:{}/{}".format(
+        scheme, user, db["HOST"] or "127.0.0.1", db["PORT"] or port, quote(db["NAME"])
+    )
+    return {"PAYMENTS_SYNC_TEST_DATABASE": name, variable: dsn}
+
+
 def start_gunicorn(scope: str, workers: int = WORKERS) -> tuple[subprocess.Popen[bytes], str]:
     """gunicorn serving the test project on the test database, in its own OS processes."""
-    db = connection.settings_dict
     port = free_port()
     env = {
         **os.environ,
-        "PAYMENTS_SYNC_TEST_DATABASE": "postgres",
-        "PAYMENTS_SYNC_TEST_POSTGRES": "postgresql://{}@{}:{}/{}".format(
-            db["USER"], db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]
-        ),
+        **server_database_environment(),
         "PAYMENTS_SYNC_TEST_LOCK_SCOPE": scope,
         "DJANGO_SETTINGS_MODULE": "tests.webhooks.server_settings",
     }
