@@ -3,6 +3,7 @@ provider delivers again, nothing is half-written, and the redelivery is applied.
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -78,8 +79,9 @@ def post_raw(url: str, event: dict[str, Any]) -> tuple[int, str]:
 
 def assert_retryable_error(answer: tuple[int, str]) -> None:
     status, text = answer
-    assert 500 <= status < 600, answer
+    assert status == 503, answer
     assert "Traceback" not in text
+    assert json.loads(text)["error"] == "temporarily unavailable"
 
 
 def other_backends(conn: psycopg.Connection) -> list[int]:

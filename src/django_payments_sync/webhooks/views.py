@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
@@ -89,10 +89,19 @@ class WebhookView(View):
         except WebhookVerificationError as exc:
             logger.warning("Refused a webhook request: %s", exc)
             return JsonResponse({"error": str(exc)}, status=400)
-        row, created = processing.store_event(event)
-        if payments_settings.WEBHOOK_PROCESSING == "task":
-            return self.enqueue(row, created)
-        return self.apply(row, created)
+        try:
+            row, created = processing.store_event(event)
+            if payments_settings.WEBHOOK_PROCESSING == "task":
+                return self.enqueue(row, created)
+            return self.apply(row, created)
+        except DatabaseError:
+            # Storing is the first write, so nothing is half-written: the provider retries.
+            logger.exception("Database unavailable for webhook event %s", event.id)
+            return JsonResponse(
+                {"id": event.id, "error": "temporarily unavailable"},
+                status=503,
+                headers={"Retry-After": "30"},
+            )
 
     def apply(self, row: WebhookEvent, created: bool) -> HttpResponse:
         """Apply the event in the request; 500 on failure, so the provider delivers it again."""
