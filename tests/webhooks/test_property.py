@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
@@ -124,14 +123,14 @@ def delivery(draw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return in_order, stream
 
 
-class _Rollback(Exception):
-    pass
-
-
 def final_state(stream: list[dict[str, Any]]) -> dict[str, Any]:
-    """Deliver ``stream`` to a fresh world, read the local state, then undo everything."""
-    state: dict[str, Any] = {}
-    with contextlib.suppress(_Rollback), transaction.atomic():
+    """Deliver ``stream`` to a fresh world, read the local state, then undo everything.
+
+    Undone by a savepoint of the test's transaction, not by an atomic block: on MySQL/MariaDB
+    the webhook lock's transaction must be the outermost one (the test's own excepted).
+    """
+    undo = transaction.savepoint()
+    try:
         pricing = PricingFactory(product__name="Plan P")
         ExternalPricing.objects.create(provider="stripe", external_id="price_P", pricing=pricing)
         linked = local_customer("linked")
@@ -143,9 +142,9 @@ def final_state(stream: list[dict[str, Any]]) -> dict[str, Any]:
             raw = stripe_event_with_local_id(event, by_metadata.pk)
             body, headers = sign_stripe_payload(raw, SECRET)
             process_webhook_request(body, headers)
-        state = read_state()
-        raise _Rollback
-    return state
+        return read_state()
+    finally:
+        transaction.savepoint_rollback(undo)
 
 
 def local_customer(kind: str) -> Customer:

@@ -45,7 +45,7 @@ def acquire(key: str, using: str = "default", *, required: bool = True) -> None:
     - SQLite: a write, which takes the database's single write lock at once (a deferred
       transaction would only take it at its first write and could then fail with
       "database is locked" instead of waiting).
-    - MySQL/MariaDB: not here, see :func:`hold`: their named locks outlive transactions.
+    - MySQL/MariaDB: not here, see :func:`locked`: their named locks outlive transactions.
     """
     connection = connections[using]
     if not connection.in_atomic_block:
@@ -64,7 +64,7 @@ def acquire(key: str, using: str = "default", *, required: bool = True) -> None:
         elif vendor == "mysql":
             if required and not _mysql_held(cursor, key):
                 raise RuntimeError(
-                    "On MySQL/MariaDB webhook locks are taken with locks.hold(), around the "
+                    "On MySQL/MariaDB webhook locks are taken with locks.locked(), around the "
                     "transaction."
                 )
         else:
@@ -90,7 +90,9 @@ def locked(key: str, using: str = "default") -> Iterator[None]:
     """A transaction that holds the lock ``key`` from its start to its end, on any backend.
 
     On MySQL/MariaDB ``GET_LOCK`` belongs to the session, not the transaction, so it is
-    taken before the transaction starts and released after it ends.
+    taken before the transaction starts and released after it ends. That transaction must be
+    the outermost one (durable): inside another, the lock would be released before the outer
+    commit, and another process could apply the same event meanwhile; RuntimeError then.
     """
     connection = connections[using]
     if connection.vendor != "mysql":
@@ -105,7 +107,7 @@ def locked(key: str, using: str = "default") -> Iterator[None]:
     if not row or row[0] != 1:
         raise TimeoutError(f"Could not take the webhook lock {key!r} within {MYSQL_LOCK_TIMEOUT}s.")
     try:
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, durable=True):
             yield
     finally:
         with connection.cursor() as cursor:
