@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.errors import CustomerRowsListMixin, InteractorErrorsMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.customers import (
@@ -106,25 +106,18 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
         read_only_fields = fields
 
 
-class OrderListView(GenericAPIView[Order]):
+class OrderListView(CustomerRowsListMixin, GenericAPIView[Order]):
     """The requester's own orders, newest first."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
 
-    def get_queryset(self) -> Any:
-        customer = existing_customer_for_request(self.request)
-        if customer is None:
-            return Order.objects.none()
+    def customer_rows(self, customer: Any) -> Any:
         return payments.orders.list_for(customer)
 
     @extend_schema(operation_id="orders_list", responses=OrderSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        queryset = self.get_queryset()
-        page = self.paginate_queryset(queryset)
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(queryset, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class OrderCancelView(InteractorErrorsMixin, GenericAPIView[Order]):

@@ -1,12 +1,15 @@
-"""How the plans, checkout and subscriptions API answers refusals and provider failures."""
+"""What the API views share: clean answers to refusals and provider failures, own-row lists."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
+from rest_framework.mixins import ListModelMixin
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_payments_sync.exceptions import PolicyViolation, ProviderError, UnsupportedOperation
@@ -54,3 +57,25 @@ class InteractorErrorsMixin:
         if response is not None:
             return response
         return super().handle_exception(exc)  # type: ignore[misc]
+
+
+class CustomerRowsListMixin(ListModelMixin):
+    """``GET``: a page of the requester's own rows; none before the requester has a customer.
+
+    Subclasses implement :meth:`customer_rows`; the customer comes from the request through
+    the adapter, never from the client.
+    """
+
+    def customer_rows(self, customer: Any) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        from django_payments_sync.interactor.customers import existing_customer_for_request
+
+        customer = existing_customer_for_request(self.request)  # type: ignore[attr-defined]
+        if customer is None:
+            return self.get_serializer_class().Meta.model.objects.none()  # type: ignore[attr-defined]
+        return self.customer_rows(customer)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)

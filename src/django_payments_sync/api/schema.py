@@ -22,4 +22,3 @@ def extend_schema(**kwargs: Any) -> Callable[[_F], _F]:
         return func
 
     return unchanged
-

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_payments_sync.api.checkout import ActivePricingField
-from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.errors import CustomerRowsListMixin, InteractorErrorsMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.customers import (
@@ -73,26 +73,21 @@ class SubscriptionCancelSerializer(serializers.Serializer[Any]):
     )
 
 
-class SubscriptionListView(InteractorErrorsMixin, GenericAPIView[Subscription]):
+class SubscriptionListView(
+    InteractorErrorsMixin, CustomerRowsListMixin, GenericAPIView[Subscription]
+):
     """``GET``: the requester's subscriptions. ``POST``: subscribe directly, charging the
     default payment method (without one, use checkout/)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = SubscriptionSerializer
 
-    def get_queryset(self) -> Any:
-        customer = existing_customer_for_request(self.request)
-        if customer is None:
-            return Subscription.objects.none()
+    def customer_rows(self, customer: Any) -> Any:
         return payments.subscriptions.list_for(customer)
 
     @extend_schema(operation_id="subscriptions_list", responses=SubscriptionSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        queryset = self.get_queryset()
-        page = self.paginate_queryset(queryset)
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(queryset, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=SubscriptionCreateSerializer, responses={201: SubscriptionSerializer})
     def post(self, request: Request) -> Response:
