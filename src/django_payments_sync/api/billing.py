@@ -10,6 +10,7 @@ from rest_framework import serializers
 from django_payments_sync.adapter import get_adapter
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.countries import is_country_code
+from django_payments_sync.interactor.billing import BILLING_FIELDS
 from django_payments_sync.models import BillingInformation, SyncStatus
 
 
@@ -68,27 +69,7 @@ class BillingInformationSerializer(serializers.ModelSerializer[BillingInformatio
 
     class Meta:
         model = BillingInformation
-        fields = (
-            "name",
-            "email",
-            "address_line1",
-            "address_line2",
-            "city",
-            "postal_code",
-            "region",
-            "country",
-            "tax_id",
-            "is_from_eu",
-            "tax_exemption",
-            "tax_decision_reason",
-            "vat_validation_status",
-            "vat_validated_at",
-            "vat_consultation_number",
-            "vat_next_check_at",
-            "sync_status",
-            "sync_message",
-            "updated_at",
-        )
+        # What the customer sets, then what the library derives from it.
         read_only_fields = (
             "is_from_eu",
             "tax_exemption",
@@ -99,6 +80,7 @@ class BillingInformationSerializer(serializers.ModelSerializer[BillingInformatio
             "vat_next_check_at",
             "updated_at",
         )
+        fields = (*BILLING_FIELDS, *read_only_fields, "sync_status", "sync_message")
 
     def get_sync_message(self, obj: BillingInformation) -> str:
         return str(_SYNC_MESSAGES.get(str(obj.customer.sync_status), ""))
