@@ -1,4 +1,9 @@
-"""Settings of the test servers: the test project's, webhook options from the environment."""
+"""Settings of the test servers: the test project's, webhook options from the environment.
+
+The database is tests.settings's, from the environment too: test_concurrency.py sets
+``PAYMENTS_SYNC_TEST_DATABASE`` and the DSN (``PAYMENTS_SYNC_TEST_POSTGRES`` or
+``PAYMENTS_SYNC_TEST_MYSQL``) to the test database the test itself uses.
+"""
 
 from __future__ import annotations
 
