@@ -5,38 +5,29 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from django.db import connection
 
-from tests.webhooks.test_concurrency import free_port
+from tests.servers import ROOT, WEBHOOK_PATH, database_environment, free_port
+from tests.servers import gunicorn as serve
 
-__all__ = ["free_port"]
-
-ROOT = Path(__file__).resolve().parents[2]
-WEBHOOK_PATH = "/api/payment/stripe/webhook/"
+__all__ = ["ROOT", "WEBHOOK_PATH", "free_port"]
 
 
 def dsn() -> str:
     """The DSN of the test database (the one this test process uses)."""
-    db = connection.settings_dict
-    return "postgresql://{}@{}:{}/{}".format(
-        db["USER"], db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]
-    )
+    return database_environment()["PAYMENTS_SYNC_TEST_POSTGRES"]
 
 
 def server_env(secret: str, **extra: str) -> dict[str, str]:
+    """The environment of a server or command process on the test database, these settings."""
     return {
         **os.environ,
-        "PAYMENTS_SYNC_TEST_DATABASE": "postgres",
-        "PAYMENTS_SYNC_TEST_POSTGRES": dsn(),
+        **database_environment(),
         "PAYMENTS_SYNC_TEST_WEBHOOK_SECRET": secret,
         "DJANGO_SETTINGS_MODULE": "tests.reliability.server_settings",
         **extra,
@@ -47,45 +38,12 @@ def server_env(secret: str, **extra: str) -> dict[str, str]:
 def gunicorn(
     secret: str, *, workers: int, port: int | None = None, **extra: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """gunicorn serving the test project on the test database; yields (master, webhook URL)."""
-    port = port or free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "tests.webhooks.server:application",
-        ],
-        cwd=ROOT,
-        env=server_env(secret, **extra),
-    )
-    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 405:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        yield server, url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+    """gunicorn on the test database with these tests' settings; yields (master, webhook URL)."""
+    env = server_env(secret, **extra)
+    with serve(
+        workers=workers, settings_module=env["DJANGO_SETTINGS_MODULE"], env=env, port=port
+    ) as running:
+        yield running
 
 
 def children(pid: int) -> list[int]:

@@ -11,25 +11,19 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from django_payments_sync.models import WebhookEvent
 from django_payments_sync.testing.webhooks import sign_stripe_payload
 from django_payments_sync.webhooks import process_webhook_request
+from tests.servers import database_environment, gunicorn
 from tests.webhooks.conftest import SECRET
 from tests.webhooks.streams import (
     build_stream,
@@ -40,73 +34,8 @@ from tests.webhooks.streams import (
 
 pytestmark = [pytest.mark.server_db, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 24
 WORKERS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_database_environment() -> dict[str, str]:
-    """The environment that points tests.settings at this test database, from another process."""
-    db = connection.settings_dict
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        scheme, variable, name, port = "postgresql", "PAYMENTS_SYNC_TEST_POSTGRES", "postgres", 5432
-    elif vendor == "mysql":
-        scheme, variable, name, port = "mysql", "PAYMENTS_SYNC_TEST_MYSQL", "mysql", 3306
-    else:
-        raise RuntimeError(f"gunicorn's workers cannot share a {vendor} test database")
-    user = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        user += ":" + quote(db["PASSWORD"], safe="")
-    dsn = "{}://{}@{}:{}/{}".format(
-        scheme, user, db["HOST"] or "127.0.0.1", db["PORT"] or port, quote(db["NAME"])
-    )
-    return {"PAYMENTS_SYNC_TEST_DATABASE": name, variable: dsn}
-
-
-def start_gunicorn(scope: str, workers: int = WORKERS) -> tuple[subprocess.Popen[bytes], str]:
-    """gunicorn serving the test project on the test database, in its own OS processes."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **server_database_environment(),
-        "PAYMENTS_SYNC_TEST_LOCK_SCOPE": scope,
-        "DJANGO_SETTINGS_MODULE": "tests.webhooks.server_settings",
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "tests.webhooks.server:application",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}/api/payment/stripe/webhook/"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 405:
-                return server, url
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
 
 
 def post(url: str, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -159,15 +88,15 @@ def test_concurrent_shuffled_duplicated_deliveries_match_in_order_state(settings
     world = make_world(CUSTOMERS)
     events = with_local_ids(in_order, world.local_ids)
     stream = shuffled_with_duplicates(events, seed=11)
-    server, url = start_gunicorn(scope)
-    try:
+    with gunicorn(
+        workers=WORKERS,
+        settings_module="tests.webhooks.server_settings",
+        env={**database_environment(), "PAYMENTS_SYNC_TEST_LOCK_SCOPE": scope},
+    ) as (_server, url):
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
             answers = list(pool.map(lambda e: post(url, e), stream))
         elapsed = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert Counter(status for status, _ in answers) == {200: len(stream)}
     # Stored once: exactly one delivery of each event was not a duplicate.
