@@ -29,8 +29,8 @@ from django_payments_sync.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from django_payments_sync.testing.stripe_emulator import DEFAULT_API_KEY
 from tests.checkout.conftest import CHECKOUT_URL, ORDERS_URL, SUBSCRIPTIONS_URL, subscription_url
+from tests.emulated import emulated_site
 from tests.testapp.models import Organization
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -53,28 +53,14 @@ class TeamAdapter(DefaultPaymentsAdapter):
 @pytest.fixture
 def shop(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:
     """The library on a live server, talking to the emulator, which posts its webhooks back."""
-    endpoint = stripe_emulator.add_webhook_endpoint(
-        f"{live_server.url}/api/payment/stripe/webhook/"
-    )
-    config = {
-        "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
-        "OPTIONS": {
-            "api_key": DEFAULT_API_KEY,
-            "api_base": stripe_emulator.url,
-            "webhook_secret": endpoint["secret"],
-            "max_network_retries": 0,
-        },
-        "SELLER_COUNTRY": "DE",
-        "CHECKOUT_SUCCESS_URL": f"{live_server.url}/done/",
-        "CHECKOUT_CANCEL_URL": f"{live_server.url}/canceled/",
-    }
-    # Deliveries wait for settle(): the live server and the test share one in-memory database
-    # connection, which two threads must not use at the same time.
-    stripe_emulator.pause_deliveries()
-    with override_settings(PAYMENTS_SYNC=config):
+    with emulated_site(
+        stripe_emulator,
+        live_server,
+        CHECKOUT_SUCCESS_URL=f"{live_server.url}/done/",
+        CHECKOUT_CANCEL_URL=f"{live_server.url}/canceled/",
+    ):
         mail.outbox.clear()
         yield stripe_emulator
-    stripe_emulator.resume_deliveries()
 
 
 def checkout(api: APIClient, pricing: Any, quantity: int = 1) -> dict[str, Any]:

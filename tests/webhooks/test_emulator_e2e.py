@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
 
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
@@ -24,7 +23,7 @@ from django_payments_sync.models import (
     Subscription,
     WebhookEvent,
 )
-from django_payments_sync.testing.stripe_emulator import DEFAULT_API_KEY
+from tests.emulated import emulated_site
 from tests.factories import CustomerFactory, PricingFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -33,27 +32,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 @pytest.fixture
 def emulated(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:
     """The library on a live server, its backend talking to the emulator, which posts back."""
-    endpoint = stripe_emulator.add_webhook_endpoint(
-        f"{live_server.url}/api/payment/stripe/webhook/"
-    )
-    config = {
-        "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
-        "OPTIONS": {
-            "api_key": DEFAULT_API_KEY,
-            "api_base": stripe_emulator.url,
-            "webhook_secret": endpoint["secret"],
-            "max_network_retries": 0,
-        },
-        "SELLER_COUNTRY": "DE",
-        "AUTO_SYNC": False,
-        "MAIL": {"ENABLED": False},
-    }
-    # Deliveries wait until the test flushes them: on SQLite the live server and the test share
-    # one in-memory connection, which two threads must not use at once.
-    stripe_emulator.pause_deliveries()
-    with override_settings(PAYMENTS_SYNC=config):
+    with emulated_site(stripe_emulator, live_server, AUTO_SYNC=False, MAIL={"ENABLED": False}):
         yield stripe_emulator
-    stripe_emulator.resume_deliveries()
 
 
 def local_customer(email: str, name: str = "") -> Customer:

@@ -1,0 +1,41 @@
+"""The library on a live server, talking to the Stripe emulator, which posts its webhooks back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.test import override_settings
+
+from django_payments_sync.testing.stripe_emulator import DEFAULT_API_KEY
+
+
+@contextmanager
+def emulated_site(stripe_emulator: Any, live_server: Any, **settings: Any) -> Iterator[Any]:
+    """Register the live server's webhook endpoint at the emulator and configure the library.
+
+    ``settings`` are added to ``PAYMENTS_SYNC``. Deliveries are paused until the test flushes
+    them: on SQLite the live server and the test share one in-memory connection, which two
+    threads must not use at once.
+    """
+    endpoint = stripe_emulator.add_webhook_endpoint(
+        f"{live_server.url}/api/payment/stripe/webhook/"
+    )
+    config = {
+        "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
+        "OPTIONS": {
+            "api_key": DEFAULT_API_KEY,
+            "api_base": stripe_emulator.url,
+            "webhook_secret": endpoint["secret"],
+            "max_network_retries": 0,
+        },
+        "SELLER_COUNTRY": "DE",
+        **settings,
+    }
+    stripe_emulator.pause_deliveries()
+    try:
+        with override_settings(PAYMENTS_SYNC=config):
+            yield stripe_emulator
+    finally:
+        stripe_emulator.resume_deliveries()
