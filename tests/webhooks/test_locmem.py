@@ -88,19 +88,7 @@ def test_locmem_events_link_customer_and_create_subscription(locmem):
 
 
 def test_locmem_checkout_for_a_new_email_creates_one_user(locmem, django_user_model):
-    pricing = PricingFactory()
-    product = locmem.create_product(ProductData(local_id="1", name="P"), idempotency_key="p")
-    price = locmem.create_price(
-        PriceData(
-            local_id=str(pricing.pk),
-            product_id=product.id,
-            amount=1500,
-            currency="eur",
-            interval="month",
-        ),
-        idempotency_key="pr",
-    )
-    ExternalPricing.objects.create(provider="locmem", external_id=price.id, pricing=pricing)
+    price = linked_price(locmem)
     session = locmem.create_checkout_session(
         CheckoutData(
             mode="subscription",
@@ -120,7 +108,8 @@ def test_locmem_checkout_for_a_new_email_creates_one_user(locmem, django_user_mo
     assert not WebhookEvent.objects.filter(status__in=["deferred", "failed"]).exists()
 
 
-def catalog_and_customer(backend, local):
+def linked_price(backend):
+    """A local monthly pricing and its price at the provider, linked."""
     pricing = PricingFactory()
     product = backend.create_product(ProductData(local_id="1", name="P"), idempotency_key="p")
     price = backend.create_price(
@@ -134,6 +123,11 @@ def catalog_and_customer(backend, local):
         idempotency_key="pr",
     )
     ExternalPricing.objects.create(provider="locmem", external_id=price.id, pricing=pricing)
+    return price
+
+
+def catalog_and_customer(backend, local):
+    price = linked_price(backend)
     customer = backend.create_customer(
         CustomerData(local_id=str(local.pk), email=local.email), idempotency_key="c"
     )
