@@ -26,8 +26,8 @@ def build_client(options: Mapping[str, Any]) -> stripe.StripeClient:
 def http_client(value: Any, timeout: float) -> stripe.HTTPClient:
     """The SDK HTTP client: the default, an instance, or a class/dotted path to build.
 
-    Settings are deep-copied, which most client instances refuse: in ``OPTIONS``, name the
-    class (``"stripe.RequestsClient"``); it is built with ``timeout=``.
+    A class or dotted path (``"stripe.RequestsClient"``) is built with ``timeout=``; an
+    instance is used as it is, with its own timeout.
     """
     if value is None:
         return stripe.new_default_http_client(timeout=timeout)
