@@ -83,16 +83,8 @@ class MailerService:
         hosted_invoice_url: str | None = None,
         **extra: Any,
     ) -> bool:
-        return self._send(
-            PAYMENT_SUCCEEDED,
-            customer,
-            self.recipient(customer),
-            amount=amount,
-            amount_display=format_amount(amount, currency),
-            currency=currency,
-            subscription=subscription,
-            order=order,
-            invoice_url=hosted_invoice_url,
+        return self._send_payment(
+            PAYMENT_SUCCEEDED, customer, amount, currency, subscription, order, hosted_invoice_url
         )
 
     def send_payment_failed(
@@ -109,8 +101,32 @@ class MailerService:
     ) -> bool:
         if not mail_enabled():
             return False
-        return self._send(
+        return self._send_payment(
             PAYMENT_FAILED,
+            customer,
+            amount,
+            currency,
+            subscription,
+            order,
+            hosted_invoice_url,
+            failure_message=failure_message,
+            portal_url=self.portal_url(customer),
+        )
+
+    def _send_payment(
+        self,
+        template: str,
+        customer: Customer,
+        amount: int,
+        currency: str,
+        subscription: Subscription | None,
+        order: Any,
+        hosted_invoice_url: str | None,
+        **context: Any,
+    ) -> bool:
+        """A mail about one payment: its amount, what it paid for and the invoice link."""
+        return self._send(
+            template,
             customer,
             self.recipient(customer),
             amount=amount,
@@ -119,8 +135,7 @@ class MailerService:
             subscription=subscription,
             order=order,
             invoice_url=hosted_invoice_url,
-            failure_message=failure_message,
-            portal_url=self.portal_url(customer),
+            **context,
         )
 
     def send_subscription_canceled(
