@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import StripeError
@@ -16,8 +17,68 @@ def render(store: Store, obj: dict[str, Any], expand: list[str] | None = None) -
     out = copy.deepcopy(obj)
     _refresh_nested(store, out)
     for path in expand or []:
-        _expand(store, out, path.split("."), path)
+        _expand(store, out, path.split("."), path, out, ())
     return out
+
+
+# Stripe's "includable" fields: absent from a response unless named in `expand[]`, then computed.
+# Keyed by (the enclosing object's `object`, the dotted path from it); the function gets the
+# store and that enclosing object and returns the value, or ABSENT to leave the field out.
+ABSENT = object()
+Includable = Callable[["Store", dict[str, Any]], Any]
+INCLUDABLE: dict[tuple[str, str], Includable] = {}
+
+
+def includable(kind: str, path: str) -> Callable[[Includable], Includable]:
+    """Register how `path` on objects of `kind` is computed when it is expanded."""
+
+    def register(fn: Includable) -> Includable:
+        INCLUDABLE[(kind, path)] = fn
+        return fn
+
+    return register
+
+
+def empty_list(url: str) -> dict[str, Any]:
+    return {"object": "list", "data": [], "has_more": False, "url": url}
+
+
+@includable("customer", "sources")
+def _customer_sources(store: Store, customer: dict[str, Any]) -> Any:
+    # Payment methods are modelled by test ids, never as legacy sources: always an empty list.
+    return empty_list(f"/v1/customers/{customer['id']}/sources")
+
+
+@includable("customer", "tax_ids")
+def _customer_tax_ids(store: Store, customer: dict[str, Any]) -> Any:
+    rows = [
+        copy.deepcopy(t) for t in store.where("tax_id", lambda t: t["customer"] == customer["id"])
+    ]
+    return {
+        "object": "list",
+        "data": rows,
+        "has_more": False,
+        "url": f"/v1/customers/{customer['id']}/tax_ids",
+    }
+
+
+@includable("price", "currency_options")
+def _price_currency_options(store: Store, price: dict[str, Any]) -> Any:
+    # A price without extra currency options shows its own currency as the only option.
+    return {
+        price["currency"]: {
+            "custom_unit_amount": copy.deepcopy(price.get("custom_unit_amount")),
+            "tax_behavior": price.get("tax_behavior"),
+            "unit_amount": price["unit_amount"],
+            "unit_amount_decimal": price["unit_amount_decimal"],
+        }
+    }
+
+
+@includable("price", "tiers")
+def _price_tiers(store: Store, price: dict[str, Any]) -> Any:
+    # Only tiered prices have tiers; the emulator creates `per_unit` prices only.
+    return [] if price.get("billing_scheme") == "tiered" else ABSENT
 
 
 def _refresh_nested(store: Store, obj: dict[str, Any]) -> None:
@@ -69,18 +130,33 @@ def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _expand(store: Store, node: Any, parts: list[str], full: str) -> None:
+def _expand(
+    store: Store,
+    node: Any,
+    parts: list[str],
+    full: str,
+    owner: dict[str, Any],
+    rel: tuple[str, ...],
+) -> None:
     if not parts:
         return
     if isinstance(node, list):
         for element in node:
-            _expand(store, element, parts, full)
+            _expand(store, element, parts, full, owner, rel)
         return
     if not isinstance(node, dict):
         return
+    if isinstance(node.get("object"), str) and node["object"] != "list":
+        owner, rel = node, ()
     head, rest = parts[0], parts[1:]
     if head not in node:
-        raise StripeError(400, f"This property cannot be expanded ({full}).", param="expand")
+        compute = INCLUDABLE.get((str(owner.get("object")), ".".join((*rel, head))))
+        if compute is None:
+            raise StripeError(400, f"This property cannot be expanded ({full}).", param="expand")
+        value = compute(store, owner)
+        if value is ABSENT:
+            return
+        node[head] = value
     value = node[head]
     if isinstance(value, str):
         target = store.find(value) or store.deleted.get(value)
@@ -92,7 +168,7 @@ def _expand(store: Store, node: Any, parts: list[str], full: str) -> None:
         node[head] = [render(store, store.find(v) or {"id": v}) for v in value]
         value = node[head]
     if value is not None:
-        _expand(store, value, rest, full)
+        _expand(store, value, rest, full, owner, (*rel, head))
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def retrieve_account(call: Call) -> dict[str, Any]:
     return account
 
 
+@route("GET", "/v1/accounts", "AccountListParams")
+def list_accounts(call: Call) -> dict[str, Any]:
+    # The emulated platform has no connected accounts.
+    return paginate([], call.params, "/v1/accounts", call.store)
+
+
 # customers
 
 _CUSTOMER_FIELDS = ("name", "email", "description", "phone", "preferred_locales", "balance")
@@ -251,3 +257,45 @@ def delete_tax_id(call: Call) -> dict[str, Any]:
     call.store.remove("tax_id", tax_id["id"])
     emit(call.store, "customer.tax_id.deleted", tax_id)
     return {"id": tax_id["id"], "object": "tax_id", "deleted": True}
+
+
+# top-level tax IDs (`/v1/tax_ids`): the customer's ones are the same objects
+
+
+@route("GET", "/v1/tax_ids/{id}", "TaxIdRetrieveParams")
+def retrieve_top_tax_id(call: Call) -> dict[str, Any]:
+    (tax_id_id,) = call.args
+    tax_id = call.store.find(tax_id_id)
+    if tax_id is None or tax_id.get("object") != "tax_id":
+        raise missing("tax_id", tax_id_id)
+    return render(call.store, tax_id, call.expand)
+
+
+@route("GET", "/v1/tax_ids", "TaxIdListParams")
+def list_top_tax_ids(call: Call) -> dict[str, Any]:
+    owner = call.params.get("owner") or {"type": "self"}
+    kind = owner["type"]
+    rows: list[dict[str, Any]] = []
+    if kind == "customer":
+        customer_id = owner.get("customer")
+        if not customer_id:
+            raise StripeError(
+                400, "Missing required param: owner[customer].", param="owner[customer]"
+            )
+        customer = call.store.get("customer", customer_id)
+        rows = call.store.where("tax_id", lambda t: t["customer"] == customer["id"])
+    elif kind == "account":
+        if not owner.get("account"):
+            raise StripeError(
+                400, "Missing required param: owner[account].", param="owner[account]"
+            )
+        raise missing("account", owner["account"])
+    elif kind not in ("self", "application"):
+        raise StripeError(
+            400,
+            "Invalid owner[type]: must be one of account, application, customer, or self.",
+            param="owner[type]",
+        )
+    # The platform's own tax IDs (`self`, `application`) are not modelled: none.
+    page = paginate(rows, call.params, "/v1/tax_ids", call.store)
+    return render(call.store, page, call.expand)

@@ -18,7 +18,7 @@ from ..invoicing import (
     new_invoice,
     payment_method_for,
 )
-from ..render import render
+from ..render import includable, render
 from ..store import Store, created_filter, paginate
 from . import Call, route
 from .catalog import new_price
@@ -157,11 +157,24 @@ def create_session(call: Call) -> dict[str, Any]:
 
 
 def _render_session(store: Store, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
-    wants_lines = "line_items" in expand
-    out = render(store, session, [e for e in expand if e != "line_items"])
-    if wants_lines:
-        out["line_items"] = _line_items(store, session, {})
-    return out
+    return render(store, session, expand)
+
+
+@includable("checkout.session", "line_items")
+def _expanded_lines(store: Store, session: dict[str, Any]) -> dict[str, Any]:
+    return _line_items(store, session, {})
+
+
+@includable("checkout.session", "total_details.breakdown")
+def _breakdown(store: Store, session: dict[str, Any]) -> dict[str, Any]:
+    # No discounts or tax rates are modelled.
+    return {"discounts": [], "taxes": []}
+
+
+@includable("item", "discounts")
+@includable("item", "taxes")
+def _no_line_amounts(store: Store, item: dict[str, Any]) -> list[Any]:
+    return []
 
 
 def _line_items(store: Store, session: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
