@@ -588,7 +588,8 @@ def main() -> int:
     default_out = args.out == (REPO / "benchmarks" / "results").resolve()
     docs_chart = REPO / "docs" / "img" / "benchmarks_headline_ratios.png" if default_out else None
     paths = report.write(r.results, args.out, docs_chart)
-    log(f"report: {', '.join(str(p.relative_to(REPO)) for p in paths)}")
+    # --out may lie outside the repository: name the files as given then.
+    log(f"report: {', '.join(os.path.relpath(p, REPO) for p in paths)}")
     log(f"done in {r.results['total_seconds'] / 60:.1f} min")
     return 0
 
