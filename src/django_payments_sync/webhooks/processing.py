@@ -191,12 +191,41 @@ def _mark(
     """Record ``row``'s outcome and, in the same statement, release the events waiting for
     anything in ``release``; returns how many were released."""
     processed_at = now if status in (Status.PROCESSED, Status.IGNORED) else None
+    updated = 1
+    if not release:
+        # The common case: only this row, a plain update by primary key (no CASE to compile).
+        WebhookEvent.objects.filter(pk=row.pk).update(
+            status=status,
+            waiting_for=waiting_for[:255],
+            last_error=note,
+            attempts=F("attempts") + 1,
+            processed_at=processed_at,
+            updated_at=now,
+        )
+    else:
+        updated = _mark_and_release(row, status, now, processed_at, waiting_for, note, release)
+    row.status = status
+    row.waiting_for = waiting_for[:255]
+    row.last_error = note
+    row.attempts += 1
+    row.processed_at = processed_at  # type: ignore[assignment]
+    return updated - 1
+
+
+def _mark_and_release(
+    row: WebhookEvent,
+    status: str,
+    now: object,
+    processed_at: object,
+    waiting_for: str,
+    note: str,
+    release: tuple[str, ...],
+) -> int:
+    """``_mark`` with releases: one statement for this row and the released ones."""
     own = Q(pk=row.pk)
     mine = When(own, then=Value(status))
-    targets = own
-    if release:
-        targets |= Q(provider=row.provider, status=Status.DEFERRED, waiting_for__in=release)
-    updated = WebhookEvent.objects.filter(targets).update(
+    targets = own | Q(provider=row.provider, status=Status.DEFERRED, waiting_for__in=release)
+    return WebhookEvent.objects.filter(targets).update(
         status=Case(mine, default=Value(Status.RECEIVED), output_field=CharField()),
         waiting_for=Case(
             When(own, then=Value(waiting_for[:255])), default=Value(""), output_field=CharField()
@@ -214,12 +243,6 @@ def _mark(
         ),
         updated_at=now,
     )
-    row.status = status
-    row.waiting_for = waiting_for[:255]
-    row.last_error = note
-    row.attempts += 1
-    row.processed_at = processed_at  # type: ignore[assignment]
-    return updated - 1
 
 
 def _record_failure(row: WebhookEvent, lock_name: str, error_text: str) -> None:
