@@ -129,6 +129,13 @@ def _next_pending(provider: str, ordering_key: str) -> WebhookEvent | None:
     pending = WebhookEvent.objects.filter(
         provider=provider, ordering_key=ordering_key, status=Status.RECEIVED
     )
+    # Usually the key has one pending event, or its two oldest differ in time: then the oldest
+    # is the first by time, found without the subquery. A tie falls back to the full query.
+    first_two = list(pending.order_by("provider_created_at")[:2])
+    if not first_two:
+        return None
+    if len(first_two) == 1 or first_two[0].provider_created_at != first_two[1].provider_created_at:
+        return first_two[0]
     earliest = pending.order_by().values("ordering_key").annotate(first=Min("provider_created_at"))
     rows = list(pending.filter(provider_created_at=Subquery(earliest.values("first")[:1])))
     if not rows:
