@@ -19,7 +19,6 @@ import http.client
 import os
 import queue
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -46,36 +45,6 @@ def drop_database() -> None:
 
     with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def start_gunicorn(workers: int, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "tests.webhooks.server:application",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/payment/stripe/webhook/")
-            if conn.getresponse().status == 405:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
 
 
 def post_all(port: int, events: list[dict[str, Any]], connections: int, secret: str) -> list[int]:
@@ -158,6 +127,7 @@ def main() -> int:
 
     from django_payments_sync.models import WebhookEvent
     from django_payments_sync.testing.webhooks import sign_stripe_payload
+    from tests.servers import free_port, gunicorn
     from tests.webhooks.streams import build_stream, make_world
 
     secret = settings.PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]
@@ -168,15 +138,13 @@ def main() -> int:
         events = whole_customers(build_stream(world, customers, updates=4, seed=1), args.events)
         connections.close_all()
 
-        port = 18000 + os.getpid() % 1000
-        server = start_gunicorn(args.workers, port, env)
-        try:
+        port = free_port()
+        with gunicorn(
+            workers=args.workers, settings_module=env["DJANGO_SETTINGS_MODULE"], env=env, port=port
+        ):
             started = time.perf_counter()
             statuses = post_all(port, events, args.connections, secret)
             seconds = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         outcome = dict(
             WebhookEvent.objects.values_list("status").annotate(n=django.db.models.Count("id"))
         )
