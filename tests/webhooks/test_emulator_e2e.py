@@ -11,20 +11,18 @@ import pytest
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
     CustomerData,
-    PriceData,
-    ProductData,
     SubscriptionData,
 )
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
-    ExternalPricing,
     ExternalSubscription,
     Subscription,
     WebhookEvent,
 )
 from tests.emulated import emulated_site
 from tests.factories import CustomerFactory, PricingFactory, UserFactory
+from tests.webhooks.helpers import linked_price
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -59,21 +57,7 @@ def test_backend_made_customer_and_subscription_reach_local_state(emulated, mode
     pricing = PricingFactory(amount=1500, currency="eur", interval="month")
     # Deliveries are queued twice per event in "duplicates" mode, then sent in random order.
     emulated.set_delivery_mode("duplicates" if mode.startswith("duplicates") else "shuffled")
-    product = backend.create_product(
-        ProductData(local_id=str(pricing.product.pk), name=pricing.product.name),
-        idempotency_key="e2e-product",
-    )
-    price = backend.create_price(
-        PriceData(
-            local_id=str(pricing.pk),
-            product_id=product.id,
-            amount=1500,
-            currency="eur",
-            interval="month",
-        ),
-        idempotency_key="e2e-price",
-    )
-    ExternalPricing.objects.create(provider="stripe", external_id=price.id, pricing=pricing)
+    price = linked_price(backend, pricing, key="e2e")
     customer = backend.create_customer(
         CustomerData(local_id=str(local.pk), email=local.email, name="Renamed at Stripe"),
         idempotency_key="e2e-customer",
@@ -126,20 +110,7 @@ def test_renewal_that_fails_to_charge_ends_past_due(emulated):
     backend = get_backend()
     local = local_customer("renew@example.com")
     pricing = PricingFactory(amount=900, currency="eur", interval="month")
-    product = backend.create_product(
-        ProductData(local_id=str(pricing.product.pk), name="Renewing"), idempotency_key="r-prod"
-    )
-    price = backend.create_price(
-        PriceData(
-            local_id=str(pricing.pk),
-            product_id=product.id,
-            amount=900,
-            currency="eur",
-            interval="month",
-        ),
-        idempotency_key="r-price",
-    )
-    ExternalPricing.objects.create(provider="stripe", external_id=price.id, pricing=pricing)
+    price = linked_price(backend, pricing, key="r")
     customer = backend.create_customer(
         CustomerData(local_id=str(local.pk), email=local.email), idempotency_key="r-cus"
     )

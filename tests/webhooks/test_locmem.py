@@ -8,19 +8,17 @@ from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
     CheckoutData,
     CustomerData,
-    PriceData,
-    ProductData,
     SubscriptionData,
 )
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
-    ExternalPricing,
     Subscription,
     WebhookEvent,
 )
 from django_payments_sync.webhooks import process_webhook_request
 from tests.factories import CustomerFactory, PricingFactory
+from tests.webhooks.helpers import linked_price
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +46,7 @@ def deliver(backend, events):
 def test_locmem_events_link_customer_and_create_subscription(locmem):
     local = CustomerFactory(email="loc@example.com")
     pricing = PricingFactory()
-    product = locmem.create_product(ProductData(local_id="1", name="P"), idempotency_key="p")
-    price = locmem.create_price(
-        PriceData(
-            local_id=str(pricing.pk),
-            product_id=product.id,
-            amount=1500,
-            currency="eur",
-            interval="month",
-        ),
-        idempotency_key="pr",
-    )
-    ExternalPricing.objects.create(provider="locmem", external_id=price.id, pricing=pricing)
+    price = linked_price(locmem, pricing)
     customer = locmem.create_customer(
         CustomerData(local_id=str(local.pk), email=local.email, name="Loc"), idempotency_key="c"
     )
@@ -88,7 +75,7 @@ def test_locmem_events_link_customer_and_create_subscription(locmem):
 
 
 def test_locmem_checkout_for_a_new_email_creates_one_user(locmem, django_user_model):
-    price = linked_price(locmem)
+    price = linked_price(locmem, PricingFactory())
     session = locmem.create_checkout_session(
         CheckoutData(
             mode="subscription",
@@ -108,26 +95,8 @@ def test_locmem_checkout_for_a_new_email_creates_one_user(locmem, django_user_mo
     assert not WebhookEvent.objects.filter(status__in=["deferred", "failed"]).exists()
 
 
-def linked_price(backend):
-    """A local monthly pricing and its price at the provider, linked."""
-    pricing = PricingFactory()
-    product = backend.create_product(ProductData(local_id="1", name="P"), idempotency_key="p")
-    price = backend.create_price(
-        PriceData(
-            local_id=str(pricing.pk),
-            product_id=product.id,
-            amount=1500,
-            currency="eur",
-            interval="month",
-        ),
-        idempotency_key="pr",
-    )
-    ExternalPricing.objects.create(provider="locmem", external_id=price.id, pricing=pricing)
-    return price
-
-
 def catalog_and_customer(backend, local):
-    price = linked_price(backend)
+    price = linked_price(backend, PricingFactory())
     customer = backend.create_customer(
         CustomerData(local_id=str(local.pk), email=local.email), idempotency_key="c"
     )
