@@ -73,6 +73,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from benchmarks.harness.catalog_bench import seed_catalog
     from django.conf import settings
     from django.core.management import call_command
     from django.test.utils import override_settings
@@ -95,21 +96,7 @@ def main() -> int:
         with override_settings(
             PAYMENTS_SYNC={**settings.PAYMENTS_SYNC, "OPTIONS": options, "AUTO_SYNC": False}
         ):
-            # bulk_create sends no save signals: the catalog exists locally, nothing pushed yet.
-            products = product_model.objects.bulk_create(
-                product_model(name=f"Plan {n}", description="Benchmark", metadata={"n": n})
-                for n in range(args.products)
-            )
-            pricing_model.objects.bulk_create(
-                pricing_model(
-                    product=product,
-                    amount=1000 + 100 * k,
-                    currency="eur",
-                    interval="month" if k % 2 == 0 else "year",
-                )
-                for product in products
-                for k in range(args.prices_per_product)
-            )
+            seed_catalog(args.products, args.prices_per_product)
             total = args.products * (1 + args.prices_per_product)
             print(
                 f"Catalog: {args.products} products x {args.prices_per_product} prices "

@@ -42,6 +42,30 @@ def measure(stats_url: str, run: Callable[[], Any]) -> dict[str, Any]:
     }
 
 
+def seed_catalog(products: int, prices_per_product: int = 2) -> None:
+    """The benchmark catalog, saved locally with nothing pushed yet (like an import).
+
+    ``bulk_create`` sends no save signals, so automatic sync does not push it.
+    """
+    from django_payments_sync.models import get_pricing_model, get_product_model
+
+    product_model, pricing_model = get_product_model(), get_pricing_model()
+    rows = product_model.objects.bulk_create(
+        product_model(name=f"Plan {n}", description="Benchmark", metadata={"n": n})
+        for n in range(products)
+    )
+    pricing_model.objects.bulk_create(
+        pricing_model(
+            product=product,
+            amount=1000 + 100 * k,
+            currency="eur",
+            interval="month" if k % 2 == 0 else "year",
+        )
+        for product in rows
+        for k in range(prices_per_product)
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=1000)
@@ -54,21 +78,7 @@ def main() -> int:
     from django_payments_sync.models import get_pricing_model, get_product_model
 
     product_model, pricing_model = get_product_model(), get_pricing_model()
-    # bulk_create sends no save signals: the catalog exists locally (an import), nothing pushed.
-    products = product_model.objects.bulk_create(
-        product_model(name=f"Plan {n}", description="Benchmark", metadata={"n": n})
-        for n in range(args.products)
-    )
-    pricing_model.objects.bulk_create(
-        pricing_model(
-            product=product,
-            amount=1000 + 100 * k,
-            currency="eur",
-            interval="month" if k % 2 == 0 else "year",
-        )
-        for product in products
-        for k in range(2)
-    )
+    seed_catalog(args.products)
 
     def push() -> dict[str, int]:
         report = push_all(customers=False)
