@@ -51,6 +51,7 @@ from django_payments_sync.models.subscriptions import (
     Subscription,
     SubscriptionStatus,
 )
+from django_payments_sync.models.sync import ProviderDeletion, SyncState
 from django_payments_sync.models.tax import VatCheck, VatCheckStatus
 from django_payments_sync.models.webhooks import WebhookEvent, WebhookEventStatus
 
@@ -107,8 +108,10 @@ __all__ = [
     "PaymentAttemptStatus",
     "Pricing",
     "Product",
+    "ProviderDeletion",
     "Subscription",
     "SubscriptionStatus",
+    "SyncState",
     "SyncStatus",
     "SyncedModel",
     "TaxExemption",

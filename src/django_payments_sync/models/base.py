@@ -67,6 +67,16 @@ class ExternalPaymentProvider(TimestampedModel):
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True, default="")
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
     last_event_id = models.CharField(_("last event id"), max_length=255, blank=True, default="")
+    account = models.CharField(
+        _("provider account"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_(
+            "The provider account the object lives in (Stripe: 'acct_...:test' or ':live'). "
+            "Empty for links made before accounts were recorded."
+        ),
+    )
 
     class Meta:
         abstract = True

@@ -118,6 +118,9 @@ class ExternalCustomer(ExternalPaymentProvider):
         on_delete=models.CASCADE,
         related_name="external_customers",
     )
+    #: The customer's mapped fields as last known to be at the provider, whether pushed by us or
+    #: applied from one of its events; a push sends only what differs from it (see ownership).
+    synced_state = models.JSONField(_("state at the provider"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("external customer")
