@@ -6,7 +6,12 @@ import dataclasses
 
 import pytest
 
-from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY, PriceData
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    METADATA_MODEL_KEY,
+    CustomerData,
+    PriceData,
+)
 from django_payments_sync.exceptions import PermanentProviderError, TransientProviderError
 from django_payments_sync.interactor.sync import (
     SyncAction,
@@ -23,6 +28,7 @@ from django_payments_sync.models import (
     ExternalProduct,
     Pricing,
     Product,
+    ProviderDeletion,
     SyncStatus,
 )
 from tests.factories import (
@@ -392,17 +398,73 @@ def test_a_vat_number_that_comes_back_is_added_again(provider: Provider) -> None
     assert [t.value for t in provider.backend.list_tax_ids(external_id)] == ["DE123456789"]
 
 
-def test_a_customer_deleted_at_the_provider_is_created_anew(provider: Provider) -> None:
+def test_a_customer_deleted_at_the_provider_is_not_created_again(provider: Provider) -> None:
     customer = CustomerFactory(name="Ada")
     sync_customer(customer)
     old_id = ExternalCustomer.objects.get(customer=customer).external_id
     provider.backend.delete_customer(old_id)
     customer.name = "Ada L."
     customer.save()
-    assert sync_customer(customer).action is SyncAction.UPDATED
+    result = sync_customer(customer)
+    assert result.action is SyncAction.SKIPPED
+    assert provider.customers() == []
+    customer.refresh_from_db()
+    assert customer.sync_status == SyncStatus.FAILED
+    assert "deleted at the provider" in customer.sync_error
+    assert ProviderDeletion.objects.filter(external_id=old_id, object_type="customer").exists()
+    # Asked again, and the answer is the same: no call creates it.
+    assert sync_customer(customer).action is SyncAction.SKIPPED
+    assert provider.customers() == []
+
+
+def test_a_customer_deleted_at_the_provider_is_created_anew_when_asked(provider: Provider) -> None:
+    customer = CustomerFactory(name="Ada")
+    sync_customer(customer)
+    old_id = ExternalCustomer.objects.get(customer=customer).external_id
+    provider.backend.delete_customer(old_id)
+    customer.name = "Ada L."
+    customer.save()
+    assert sync_customer(customer).action is SyncAction.SKIPPED
+    assert sync_customer(customer, recreate_deleted=True).action is SyncAction.CREATED
     new_id = ExternalCustomer.objects.get(customer=customer).external_id
     assert new_id != old_id
     assert [(c.id, c.name) for c in provider.customers()] == [(new_id, "Ada L.")]
+
+
+def test_a_push_sends_only_what_changed_locally(provider: Provider) -> None:
+    """A provider-side edit the push did not hear of yet is not reverted by an unrelated push."""
+    billing = BillingInformationFactory(name="Acme", email="billing@example.com")
+    customer = billing.customer
+    sync_customer(customer)
+    external_id = ExternalCustomer.objects.get(customer=customer).external_id
+    # The dashboard renames the customer; its event has not arrived.
+    provider.backend.update_customer(
+        external_id,
+        CustomerData(local_id=str(customer.pk), email="billing@example.com", name="Acme Ltd"),
+        fields=["name"],
+    )
+    # Something else changes locally (a VAT answer changes the exemption) and pushes.
+    billing.tax_exemption = "reverse"
+    billing.save()
+    customer.refresh_from_db()
+    assert sync_customer(customer).action is SyncAction.UPDATED
+    (remote,) = provider.customers()
+    assert (remote.name, remote.tax_exemption) == ("Acme Ltd", "reverse")
+
+
+def test_ensure_provider_customer_creates_a_new_one_for_a_deleted_customer(
+    provider: Provider,
+) -> None:
+    customer = CustomerFactory(name="Ada")
+    sync_customer(customer)
+    old_id = ExternalCustomer.objects.get(customer=customer).external_id
+    provider.backend.delete_customer(old_id)
+    customer.name = "Ada L."
+    customer.save()
+    assert sync_customer(customer).action is SyncAction.SKIPPED  # the push finds it gone
+    new_id = ensure_provider_customer(customer)
+    assert new_id != old_id
+    assert [c.id for c in provider.customers()] == [new_id]
 
 
 def test_ensure_provider_customer_returns_the_customer_even_if_its_vat_number_is_refused(

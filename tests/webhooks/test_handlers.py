@@ -8,6 +8,7 @@ from django.db.models.signals import post_save
 
 from django_payments_sync import signals
 from django_payments_sync.models import (
+    ProviderDeletion,
     Customer,
     ExternalCustomer,
     ExternalSubscription,
@@ -125,18 +126,66 @@ def test_customer_event_for_an_unknown_customer_is_deferred(post_event):
     assert not Customer.objects.exists()
 
 
-def test_customer_deleted_unlinks(post_event, linked_customer):
+def test_a_customer_deleted_at_the_provider_stays_deleted(post_event, linked_customer):
     local = linked_customer("cus_D", email="d@example.com")
-    post_event(stripe_event("customer.deleted", stripe_customer("cus_D", email="d@example.com")))
-    assert not ExternalCustomer.objects.filter(customer=local).exists()
+    deleted = stripe_event("customer.deleted", stripe_customer("cus_D", email="d@example.com"))
+    post_event(deleted)
+    # The local row and its link are kept, marked with the reason; the deletion is recorded.
+    assert ExternalCustomer.objects.filter(customer=local).exists()
+    local.refresh_from_db()
+    assert local.sync_status == "failed"
+    assert "deleted at the provider" in local.sync_error
+    assert deleted["id"] in local.sync_error
+    assert ProviderDeletion.objects.filter(external_id="cus_D", event_id=deleted["id"]).exists()
     late = stripe_event(
         "customer.updated",
-        stripe_customer("cus_D", email="d@example.com", local_id=str(local.pk)),
+        stripe_customer("cus_D", email="new@example.com", local_id=str(local.pk)),
         created=1,
     )
     post_event(late)
+    local.refresh_from_db()
+    assert local.email == "d@example.com"
+    assert status_of(late) == "processed"  # older than the deletion: nothing applied
+
+
+def test_a_deletion_that_arrives_before_the_link_is_not_lost(post_event):
+    local = CustomerFactory(email="early@example.com")
+    created = stripe_event(
+        "customer.created",
+        stripe_customer("cus_E", email="early@example.com", local_id=str(local.pk)),
+        created=T0,
+    )
+    deleted = stripe_event(
+        "customer.deleted", stripe_customer("cus_E", email="early@example.com"), created=T0 + 5
+    )
+    post_event(deleted)  # nothing is linked yet
+    assert status_of(deleted) == "processed"
+    post_event(created)  # the older creation arrives next: it must not link the deleted one
+    assert status_of(created) == "ignored"
     assert not ExternalCustomer.objects.exists()
-    assert status_of(late) == "ignored"
+    post_event(deleted)  # a duplicate changes nothing
+    assert ProviderDeletion.objects.filter(external_id="cus_E").count() == 1
+
+
+def test_a_provider_edit_reaches_both_local_copies(post_event, linked_customer):
+    local = linked_customer("cus_B", email="old@example.com", name="Old")
+    BillingInformationFactory(customer=local, email="old@example.com", name="Old")
+    ExternalCustomer.objects.filter(customer=local).update(
+        synced_state={"email": "old@example.com", "name": "Old"}
+    )
+    post_event(
+        stripe_event(
+            "customer.updated",
+            stripe_customer("cus_B", email="new@example.com", name="New"),
+            created=T0 + 3600 * 24 * 365 * 10,
+        )
+    )
+    local.refresh_from_db()
+    billing = local.billing_information
+    assert (local.email, local.name) == ("new@example.com", "New")
+    assert (billing.email, billing.name) == ("new@example.com", "New")
+    link = ExternalCustomer.objects.get(customer=local)
+    assert (link.synced_state["email"], link.synced_state["name"]) == ("new@example.com", "New")
 
 
 # --- subscriptions ------------------------------------------------------------------------

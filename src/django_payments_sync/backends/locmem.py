@@ -9,7 +9,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from django_payments_sync.backends.base import BaseBackend
@@ -120,11 +120,17 @@ class LocmemBackend(BaseBackend):
         "tolerance": None,
         # Off by default: most tests want the subscription's events, not its payment's.
         "invoice_events": False,
+        # What account_id() answers: two backends with different values are two accounts.
+        "account": "locmem",
     }
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.reset()
+
+    def account_id(self) -> str:
+        """The ``account`` option (not recorded as a call: it is asked before every push)."""
+        return str(self.options["account"])
 
     # --- test helpers ---------------------------------------------------------------------
     def reset(self) -> None:
@@ -284,19 +290,30 @@ class LocmemBackend(BaseBackend):
         return customer
 
     def update_customer(
-        self, customer_id: str, data: CustomerData, *, idempotency_key: str | None = None
+        self,
+        customer_id: str,
+        data: CustomerData,
+        *,
+        idempotency_key: str | None = None,
+        fields: Collection[str] | None = None,
     ) -> ProviderCustomer:
-        self._record("update_customer", (customer_id, data), {"idempotency_key": idempotency_key})
-        old = self._get(self.customers, customer_id, "customer")
-        new = dataclasses.replace(
-            old,
-            email=data.email,
-            name=data.name,
-            tax_exemption=data.tax_exemption,
-            address=data.address,
-            # Merged: a customer's other metadata is not ours to remove (see the contract).
-            metadata={**old.metadata, **self._with_identity(data.local_id, data.metadata)},
+        self._record(
+            "update_customer",
+            (customer_id, data),
+            {"idempotency_key": idempotency_key, "fields": fields},
         )
+        old = self._get(self.customers, customer_id, "customer")
+        changes: dict[str, Any] = {
+            "email": data.email,
+            "name": data.name,
+            "tax_exemption": data.tax_exemption,
+            "address": data.address,
+            # Merged: a customer's other metadata is not ours to remove (see the contract).
+            "metadata": {**old.metadata, **self._with_identity(data.local_id, data.metadata)},
+        }
+        if fields is not None:
+            changes = {k: v for k, v in changes.items() if k in fields}
+        new = dataclasses.replace(old, **changes)
         self.customers[customer_id] = new
         self._emit("customer.updated", "customer", new, customer_id, _changed(old, new))
         return new

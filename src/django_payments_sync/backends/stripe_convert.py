@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, cast
 
@@ -91,7 +91,10 @@ def customer_create_params(data: CustomerData) -> CustomerCreateParams:
     return params
 
 
-def customer_update_params(data: CustomerData) -> CustomerUpdateParams:
+def customer_update_params(
+    data: CustomerData, fields: Collection[str] | None = None
+) -> CustomerUpdateParams:
+    """Stripe's update parameters; with ``fields``, only those (a partial update)."""
     # Stripe merges metadata, which is what customers want: other keys are not ours.
     params: CustomerUpdateParams = {
         "email": data.email,
@@ -100,6 +103,10 @@ def customer_update_params(data: CustomerData) -> CustomerUpdateParams:
         "metadata": metadata(data.local_id, data.metadata),
         "address": address_params(data.address) if data.address is not None else "",
     }
+    if fields is not None:
+        names = {"tax_exemption": "tax_exempt"}
+        keep = {names.get(f, f) for f in fields}
+        params = cast(CustomerUpdateParams, {k: v for k, v in params.items() if k in keep})
     return params
 
 

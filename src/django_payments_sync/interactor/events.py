@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
 from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
@@ -31,6 +31,8 @@ from django_payments_sync.backends.types import (
     ProviderTaxId,
 )
 from django_payments_sync.conf import payments_settings
+from django_payments_sync.interactor import ownership
+from django_payments_sync.interactor.sync import deletion_of
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     BillingInformation,
@@ -42,7 +44,6 @@ from django_payments_sync.models import (
     SyncStatus,
     VatValidationStatus,
     WebhookEvent,
-    WebhookEventStatus,
 )
 
 _T = TypeVar("_T")
@@ -239,12 +240,17 @@ def customer_link(
 
 def link_customer(
     provider: str, customer: Customer, provider_customer_id: str
-) -> tuple[ExternalCustomer, tuple[str, ...]]:
+) -> tuple[ExternalCustomer | None, tuple[str, ...]]:
     """Link ``customer`` to the provider's customer; returns the link and what to release.
+
+    ``None`` when that provider customer was deleted at the provider: nothing links to it.
 
     When the customer already has another provider id (a second customer made at checkout),
     the first link is kept and the new id is linked nowhere (it is reported by ``diff``).
     """
+    if deletion_of(provider, "customer", provider_customer_id) is not None:
+        # Deleted at the provider (perhaps in an event that arrived first): never linked.
+        return None, ()
     try:
         with transaction.atomic():
             link, _ = ExternalCustomer.objects.get_or_create(
@@ -296,13 +302,8 @@ def apply_customer(event: ProviderEvent) -> EventResult:
     link = customer_link(provider, state.id)
     released: tuple[str, ...] = ()
     if link is None:
-        was_deleted = WebhookEvent.objects.filter(
-            provider=provider,
-            type="customer.deleted",
-            ordering_key=f"customer:{state.id}",
-            status=WebhookEventStatus.PROCESSED,
-        ).exists()
-        if was_deleted:
+        if deletion_of(provider, "customer", state.id) is not None:
+            # Deleted since (the deletion may even have arrived first): never linked again.
             return EventResult(ignored=True, note="The provider customer was deleted since.")
         customer = _local_customer_for(state)
         if customer is None:
@@ -312,6 +313,8 @@ def apply_customer(event: ProviderEvent) -> EventResult:
                 "customer with its email); applied once a checkout or a push links it.",
             )
         link, released = link_customer(provider, customer, state.id)
+        if link is None:
+            return EventResult(ignored=True, note="The provider customer was deleted since.")
         if link.external_id != state.id:
             return EventResult(
                 ignored=True,
@@ -320,35 +323,100 @@ def apply_customer(event: ProviderEvent) -> EventResult:
             )
     if not is_newer(event, link):
         return EventResult(note="Older than the state already applied.", release=released)
+    notes = apply_customer_state(link, state, event.created)
+    link.save(update_fields=[*stamp(link, event), "synced_state"])
+    return EventResult(note="; ".join(notes), release=released)
+
+
+def apply_customer_state(
+    link: ExternalCustomer, state: ProviderCustomer, at: dt.datetime
+) -> list[str]:
+    """Apply a provider customer's state to the local rows by the ownership rules.
+
+    Shared fields (email, name) the provider changed are written to both local copies, unless
+    the host changed them after ``at`` (its push follows); host-owned fields that differ are
+    reported as drift, never applied. Updates ``link.synced_state`` (the caller saves it).
+    """
+    from django_payments_sync.interactor.sync_snapshot import (
+        CustomerSnapshot,
+        remote_customer_state,
+    )
+
     customer = link.customer
-    # Local edits not pushed yet are newer than anything the provider can tell us.
-    if customer.sync_status != SyncStatus.PENDING:
-        changed = []
-        if state.email and state.email != customer.email:
-            customer.email = state.email
-            changed.append("email")
-        if state.name and state.name != customer.name:
-            customer.name = state.name
-            changed.append("name")
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
-    link.save(update_fields=stamp(link, event))
-    return EventResult(release=released)
+    billing = BillingInformation.objects.filter(customer_id=customer.pk).first()
+    customer.billing_information = billing  # type: ignore[assignment]
+    synced = dict(link.synced_state or {})
+    local = CustomerSnapshot.from_customer(customer, synced).state()
+    theirs = remote_customer_state(state)
+    changed_at = max(
+        (r.updated_at for r in (customer, billing) if r is not None and r.updated_at),
+        default=None,
+    )
+    own: dict[str, str] = {}
+    billed: dict[str, str] = {}
+    notes: list[str] = []
+    for name in ownership.fields_owned_by("customer", ownership.Owner.NEWEST):
+        value = theirs[name]
+        if name == "name" and not value:
+            continue  # the provider has no name: nothing to learn from it
+        if name not in synced and customer.sync_status == SyncStatus.PENDING:
+            # A link from before synced_state: a change not pushed yet is the newer one.
+            continue
+        if ownership.provider_edit_wins(
+            theirs=value,
+            local=local[name],
+            synced=synced.get(name),
+            event_time=at,
+            local_changed_at=changed_at,
+        ):
+            if getattr(customer, name) != value:
+                own[name] = value
+            if billing is not None and getattr(billing, name) and getattr(billing, name) != value:
+                billed[name] = value
+            synced[name] = value
+        elif value == local[name]:
+            synced[name] = value
+    for name in ownership.fields_owned_by("customer", ownership.Owner.HOST):
+        if name in theirs and theirs[name] != local.get(name):
+            notes.append(f"drift: {name} {theirs[name]!r} != {local.get(name)!r}")
+    if own:
+        # Queryset updates: the provider already holds these values, nothing is pushed back.
+        Customer.objects.filter(pk=customer.pk).update(**own, updated_at=Now())
+        for k, v in own.items():
+            setattr(customer, k, v)
+    if billed and billing is not None:
+        BillingInformation.objects.filter(pk=billing.pk).update(**billed, updated_at=Now())
+        for k, v in billed.items():
+            setattr(billing, k, v)
+    link.synced_state = synced
+    return notes
 
 
 @handles("customer.deleted")
 def apply_customer_deleted(event: ProviderEvent) -> EventResult:
-    """The provider customer is gone: unlink it, so the next push creates a new one."""
+    """The provider customer is gone, for good: remembered even before (or without) a link.
+
+    A linked customer keeps its link and is marked ``failed`` with the reason; no older event
+    links a row to the deleted customer again, and no push re-creates it unless asked
+    (``RECREATE_DELETED``, ``push --recreate-deleted``) or the customer checks out again.
+    """
+    from django_payments_sync.interactor.sync import deleted_message, record_deletion
+
+    row = record_deletion(
+        event.provider, "customer", event.object_id, deleted_at=event.created, event_id=event.id
+    )
     link = customer_link(event.provider, event.object_id)
     if link is None:
-        return EventResult(ignored=True, note="No local customer was linked to it.")
-    if not is_newer(event, link):
-        return EventResult(note="Older than the state already applied.")
+        return EventResult(note="Recorded; no local customer was linked to it.")
+    # A deletion is final at the provider: no later event of this customer can follow it.
     customer = link.customer
-    link.delete()
-    customer.sync_status = SyncStatus.PENDING
-    customer.save(update_fields=["sync_status", "updated_at"])
-    return EventResult(note=f"Unlinked local customer {customer.pk}.")
+    link.save(update_fields=stamp(link, event))
+    Customer.objects.filter(pk=customer.pk).update(
+        sync_status=SyncStatus.FAILED,
+        sync_error=deleted_message("customer", event.object_id, row),
+        updated_at=Now(),
+    )
+    return EventResult(note=f"Local customer {customer.pk} kept, marked deleted at the provider.")
 
 
 # --- tax ids ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from django_payments_sync.models import (
     ExternalPricing,
     ExternalProduct,
     ExternalSubscription,
+    ProviderDeletion,
     SyncStatus,
 )
 
@@ -54,6 +56,8 @@ class SyncAction(enum.StrEnum):
     ARCHIVED = "archived"
     DELETED = "deleted"
     UNCHANGED = "unchanged"
+    #: Left alone on purpose: the provider object was deleted at the provider (deletions stick).
+    SKIPPED = "skipped"
     FAILED = "failed"
 
 
@@ -134,6 +138,7 @@ def sync_customer(
     backend: BaseBackend | None = None,
     dry_run: bool = False,
     link: Any = _UNKNOWN,
+    recreate_deleted: bool | None = None,
 ) -> SyncResult:
     """Push a customer with its billing information; never raises a provider error.
 
@@ -141,7 +146,9 @@ def sync_customer(
     returned in ``SyncResult.error``; ``payments_sync push`` retries it.
     """
     try:
-        return sync_customer_or_raise(customer, backend=backend, dry_run=dry_run, link=link)
+        return sync_customer_or_raise(
+            customer, backend=backend, dry_run=dry_run, link=link, recreate_deleted=recreate_deleted
+        )
     except ProviderError as exc:
         logger.warning("Could not push customer %s: %s", customer.pk, exc)
         return SyncResult("customer", str(customer.pk), SyncAction.FAILED, error=exc)
@@ -153,14 +160,34 @@ def sync_customer_or_raise(
     backend: BaseBackend | None = None,
     dry_run: bool = False,
     link: Any = _UNKNOWN,
+    recreate_deleted: bool | None = None,
 ) -> SyncResult:
-    """Like :func:`sync_customer`, but raises the :class:`ProviderError` (after marking the row)."""
+    """Like :func:`sync_customer`, but raises the :class:`ProviderError` (after marking the row).
+
+    A customer whose provider customer was deleted at the provider is not created again
+    (``SKIPPED``, the row marked ``failed`` with the reason) unless ``recreate_deleted`` (or
+    the ``RECREATE_DELETED`` setting) says so.
+    """
     backend = backend or get_backend()
-    snapshot = CustomerSnapshot.from_customer(customer)
-    wanted = snapshot.content_hash()
     ext = link
     if ext is _UNKNOWN:
         ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
+    if recreate_deleted is None:
+        recreate_deleted = bool(payments_settings.RECREATE_DELETED)
+    if ext is not None and deletion_of(backend.provider_name, "customer", ext.external_id):
+        if not recreate_deleted:
+            return _deleted_at_provider(backend, customer, ext.external_id, dry_run)
+        if dry_run:
+            return SyncResult(
+                "customer", str(customer.pk), SyncAction.CREATED, dry_run=True, detail="recreated"
+            )
+        replaced = ext.external_id
+        ext.delete()
+        ext = None
+    else:
+        replaced = ""
+    snapshot = CustomerSnapshot.from_customer(customer, ext.synced_state if ext else None)
+    wanted = snapshot.content_hash()
     if ext is not None and ext.content_hash == wanted:
         if not dry_run and customer.sync_status != SyncStatus.SYNCED:
             mark_synced(customer)
@@ -171,12 +198,101 @@ def sync_customer_or_raise(
             "customer", str(customer.pk), action, ext and ext.external_id, dry_run=True
         )
     try:
-        external_id = _push_customer(backend, customer, snapshot, ext, wanted)
+        external_id = _push_customer(
+            backend, customer, snapshot, ext, wanted, recreate_deleted, replaced
+        )
     except ProviderError as exc:
         mark_sync_error(customer, exc)
         raise
+    if external_id is None:
+        return _deleted_at_provider(backend, customer, ext.external_id if ext else "", dry_run)
+    align_customer_copies(customer, snapshot)
     mark_synced(customer)
     return SyncResult("customer", str(customer.pk), action, external_id)
+
+
+def deletion_of(provider: str, object_type: str, external_id: str) -> ProviderDeletion | None:
+    """The recorded deletion of a provider object, if it was deleted at the provider."""
+    if not external_id:
+        return None
+    return ProviderDeletion.objects.filter(
+        provider=provider, object_type=object_type, external_id=external_id
+    ).first()
+
+
+def record_deletion(
+    provider: str,
+    object_type: str,
+    external_id: str,
+    *,
+    deleted_at: dt.datetime | None = None,
+    event_id: str = "",
+) -> ProviderDeletion:
+    """Remember that a provider object is deleted (idempotent; the first record is kept)."""
+    try:
+        with transaction.atomic():
+            row, _ = ProviderDeletion.objects.get_or_create(
+                provider=provider,
+                object_type=object_type,
+                external_id=external_id,
+                defaults={"deleted_at": deleted_at or timezone.now(), "event_id": event_id},
+            )
+    except IntegrityError:
+        row = ProviderDeletion.objects.get(
+            provider=provider, object_type=object_type, external_id=external_id
+        )
+    return row
+
+
+def deleted_message(object_type: str, external_id: str, row: ProviderDeletion | None) -> str:
+    when = f" on {row.deleted_at:%Y-%m-%d %H:%M} UTC" if row is not None else ""
+    told = f" (event {row.event_id})" if row is not None and row.event_id else ""
+    return (
+        f"The provider {object_type} {external_id} was deleted at the provider{when}{told}; "
+        "it is not created again. Run `payments_sync push --recreate-deleted` (or set "
+        "RECREATE_DELETED) to create a new one."
+    )
+
+
+def _deleted_at_provider(
+    backend: BaseBackend, customer: Customer, external_id: str, dry_run: bool
+) -> SyncResult:
+    provider = backend.provider_name
+    row = deletion_of(provider, "customer", external_id)
+    message = deleted_message("customer", external_id, row)
+    if not dry_run and (customer.sync_status, customer.sync_error) != (SyncStatus.FAILED, message):
+        _set_status(customer, SyncStatus.FAILED, message, None)
+    return SyncResult(
+        "customer",
+        str(customer.pk),
+        SyncAction.SKIPPED,
+        external_id,
+        dry_run=dry_run,
+        detail="deleted at the provider",
+    )
+
+
+def align_customer_copies(customer: Customer, snapshot: CustomerSnapshot) -> None:
+    """Give both local copies of the email and name the value the provider now holds.
+
+    Queryset updates: no save signal, so nothing is pushed again.
+    """
+    values = {"email": snapshot.data.email, "name": snapshot.data.name}
+    own = {k: v for k, v in values.items() if getattr(customer, k) != v}
+    if own:
+        type(customer)._default_manager.filter(pk=customer.pk).update(**own)
+        for k, v in own.items():
+            setattr(customer, k, v)
+    try:
+        billing = customer.billing_information
+    except ObjectDoesNotExist:
+        return
+    # An empty billing copy stays empty (the customer's copy is used then).
+    billed = {k: v for k, v in values.items() if getattr(billing, k) and getattr(billing, k) != v}
+    if billed:
+        type(billing)._default_manager.filter(pk=billing.pk).update(**billed)
+        for k, v in billed.items():
+            setattr(billing, k, v)
 
 
 def _push_customer(
@@ -185,21 +301,37 @@ def _push_customer(
     snapshot: CustomerSnapshot,
     ext: ExternalCustomer | None,
     wanted: str,
-) -> str:
-    replaced = ""
+    recreate_deleted: bool,
+    replaced: str = "",
+) -> str | None:
+    """The provider id after the push; ``None`` when the provider customer was deleted there
+    (recorded) and is not to be created again. ``replaced`` names a deleted provider customer
+    this one replaces (so its create is a new request, not a replay)."""
     if ext is not None:
+        changed = snapshot.changed_fields(ext.synced_state)
+        fields = [f for f in changed if f != "tax_ids"]
         try:
-            backend.update_customer(ext.external_id, snapshot.data)
+            if fields or not ext.synced_state:
+                backend.update_customer(
+                    ext.external_id,
+                    snapshot.data,
+                    fields=None if not ext.synced_state else fields,
+                )
         except ObjectNotFound:
-            # Deleted at the provider (by hand, or a test account reset): start over.
-            logger.warning("Provider customer %s is gone; creating a new one.", ext.external_id)
+            # Deleted at the provider (by hand, an account reset) and no event told us yet.
+            logger.warning("Provider customer %s is gone.", ext.external_id)
+            record_deletion(backend.provider_name, "customer", ext.external_id)
+            if not recreate_deleted:
+                return None
             replaced = ext.external_id
             ext.delete()
             ext = None
         else:
-            _reconcile_tax_ids(backend, customer, ext.external_id, snapshot)
+            if "tax_ids" in changed or not ext.content_hash:
+                _reconcile_tax_ids(backend, customer, ext.external_id, snapshot)
             ext.content_hash = wanted
-            ext.save(update_fields=["content_hash", "updated_at"])
+            ext.synced_state = snapshot.state()
+            ext.save(update_fields=["content_hash", "synced_state", "updated_at"])
             return str(ext.external_id)
     # One key per row, whatever its data: a create whose answer was lost (a timeout) is
     # retried under the same key even when the data changed since, so it is never made twice.
@@ -215,7 +347,7 @@ def _push_customer(
         if earlier is None:
             raise
         ext = _link(ExternalCustomer, backend.provider_name, earlier, "", customer=customer)
-        return _push_customer(backend, customer, snapshot, ext, wanted)
+        return _push_customer(backend, customer, snapshot, ext, wanted, recreate_deleted)
     # Linked before the tax ids: a failure there must not lose the provider customer. The empty
     # hash makes the next push update it and finish the tax ids.
     ext = _link(ExternalCustomer, backend.provider_name, created.id, "", customer=customer)
@@ -226,7 +358,8 @@ def _push_customer(
             idempotency_key=idempotency_key(customer, f"taxid-{created.id}", digest(tax_id.value)),
         )
     ext.content_hash = wanted
-    ext.save(update_fields=["content_hash", "updated_at"])
+    ext.synced_state = snapshot.state()
+    ext.save(update_fields=["content_hash", "synced_state", "updated_at"])
     return created.id
 
 
@@ -278,10 +411,11 @@ def ensure_provider_customer(customer: Customer, *, backend: BaseBackend | None 
     """
     backend = backend or get_backend()
     ext = _external(ExternalCustomer, backend.provider_name, customer=customer)
-    if ext is not None:
+    if ext is not None and not deletion_of(backend.provider_name, "customer", ext.external_id):
         return str(ext.external_id)
     try:
-        sync_customer_or_raise(customer, backend=backend)
+        # A customer deleted at the provider who pays again gets a new provider customer.
+        sync_customer_or_raise(customer, backend=backend, link=ext, recreate_deleted=True)
     except ProviderError:
         # Created, but a later step failed (e.g. the provider refused the VAT number): the row
         # is marked, the next push finishes it, and a checkout can go on with the customer.
@@ -548,10 +682,13 @@ def remember_provider_state(instance: Model, *, backend: BaseBackend | None = No
     from django_payments_sync.models import AbstractPricing, AbstractProduct, Customer, Subscription
 
     provider = (backend or get_backend()).provider_name
+    extra: dict[str, Any] = {}
     if isinstance(instance, Customer):
         model: type[Any] = ExternalCustomer
         lookup: dict[str, Any] = {"customer": instance}
-        hashed = CustomerSnapshot.from_customer(instance).content_hash()
+        snapshot = CustomerSnapshot.from_customer(instance)
+        hashed = snapshot.content_hash()
+        extra = {"synced_state": snapshot.state()}
     elif isinstance(instance, Subscription):
         model, lookup = ExternalSubscription, {"subscription": instance}
         hashed = digest(_subscription_state(instance, provider))
@@ -567,7 +704,7 @@ def remember_provider_state(instance: Model, *, backend: BaseBackend | None = No
         hashed = snap.content_hash(product_ext.external_id)
     else:
         raise TypeError(f"Not a synchronized model: {type(instance).__name__}")
-    model.objects.filter(provider=provider, **lookup).update(content_hash=hashed)
+    model.objects.filter(provider=provider, **lookup).update(content_hash=hashed, **extra)
     mark_synced(instance)
 
 

@@ -29,6 +29,7 @@ from django_payments_sync.interactor.sync_snapshot import (
     PriceSnapshot,
     ProductToSynchronizePayments,
     model_label,
+    remote_customer_state,
 )
 from django_payments_sync.models import (
     Customer,
@@ -73,6 +74,7 @@ def push_all(
     products: bool = True,
     customers: bool = True,
     progress: Progress | None = None,
+    recreate_deleted: bool | None = None,
 ) -> PushReport:
     """Push every product, price and customer whose state differs from what was last pushed.
 
@@ -94,7 +96,7 @@ def push_all(
     if products:
         record(_push_catalog(backend, dry_run, prune))
     if customers:
-        record(_push_customers(backend, dry_run, prune))
+        record(_push_customers(backend, dry_run, prune, recreate_deleted))
     return report
 
 
@@ -225,7 +227,9 @@ def _archive_orphans(
             yield SyncResult("product", local_id, SyncAction.ARCHIVED, remote.id)
 
 
-def _push_customers(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[SyncResult]:
+def _push_customers(
+    backend: BaseBackend, dry_run: bool, prune: bool, recreate_deleted: bool | None = None
+) -> Iterable[SyncResult]:
     provider = backend.provider_name
     label = model_label(Customer)
     customers = list(Customer.objects.select_related("billing_information").order_by("pk"))
@@ -244,7 +248,7 @@ def _push_customers(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterabl
     for customer in customers:
         ext = links[customer.pk]
         found = by_local.get(str(customer.pk))
-        email = CustomerSnapshot.from_customer(customer).data.email
+        email = CustomerSnapshot.from_customer(customer, ext and ext.synced_state).data.email
         if (
             ext is None
             and found is not None
@@ -261,9 +265,19 @@ def _push_customers(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterabl
                 continue
         elif prune and ext is not None:
             current = next((r for r in remote or [] if r.id == ext.external_id), None)
-            if current is None or CustomerSnapshot.from_customer(customer).differences(current):
+            snapshot = CustomerSnapshot.from_customer(customer, ext.synced_state)
+            if current is None or snapshot.differences(current):
+                # What the provider holds now: the push sends every field that differs.
                 ext.content_hash = ""
-        yield sync_customer(customer, backend=backend, dry_run=dry_run, link=ext)
+                if current is not None:
+                    ext.synced_state = {**remote_customer_state(current), "tax_ids": None}
+        yield sync_customer(
+            customer,
+            backend=backend,
+            dry_run=dry_run,
+            link=ext,
+            recreate_deleted=recreate_deleted,
+        )
 
     if prune:
         linked = set(

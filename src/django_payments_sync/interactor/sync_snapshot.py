@@ -7,7 +7,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 
 from django_payments_sync.backends.types import (
@@ -59,12 +58,19 @@ def provider_metadata(local: Any) -> dict[str, str]:
 def idempotency_key(instance: Model, operation: str, content: str) -> str:
     """A key that is the same for the same row, operation and content, and only then.
 
-    The environment part (a digest of ``SECRET_KEY``) keeps two deployments that share one test
-    account at the provider (row 5 of staging, row 5 of a laptop) from receiving each other's
-    objects for the same key.
+    The installation id (random, stored once in the database) keeps two databases that share
+    one provider account (row 5 of staging, row 5 of a laptop, a demo reset) from receiving
+    each other's objects, or an idempotency error, for the same key.
     """
-    env = hashlib.sha256(str(settings.SECRET_KEY).encode()).hexdigest()[:8]
-    return f"payments-sync-{env}-{model_label(instance)}-{instance.pk}-{operation}-{content[:24]}"
+    key = f"{model_label(instance)}-{instance.pk}-{operation}-{content[:24]}"
+    return installation_key(key)
+
+
+def installation_key(name: str) -> str:
+    """``payments-sync-<installation id>-<name>``: an idempotency key no other database sends."""
+    from django_payments_sync.interactor.accounts import installation_id
+
+    return f"payments-sync-{installation_id()}-{name}"
 
 
 # --- products and prices ------------------------------------------------------------------
@@ -213,6 +219,25 @@ class CustomerSnapshot:
     def content_hash(self) -> str:
         return digest({"customer": asdict(self.data), "tax_ids": [asdict(t) for t in self.tax_ids]})
 
+    def state(self) -> dict[str, Any]:
+        """The mapped fields as JSON, the form ``ExternalCustomer.synced_state`` keeps."""
+        d = self.data
+        return {
+            "email": d.email,
+            "name": d.name,
+            "address": asdict(d.address) if d.address is not None else None,
+            "tax_exemption": d.tax_exemption,
+            "metadata": dict(d.metadata),
+            "tax_ids": sorted(t.value for t in self.tax_ids),
+        }
+
+    def changed_fields(self, synced: dict[str, Any]) -> tuple[str, ...]:
+        """The fields whose value differs from what the provider last held (all, if unknown)."""
+        state = self.state()
+        if not synced:
+            return tuple(state)
+        return tuple(k for k, v in state.items() if synced.get(k, _MISSING) != v)
+
     def differences(self, remote: ProviderCustomer) -> dict[str, tuple[Any, Any]]:
         d = self.data
         pairs = {
@@ -226,24 +251,30 @@ class CustomerSnapshot:
         return {k: v for k, v in pairs.items() if v[0] != v[1]}
 
     @classmethod
-    def from_customer(cls, customer: Customer) -> CustomerSnapshot:
+    def from_customer(
+        cls, customer: Customer, synced: dict[str, Any] | None = None
+    ) -> CustomerSnapshot:
+        """``synced`` is the link's ``synced_state``: it tells which local copy of the email
+        and name holds the host's latest edit (see :func:`ownership.customer_identity`)."""
+        from django_payments_sync.interactor.ownership import customer_identity
+
         try:
             billing = customer.billing_information
         except ObjectDoesNotExist:
             billing = None
+        identity = customer_identity(customer, billing, synced or {})
         if billing is None:
             data = CustomerData(
                 local_id=str(customer.pk),
-                email=customer.email,
-                name=customer.name,
+                email=identity["email"],
+                name=identity["name"],
                 metadata=identity_metadata(customer),
             )
             return cls(data=data)
         data = CustomerData(
             local_id=str(customer.pk),
-            # Invoices go to the billing identity when the customer gave one.
-            email=billing.email or customer.email,
-            name=billing.name or customer.name,
+            email=identity["email"],
+            name=identity["name"],
             address=Address(
                 line1=billing.address_line1,
                 line2=billing.address_line2,
@@ -257,3 +288,22 @@ class CustomerSnapshot:
         )
         tax_ids = (TaxIdData(type=EU_VAT, value=billing.tax_id.replace(" ", "").upper()),)
         return cls(data=data, tax_ids=tax_ids if billing.tax_id else ())
+
+
+def remote_customer_state(
+    remote: ProviderCustomer, tax_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """A provider customer in the form of :meth:`CustomerSnapshot.state` (our metadata keys)."""
+    return {
+        "email": remote.email or "",
+        "name": remote.name or "",
+        "address": asdict(remote.address) if remote.address is not None else None,
+        "tax_exemption": remote.tax_exemption or "none",
+        "metadata": {
+            k: v for k, v in remote.metadata.items() if k in (METADATA_ID_KEY, METADATA_MODEL_KEY)
+        },
+        **({"tax_ids": sorted(tax_ids)} if tax_ids is not None else {}),
+    }
+
+
+_MISSING = object()

@@ -28,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "provider objects whose local row is gone. Not for an account another database uses.",
     )
     parser.add_argument(
+        "--recreate-deleted",
+        action="store_true",
+        help="Create a new provider customer for customers whose provider customer was deleted "
+        "at the provider (otherwise they are reported and left alone).",
+    )
+    parser.add_argument(
         "--only",
         choices=("products", "customers"),
         help="Push only the catalog (products and prices) or only the customers.",
@@ -67,11 +73,19 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> int:
             products=only in (None, "products"),
             customers=only in (None, "customers"),
             progress=progress,
+            recreate_deleted=True if options.get("recreate_deleted") else None,
         )
     except PaymentsSyncError as exc:
         raise CommandError(f"Push stopped: {exc}") from exc
     counts = report.counts()
-    summary = ", ".join(f"{counts[a.value]} {a.value}" for a in SyncAction)
+    summary = ", ".join(
+        f"{counts[a.value]} {a.value}" for a in SyncAction if a is not SyncAction.SKIPPED
+    )
+    if counts[SyncAction.SKIPPED.value]:
+        summary += (
+            f"; {counts[SyncAction.SKIPPED.value]} skipped (deleted at the provider; "
+            "--recreate-deleted creates them again)"
+        )
     prefix = "Dry run, nothing changed: " if dry_run else "Pushed: "
     command.stdout.write(prefix + summary + ".")
     return 1 if report.failures else 0
