@@ -59,10 +59,7 @@ urlpatterns += [
     ),
 ]
 
-# --- OpenAPI schema (with the "schema" extra) --------------------------------------------
-import importlib.util  # noqa: E402
+# --- OpenAPI schema (drf-spectacular's with the "schema" extra; else a 501 that says so) -----
+from django_payments_sync.api.schema import schema_view  # noqa: E402
 
-if importlib.util.find_spec("drf_spectacular") is not None:
-    from drf_spectacular.views import SpectacularAPIView
-
-    urlpatterns += [path("schema/", SpectacularAPIView.as_view(), name="schema")]
+urlpatterns += [path("schema/", schema_view(), name="schema")]

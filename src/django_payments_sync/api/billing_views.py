@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from django_payments_sync.api.base import PaymentsViewMixin
 from django_payments_sync.api.billing import (
     BillingInformationSerializer,
     PortalLinkResultSerializer,
@@ -21,7 +22,6 @@ from django_payments_sync.api.billing import (
     VatCheckResultSerializer,
     VatNumberCheckSerializer,
 )
-from django_payments_sync.api.errors import InteractorErrorsMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import billing
 from django_payments_sync.interactor.customers import (
@@ -50,7 +50,7 @@ class VatCheckThrottle(ScopedRateThrottle):
         return None if rate is None else str(rate)
 
 
-class BillingInformationView(InteractorErrorsMixin, GenericAPIView[Any]):
+class BillingInformationView(PaymentsViewMixin, GenericAPIView[Any]):
     """``GET``, ``PUT`` (create or replace) and ``PATCH`` the requester's billing information."""
 
     permission_classes = [IsAuthenticated]
@@ -90,7 +90,7 @@ class BillingInformationView(InteractorErrorsMixin, GenericAPIView[Any]):
         return Response(self.get_serializer(info).data)
 
 
-class VatNumberCheckView(InteractorErrorsMixin, GenericAPIView[Any]):
+class VatNumberCheckView(PaymentsViewMixin, GenericAPIView[Any]):
     """``POST`` a VAT number: checked offline, then with VIES; nothing is saved."""
 
     permission_classes = [IsAuthenticated]
@@ -120,7 +120,7 @@ class VatNumberCheckView(InteractorErrorsMixin, GenericAPIView[Any]):
         return Response(VatCheckResultSerializer(answer).data)
 
 
-class PortalLinkView(InteractorErrorsMixin, GenericAPIView[Any]):
+class PortalLinkView(PaymentsViewMixin, GenericAPIView[Any]):
     """``POST``: a link to the provider's customer portal for the requester's own customer."""
 
     permission_classes = [IsAuthenticated]

@@ -11,7 +11,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_payments_sync.api.errors import CustomerRowsListMixin, InteractorErrorsMixin
+from django_payments_sync.api.base import PaymentsViewMixin
+from django_payments_sync.api.errors import CustomerRowsListMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.customers import (
@@ -55,7 +56,7 @@ class CheckoutSessionSerializer(serializers.Serializer[Any]):
     order_id = serializers.IntegerField()
 
 
-class CheckoutView(InteractorErrorsMixin, GenericAPIView[Any]):
+class CheckoutView(PaymentsViewMixin, GenericAPIView[Any]):
     """Open a checkout for a price: creates an Order and a PaymentAttempt, answers ``{id, url}``."""
 
     permission_classes = [IsAuthenticated]
@@ -106,7 +107,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
         read_only_fields = fields
 
 
-class OrderListView(CustomerRowsListMixin, GenericAPIView[Order]):
+class OrderListView(PaymentsViewMixin, CustomerRowsListMixin, GenericAPIView[Order]):
     """The requester's own orders, newest first."""
 
     permission_classes = [IsAuthenticated]
@@ -120,7 +121,7 @@ class OrderListView(CustomerRowsListMixin, GenericAPIView[Order]):
         return super().get(request, *args, **kwargs)
 
 
-class OrderCancelView(InteractorErrorsMixin, GenericAPIView[Order]):
+class OrderCancelView(PaymentsViewMixin, GenericAPIView[Order]):
     """The customer came back from the checkout page without paying: end the pending order."""
 
     permission_classes = [IsAuthenticated]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from django_payments_sync.api.errors import InteractorErrorsMixin
+from django_payments_sync.api.base import PaymentsViewMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 
@@ -43,12 +43,12 @@ class PlanSerializer(serializers.Serializer[Any]):
     prices = PlanPriceSerializer(many=True)
 
 
-class PlansView(InteractorErrorsMixin, GenericAPIView[Any]):
+class PlansView(PaymentsViewMixin, APIView):
     """The active products with their active prices, features and limits (public, cached)."""
 
+    # An APIView, not a GenericAPIView: there is no queryset to filter or page, and the
+    # browsable API asks a GenericAPIView's get_queryset() for its filter form.
     permission_classes = [AllowAny]
-    serializer_class = PlanSerializer
-    pagination_class = None
 
     @extend_schema(responses=PlanSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -11,8 +11,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from django_payments_sync.api.base import PaymentsViewMixin
 from django_payments_sync.api.checkout import ActivePricingField
-from django_payments_sync.api.errors import CustomerRowsListMixin, InteractorErrorsMixin
+from django_payments_sync.api.errors import CustomerRowsListMixin
 from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.customers import (
@@ -73,9 +74,7 @@ class SubscriptionCancelSerializer(serializers.Serializer[Any]):
     )
 
 
-class SubscriptionListView(
-    InteractorErrorsMixin, CustomerRowsListMixin, GenericAPIView[Subscription]
-):
+class SubscriptionListView(PaymentsViewMixin, CustomerRowsListMixin, GenericAPIView[Subscription]):
     """``GET``: the requester's subscriptions. ``POST``: subscribe directly, charging the
     default payment method (without one, use checkout/)."""
 
@@ -101,7 +100,7 @@ class SubscriptionListView(
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
 
-class SubscriptionDetailView(InteractorErrorsMixin, GenericAPIView[Subscription]):
+class SubscriptionDetailView(PaymentsViewMixin, GenericAPIView[Subscription]):
     """One of the requester's subscriptions; any other id answers 404, like a missing one."""
 
     permission_classes = [IsAuthenticated]
@@ -127,7 +126,11 @@ class SubscriptionDetailView(InteractorErrorsMixin, GenericAPIView[Subscription]
         subscription = payments.update_subscription(subscription, **serializer.validated_data)
         return Response(SubscriptionSerializer(subscription).data)
 
-    @extend_schema(parameters=[SubscriptionCancelSerializer], responses=SubscriptionSerializer)
+    # 200 with the subscription, not 204: a cancellation at the period's end leaves it live,
+    # and its cancel_at_period_end and current_period_end tell the client when it ends.
+    @extend_schema(
+        parameters=[SubscriptionCancelSerializer], responses={200: SubscriptionSerializer}
+    )
     def delete(self, request: Request, pk: int) -> Response:
         subscription = self.get_object()
         data = request.data if request.data else request.query_params
