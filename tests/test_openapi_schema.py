@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory, override_settings
+
+from django_payments_sync import checks
 
 SCHEMA_URL = "/api/payment/schema/"
 
@@ -67,3 +70,19 @@ def test_without_drf_spectacular_the_route_answers_a_clear_error() -> None:
     body = json.loads(response.content)
     assert body["code"] == "schema_unavailable"
     assert "django-payments-sync[schema]" in body["detail"]
+
+
+@pytest.mark.django_db
+def test_a_check_warns_when_the_schema_route_is_served_without_drf_spectacular(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(checks, "spectacular_installed", lambda: False)
+    messages = [m for m in checks.check_api() if m.id == "payments_sync.W002"]
+    assert len(messages) == 1
+    assert "schema" in messages[0].msg
+    assert "django-payments-sync[schema]" in (messages[0].hint or "")
+
+
+@pytest.mark.django_db
+def test_no_schema_warning_with_drf_spectacular() -> None:
+    assert [m.id for m in checks.check_api()] == []

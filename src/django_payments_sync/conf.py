@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,100 @@ DEFAULTS: dict[str, Any] = {
         "FROM_EMAIL": None,
     },
 }
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one setting accepts: its types, ``None`` or not, a smallest value, a few choices."""
+
+    types: tuple[type, ...]
+    nullable: bool = False
+    #: Numbers only: the smallest accepted value, and whether it is itself accepted.
+    minimum: float | None = None
+    minimum_included: bool = True
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """What to set, in words: "an integer, 1 or more, or None"."""
+        if self.choices:
+            text = "one of " + ", ".join(map(repr, self.choices))
+        else:
+            # An int is a number too: (int, float) reads "a number".
+            kinds = [t for t in self.types if not (t is int and float in self.types)]
+            text = " or ".join(_TYPE_WORDS[t] for t in kinds)
+        if self.minimum is not None:
+            bound = f"{self.minimum:g}"
+            text += f", {bound} or more" if self.minimum_included else f", more than {bound}"
+        return text + (", or None" if self.nullable else "")
+
+    def type_ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        # bool is a subclass of int: True is no number of seconds.
+        if isinstance(value, bool) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+    def value_ok(self, value: Any) -> bool:
+        """Within the range and the choices (for a value whose type is right)."""
+        if value is None:
+            return True
+        if self.choices and value not in self.choices:
+            return False
+        if self.minimum is not None:
+            return bool(value >= self.minimum if self.minimum_included else value > self.minimum)
+        return True
+
+
+_TYPE_WORDS = {
+    bool: "True or False",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    dict: "a dict",
+}
+_SECONDS = (int, float)
+
+#: What every key of :data:`DEFAULTS` accepts (nested keys as ``"VIES.TIMEOUT"``). The system
+#: checks test each configured value against it (``payments_sync.E010`` for a wrong type,
+#: ``E011`` for a value out of range, ``E006`` for one outside the choices); a test checks
+#: that it covers every key and that every default passes.
+EXPECTED: dict[str, Expected] = {
+    "BACKEND": Expected((str,)),
+    "OPTIONS": Expected((dict,)),
+    "ADAPTER": Expected((str,)),
+    "SELLER_COUNTRY": Expected((str,), nullable=True),
+    "AUTO_SYNC": Expected((bool,)),
+    "WEBHOOK_PROCESSING": Expected((str,), choices=("sync", "task")),
+    "WEBHOOK_LOCK_SCOPE": Expected((str,), choices=("customer", "global")),
+    "WEBHOOK_MAX_BODY_SIZE": Expected((int,), minimum=1),
+    "WEBHOOK_TOLERANCE": Expected(_SECONDS, minimum=0, minimum_included=False),
+    "WEBHOOK_REFETCH": Expected((bool,)),
+    "MAX_ACTIVE_SUBSCRIPTIONS": Expected((int,), nullable=True, minimum=1),
+    "PRORATION_BEHAVIOR": Expected((str,), choices=("create_prorations", "always_invoice", "none")),
+    "CHECKOUT_SUCCESS_URL": Expected((str,), nullable=True),
+    "CHECKOUT_CANCEL_URL": Expected((str,), nullable=True),
+    "PORTAL_RETURN_URL": Expected((str,), nullable=True),
+    "PLANS_CACHE_TIMEOUT": Expected(_SECONDS, minimum=0),
+    "VIES": Expected((dict,)),
+    "VIES.ENABLED": Expected((bool,)),
+    "VIES.ADDRESS": Expected((str,)),
+    "VIES.TIMEOUT": Expected(_SECONDS, minimum=0, minimum_included=False),
+    "VIES.REQUESTER_VAT_NUMBER": Expected((str,), nullable=True),
+    "VIES.CACHE_TTL": Expected(_SECONDS, minimum=0),
+    "VAT_RECHECK": Expected((dict,)),
+    "VAT_RECHECK.BASE_DELAY": Expected(_SECONDS, minimum=0, minimum_included=False),
+    "VAT_RECHECK.MAX_DELAY": Expected(_SECONDS, minimum=0, minimum_included=False),
+    "MAIL": Expected((dict,)),
+    "MAIL.ENABLED": Expected((bool,)),
+    "MAIL.FROM_EMAIL": Expected((str,), nullable=True),
+}
+
+
+def setting_label(key: str) -> str:
+    """``"VIES.TIMEOUT"`` as the host writes it: ``PAYMENTS_SYNC['VIES']['TIMEOUT']``."""
+    return "PAYMENTS_SYNC" + "".join(f"[{part!r}]" for part in key.split("."))
+
 
 #: Keys whose value is a dict merged key by key over its default.
 NESTED_KEYS = frozenset(k for k, v in DEFAULTS.items() if isinstance(v, dict) and k != "OPTIONS")

@@ -35,11 +35,28 @@ def custom_user_post_save(
     transaction.on_commit(run, using=using)
 
 
+def _catalog_models_installed() -> bool:
+    """Whether the product and pricing models (maybe swapped) resolve. When one does not,
+    the receivers that need them are left unconnected: system check ``payments_sync.E008``
+    names the setting, where raising here would end the start-up before any check runs."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from django_payments_sync.models import get_pricing_model, get_product_model
+
+    try:
+        get_product_model()
+        get_pricing_model()
+    except ImproperlyConfigured:
+        return False
+    return True
+
+
 def _connect_plans_and_mail() -> None:
     from django_payments_sync.interactor.mailer import connect_signals
     from django_payments_sync.interactor.plans import connect_cache_invalidation
 
-    connect_cache_invalidation()
+    if _catalog_models_installed():
+        connect_cache_invalidation()
     connect_signals()
 
 
@@ -49,7 +66,17 @@ _connect_plans_and_mail()
 def _connect_autosync() -> None:
     from django_payments_sync.interactor.autosync import connect
 
-    connect()
+    if _catalog_models_installed():
+        connect()
 
 
 _connect_autosync()
+
+
+def _connect_accounts() -> None:
+    from django_payments_sync.interactor.accounts import connect
+
+    connect()
+
+
+_connect_accounts()
