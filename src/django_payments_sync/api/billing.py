@@ -7,10 +7,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from django_payments_sync.adapter import get_adapter
-from django_payments_sync.conf import payments_settings
 from django_payments_sync.countries import is_country_code
-from django_payments_sync.interactor.billing import BILLING_FIELDS
+from django_payments_sync.exceptions import PolicyViolation
+from django_payments_sync.interactor.billing import BILLING_FIELDS, portal_return_url
 from django_payments_sync.models import BillingInformation, SyncStatus
 
 
@@ -147,21 +146,15 @@ class PortalLinkSerializer(serializers.Serializer[Any]):
     return_url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     def validate_return_url(self, value: str) -> str:
+        """The interactor's check (host code calling it directly gets the same), as a field
+        error of ``return_url``."""
         if not value:
             return ""
-        request = self.context["request"]
-        if not get_adapter().is_safe_url(value, request):
-            raise serializers.ValidationError(
-                _("The return URL must be a path or an address on one of this site's hosts.")
-            )
+        try:
+            portal_return_url(value, self.context["request"])
+        except PolicyViolation as exc:
+            raise serializers.ValidationError(str(exc), code=exc.code) from exc
         return value
-
-    def resolved_return_url(self) -> str:
-        """The absolute return URL: the request's own (checked), else ``PORTAL_RETURN_URL``,
-        else the site's root."""
-        request = self.context["request"]
-        url = self.validated_data.get("return_url") or payments_settings.PORTAL_RETURN_URL or "/"
-        return str(request.build_absolute_uri(url))
 
 
 class PortalLinkResultSerializer(serializers.Serializer[Any]):

@@ -132,6 +132,6 @@ class PortalLinkView(PaymentsViewMixin, GenericAPIView[Any]):
         serializer.is_valid(raise_exception=True)
         customer = customer_for_request(request)
         url = billing.get_customer_management_portal_link(
-            customer, serializer.resolved_return_url()
+            customer, serializer.validated_data.get("return_url") or None, request=request
         )
         return Response(PortalLinkResultSerializer({"url": url}).data)

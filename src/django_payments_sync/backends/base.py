@@ -85,6 +85,18 @@ class BaseBackend:
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    # --- the account ----------------------------------------------------------------------
+    def account_id(self) -> str:
+        """The identity of the provider account the configured credentials reach.
+
+        Links record it, and the library refuses to push to, diff or check out against another
+        account than the one the installation is bound to (see ``payments_sync relink``). It
+        must tell test and live data apart (Stripe: ``"acct_123:test"``). Implementations
+        cache it per instance: it is asked before every push and checkout. The default, the
+        provider name, suits a backend that can reach only one account.
+        """
+        return self.provider_name or type(self).__name__
+
     def _unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(
             f"The {self.display_name or type(self).__name__} backend does not support {operation}."

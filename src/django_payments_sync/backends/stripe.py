@@ -43,6 +43,15 @@ from django_payments_sync.exceptions import (
 PAGE_SIZE = 100
 
 
+def key_mode(api_key: str) -> str:
+    """``"live"`` for a live secret or restricted key (``sk_live_``, ``rk_live_``), else ``"test"``.
+
+    Stripe's account object has no mode: one account has test and live data apart, so the
+    key's prefix tells which of the two the credentials reach.
+    """
+    return "live" if api_key.startswith(("sk_live_", "rk_live_")) else "test"
+
+
 class StripeBackend(BaseBackend):
     """Stripe through ``stripe.StripeClient``: no global API key, base or version is ever set.
 
@@ -66,6 +75,16 @@ class StripeBackend(BaseBackend):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.client = build_client(self.options)
+        self._account_id: str | None = None
+
+    def account_id(self) -> str:
+        """``GET /v1/account``'s id and the key's mode, e.g. ``"acct_123:test"``; asked once
+        per backend instance (so once per process)."""
+        if self._account_id is None:
+            with convert.translated_errors():
+                account = self.client.v1.accounts.retrieve_current()
+            self._account_id = f"{account.id}:{key_mode(str(self.options['api_key']))}"
+        return self._account_id
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:

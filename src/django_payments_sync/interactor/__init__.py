@@ -78,11 +78,18 @@ class PaymentInteractor:
 
         return create_user_billing_info(customer, data)
 
-    def get_customer_management_portal_link(self, customer: Customer, return_url: str) -> str:
-        """The provider's customer-portal URL for ``customer``, coming back to ``return_url``."""
+    def get_customer_management_portal_link(
+        self,
+        customer: Customer,
+        return_url: str | None = None,
+        *,
+        request: HttpRequest | None = None,
+    ) -> str:
+        """The provider's customer-portal URL for ``customer``, coming back to ``return_url``
+        (an address on one of our hosts, or a path with ``request``; else ``PolicyViolation``)."""
         from django_payments_sync.interactor.billing import get_customer_management_portal_link
 
-        return get_customer_management_portal_link(customer, return_url)
+        return get_customer_management_portal_link(customer, return_url, request=request)
 
     def validate_vies(self, number: str, country: str | None = None) -> Any:
         """Check a VAT number (format offline, then VIES); the result says valid, invalid,

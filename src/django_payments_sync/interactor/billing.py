@@ -400,8 +400,10 @@ def get_customer_management_portal_link(customer: Customer, return_url: str) -> 
     Creates the provider customer first if it does not exist yet. ``return_url`` must already
     be absolute and safe (the API checks it against the allowed hosts).
     """
+    from django_payments_sync.interactor.accounts import check_account
     from django_payments_sync.interactor.sync import ensure_provider_customer
 
+    check_account(get_backend())
     provider_id = ensure_provider_customer(customer)
     return get_backend().create_portal_session(provider_id, return_url).url
 

@@ -20,6 +20,7 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
+from django_payments_sync.interactor.sync_snapshot import installation_key
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     Customer,
@@ -176,7 +177,7 @@ class SubscriptionsService:
         )
         try:
             state = provider.backend().create_subscription(
-                data, idempotency_key=f"payments-sync-subscription-{subscription.pk}-create"
+                data, idempotency_key=installation_key(f"subscription-{subscription.pk}-create")
             )
         except ProviderError as exc:
             _mark_failed(subscription, exc)
