@@ -70,6 +70,28 @@ class ObjectNotFound(PermanentProviderError):
     default_user_message = "The requested object does not exist at the payment provider."
 
 
+class AccountMismatch(PermanentProviderError, PaymentsSyncImproperlyConfigured):
+    """The credentials reach another provider account than the one this installation's links
+    belong to (a new API key, another emulator). Nothing was sent; ``bound`` and ``current``
+    name both accounts. Run ``manage.py payments_sync relink`` to move to the new account.
+    """
+
+    default_user_message = "Payments are not available right now: the site is being reconfigured."
+
+    def __init__(self, *, provider: str, bound: str, current: str) -> None:
+        super().__init__(
+            f"The {provider} credentials reach account {current}, but this installation's "
+            f"links belong to account {bound}. Nothing was sent. If the new account is "
+            "intended, run `manage.py payments_sync relink` (it shows what it would do with "
+            "--dry-run); otherwise restore the credentials of "
+            f"{bound}.",
+            code="account_mismatch",
+        )
+        self.provider = provider
+        self.bound = bound
+        self.current = current
+
+
 class UnsupportedOperation(PaymentsSyncError, NotImplementedError):
     """The configured backend does not support this operation (see its capabilities)."""
 

@@ -49,7 +49,11 @@ def autosync_active() -> bool:
 
 def _after_commit(job: Callable[[], Any], what: str) -> None:
     def run() -> None:
+        from django_payments_sync.interactor.accounts import check_account
+
         try:
+            # Never into another account than the links' (the row stays pending).
+            check_account()
             job()
         except Exception:  # the local change is committed; a push failure must never undo it
             logger.exception("Automatic sync of %s failed; `payments_sync push` will retry.", what)

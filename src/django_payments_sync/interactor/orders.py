@@ -13,11 +13,13 @@ from django_payments_sync.backends.types import CheckoutData
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
+from django_payments_sync.interactor.accounts import check_account
 from django_payments_sync.interactor.subscriptions import (
     check_pricing,
     check_quantity,
     check_subscription_limit,
 )
+from django_payments_sync.interactor.sync_snapshot import installation_key
 from django_payments_sync.models import (
     Customer,
     Order,
@@ -106,6 +108,7 @@ class OrdersService:
         that the payment is taxed right and never precedes its customer. A recurring pricing
         opens a subscription checkout (with the pricing's trial), a one-time one a payment.
         """
+        check_account()
         check_pricing(pricing)
         check_quantity(pricing, quantity)
         if pricing.interval:
@@ -142,7 +145,7 @@ class OrdersService:
         )
         try:
             session = backend.create_checkout_session(
-                data, idempotency_key=f"payments-sync-checkout-{attempt.pk}"
+                data, idempotency_key=installation_key(f"checkout-{attempt.pk}")
             )
         except ProviderError as exc:
             with transaction.atomic():

@@ -17,10 +17,13 @@ def ensure_customer_id(customer: Customer) -> str:
     """The provider id of ``customer``, pushing it (with billing data and tax status) if needed.
 
     A payment must never precede its customer at the provider, so every checkout and direct
-    subscription goes through here first.
+    subscription goes through here first; it stops with ``AccountMismatch`` when the
+    credentials reach another account than the installation's links.
     """
+    from django_payments_sync.interactor.accounts import check_account
     from django_payments_sync.interactor.sync import ensure_provider_customer
 
+    check_account(backend())
     return ensure_provider_customer(customer)
 
 

@@ -1,4 +1,4 @@
-"""``manage.py payments_sync <subcommand>``: push, diff, webhook-endpoint, events, vat."""
+"""``manage.py payments_sync <subcommand>``: push, diff, webhook-endpoint, events, vat, relink."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_payments_sync.management.subcommands import SUBCOMMANDS
+from django_payments_sync.exceptions import AccountMismatch, PaymentsSyncError
+from django_payments_sync.management.subcommands import ACCOUNT_CHECKED, SUBCOMMANDS
 
 
 class Command(BaseCommand):
@@ -36,6 +37,22 @@ class Command(BaseCommand):
         module = importlib.import_module(
             f"{__package__.rsplit('.', 1)[0]}.subcommands.{SUBCOMMANDS[name]}"
         )
+        if name in ACCOUNT_CHECKED:
+            _check_account()
         status = module.handle(self, options)
         if status:
             sys.exit(status)
+
+
+def _check_account() -> None:
+    """Stop before any provider call when the credentials reach another account."""
+    from django_payments_sync.interactor.accounts import check_account
+
+    try:
+        check_account()
+    except AccountMismatch as exc:
+        raise CommandError(str(exc)) from exc
+    except PaymentsSyncError as exc:
+        raise CommandError(
+            f"Could not tell which provider account the credentials reach: {exc}"
+        ) from exc

@@ -10,7 +10,13 @@ from __future__ import annotations
 SUBCOMMANDS: dict[str, str] = {
     "push": "push",
     "diff": "diff",
+    "reconcile": "reconcile",
     "webhook-endpoint": "webhook_endpoint",
     "vat": "vat",
     "events": "events",
+    "relink": "relink",
 }
+
+#: Subcommands that first make sure the credentials reach the installation's account (and
+#: stop with ``AccountMismatch`` otherwise; see ``relink``).
+ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat"})

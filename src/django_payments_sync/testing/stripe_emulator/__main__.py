@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--webhook-max-attempts", type=int, default=5)
     parser.add_argument("--seed", type=int, default=None, help="make ids reproducible")
+    parser.add_argument(
+        "--account", default=None, help="the account id GET /v1/account answers (acct_...)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     emulator = StripeEmulator(
@@ -31,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
         webhook_retry_backoff=args.webhook_retry_backoff,
         webhook_max_attempts=args.webhook_max_attempts,
         seed=args.seed,
+        account_id=args.account,
         verbose=args.verbose,
     ).start()
     stopped = threading.Event()

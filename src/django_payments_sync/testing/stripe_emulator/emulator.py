@@ -26,6 +26,10 @@ class StripeEmulator:
     >>> with StripeEmulator() as emulator:
     ...     client = emulator.client()
     ...     customer = client.v1.customers.create({"email": "a@example.com"})
+
+    Each emulator is one Stripe account: `GET /v1/account` answers `account_id` (default: drawn
+    from `seed`, random without one), the same after `reset()`; a second emulator is another
+    account.
     """
 
     def __init__(
@@ -39,6 +43,7 @@ class StripeEmulator:
         webhook_max_attempts: int = 5,
         webhook_timeout: float = 5.0,
         seed: int | None = None,
+        account_id: str | None = None,
         verbose: bool = False,
     ) -> None:
         self.host = host
@@ -46,7 +51,7 @@ class StripeEmulator:
         self.api_key = api_key
         self.verbose = verbose
         self._public_url = public_url
-        self.store = Store(seed)
+        self.store = Store(seed, account_id)
         self.faults = Faults()
         self.dispatcher = Dispatcher(
             self.store,
@@ -101,6 +106,11 @@ class StripeEmulator:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def account_id(self) -> str:
+        """The id of the account this emulator plays (`GET /v1/account`), e.g. `acct_...`."""
+        return self.store.account_id
 
     @property
     def url(self) -> str:

@@ -21,12 +21,16 @@ _ID_LENGTHS = {"cs_test_": 58, "whsec_": 32, "bps_": 24, "acct_": 16, "cus_": 14
 class Store:
     """All emulated Stripe state. Every access happens under `lock` (one lock, as promised)."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, account_id: str | None = None) -> None:
         self.lock = threading.RLock()
         self._seed = seed
+        self._account_id = account_id
         self.base_url = "http://127.0.0.1"
         self.event_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.reset()
+        # One account per emulator, kept across resets: a reset empties the account, it does
+        # not open another one (a second emulator is another account).
+        self._account_id = self.account_id
 
     def reset(self) -> None:
         with self.lock:
@@ -38,7 +42,9 @@ class Store:
             self.clock_offset = 0
             # Emulator-only bookkeeping per object id (pending prorations, notices sent...).
             self.meta: dict[str, dict[str, Any]] = {}
-            self.account_id = self.new_id("acct_")
+            # Drawn even when given, so that a seed yields the same object ids either way.
+            drawn = self.new_id("acct_")
+            self.account_id = self._account_id or drawn
             self.request_count = 0
 
     # ids and time
