@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 #: A local customer was created (by the library or from a provider event).
 #: Arguments: ``sender`` (the Customer model), ``customer``, ``created_from`` ("local" |
-#: "checkout" | "webhook").
+#: "checkout" | "webhook" | "reconcile").
 customer_created = Signal()
 
 #: A customer's billing information was saved.

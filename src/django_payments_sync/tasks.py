@@ -30,10 +30,27 @@ def push_pending_changes() -> dict[str, int]:
     return push_all().counts()
 
 
+@_as_task
+def reconcile_with_provider(adopt: bool = False) -> dict[str, int]:
+    """Repair drift by the ownership rules (``payments_sync reconcile``), for a scheduler.
+
+    Resumes an interrupted run from its checkpoint; refuses another account than the bound one.
+    """
+    from collections import Counter
+
+    from django_payments_sync.interactor.accounts import check_account
+    from django_payments_sync.interactor.reconcile import reconcile
+
+    check_account()
+    report = reconcile(adopt=adopt)
+    return {**Counter(r.action for r in report.repairs), "calls": report.calls}
+
+
 __all__ = [
     "enqueue_webhook_event",
     "process_pending_webhook_events",
     "process_webhook_event",
     "push_pending_changes",
     "recheck_vat_numbers",
+    "reconcile_with_provider",
 ]

@@ -382,9 +382,20 @@ class LocmemBackend(BaseBackend):
         self._get(self.customers, customer_id, "customer")
         return [t for t in self.tax_ids.values() if t.customer_id == customer_id]
 
-    def list_customers(self) -> Iterator[ProviderCustomer]:
-        self._record("list_customers", (), {})
-        return iter(list(self.customers.values()))
+    def list_customers(self, *, with_tax_ids: bool = False) -> Iterator[ProviderCustomer]:
+        self._record("list_customers", (), {"with_tax_ids": with_tax_ids})
+        customers = list(self.customers.values())
+        if with_tax_ids:
+            customers = [
+                dataclasses.replace(
+                    c,
+                    tax_ids=tuple(
+                        (t.type, t.value) for t in self.tax_ids.values() if t.customer_id == c.id
+                    ),
+                )
+                for c in customers
+            ]
+        return iter(customers)
 
     # --- catalog --------------------------------------------------------------------------
     def create_product(self, data: ProductData, *, idempotency_key: str) -> ProviderProduct:

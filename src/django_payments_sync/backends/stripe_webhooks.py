@@ -209,6 +209,18 @@ def stripe_customer_state(obj: Mapping[str, Any]) -> ProviderCustomer:
         else None,
         metadata=_metadata(obj),
         created=_when(obj.get("created")),
+        tax_ids=_expanded_tax_ids(obj.get("tax_ids")),
+    )
+
+
+def _expanded_tax_ids(value: Any) -> tuple[tuple[str, str], ...] | None:
+    """The ``(type, value)`` pairs of an expanded ``tax_ids`` list; ``None`` when not expanded."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("data"), list):
+        return None
+    return tuple(
+        (_text(t.get("type")), _text(t.get("value")))
+        for t in value["data"]
+        if isinstance(t, Mapping)
     )
 
 

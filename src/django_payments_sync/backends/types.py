@@ -123,6 +123,8 @@ class ProviderCustomer:
     address: Address | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     created: dt.datetime | None = None
+    #: ``(type, value)`` of its tax ids when the read included them, ``None`` when it did not.
+    tax_ids: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -346,7 +346,7 @@ def apply_customer_state(
     billing = BillingInformation.objects.filter(customer_id=customer.pk).first()
     customer.billing_information = billing  # type: ignore[assignment]
     synced = dict(link.synced_state or {})
-    local = CustomerSnapshot.from_customer(customer, synced).state()
+    local = CustomerSnapshot.from_customer(customer).state()
     theirs = remote_customer_state(state)
     changed_at = max(
         (r.updated_at for r in (customer, billing) if r is not None and r.updated_at),

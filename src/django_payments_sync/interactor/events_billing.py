@@ -75,7 +75,8 @@ def _pricing_id(provider: str, price_id: str) -> int | None:
     )
 
 
-def _subscription_values(state: ProviderSubscription, pricing_id: int | None) -> dict[str, Any]:
+def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> dict[str, Any]:
+    """The local subscription's fields as the provider's state says (what handlers write)."""
     values: dict[str, Any] = {
         "status": state.status if state.status in SubscriptionStatus.values else "incomplete",
         "quantity": max(state.quantity, 1),
@@ -173,7 +174,7 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
             return EventResult(note="Older than the state already applied.")
         subscription = link.subscription
         previous = {f: getattr(subscription, f) for f in SUBSCRIPTION_FIELDS}
-        for name, value in _subscription_values(state, pricing_id).items():
+        for name, value in subscription_values(state, pricing_id).items():
             setattr(subscription, name, value)
         changed = [f for f in SUBSCRIPTION_FIELDS if previous[f] != getattr(subscription, f)]
         if changed or subscription.sync_status != SyncStatus.SYNCED:
@@ -196,7 +197,7 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
             "`payments_sync events process`.",
         )
     customer = customer_row.customer
-    values = _subscription_values(state, pricing_id)
+    values = subscription_values(state, pricing_id)
     local_id = state.metadata.get(METADATA_ID_KEY, "")
     # Our own API call created it: the local row exists, its link may not be saved yet.
     found = (

@@ -12,16 +12,15 @@ Each mapped field of each entity has one owner:
   changed the field after the event's time and has not pushed it yet; a host edit is pushed,
   and a push sends only the fields that changed locally, so it never sends back a stale copy.
 
-The customer's two local copies of its email and name are reconciled here too
-(:func:`customer_identity`): the copy that changed since the provider last saw the field wins,
-and after a push or an applied event both copies hold the same value.
+The customer's two local copies of its email and name have one rule (:func:`customer_identity`):
+the billing information's copy is the one sent when there is billing information, the
+customer's otherwise; a provider-side edit is written to both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,39 +154,17 @@ def applied_fields(entity: str) -> tuple[str, ...]:
 CUSTOMER_IDENTITY = ("email", "name")
 
 
-def customer_identity(
-    customer: Customer, billing: BillingInformation | None, synced: Mapping[str, Any]
-) -> dict[str, str]:
-    """The email and name to send: one value per field, whichever copy holds it.
+def customer_identity(customer: Customer, billing: BillingInformation | None) -> dict[str, str]:
+    """The email and name to send: one source per field, so the copies never disagree on it.
 
-    Without billing information, the customer's. With it: the copy that differs from what the
-    provider last saw (``synced``, the link's ``synced_state``) is the host's edit and wins;
-    when both differ, the copy saved last; when neither does, the billing copy (invoices go
-    to the billing identity).
+    The billing information's when the customer gave one (invoices go to the billing
+    identity), the customer's otherwise. A provider-side edit is applied to both copies.
     """
     values: dict[str, str] = {}
     for name in CUSTOMER_IDENTITY:
-        own = getattr(customer, name) or ""
-        if billing is None:
-            values[name] = own
-            continue
-        billed = getattr(billing, name) or ""
-        if not billed:
-            values[name] = own
-            continue
-        seen = synced.get(name)
-        if seen is None or own in (billed, seen):
-            values[name] = billed
-        elif billed == seen:
-            values[name] = own
-        else:
-            values[name] = billed if _saved_at(billing) >= _saved_at(customer) else own
+        billed = getattr(billing, name, "") if billing is not None else ""
+        values[name] = billed or getattr(customer, name) or ""
     return values
-
-
-def _saved_at(row: Any) -> dt.datetime:
-    value = getattr(row, "updated_at", None)
-    return value or dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def provider_edit_wins(

@@ -186,7 +186,7 @@ def sync_customer_or_raise(
         ext = None
     else:
         replaced = ""
-    snapshot = CustomerSnapshot.from_customer(customer, ext.synced_state if ext else None)
+    snapshot = CustomerSnapshot.from_customer(customer)
     wanted = snapshot.content_hash()
     if ext is not None and ext.content_hash == wanted:
         if not dry_run and customer.sync_status != SyncStatus.SYNCED:
@@ -206,7 +206,6 @@ def sync_customer_or_raise(
         raise
     if external_id is None:
         return _deleted_at_provider(backend, customer, ext.external_id if ext else "", dry_run)
-    align_customer_copies(customer, snapshot)
     mark_synced(customer)
     return SyncResult("customer", str(customer.pk), action, external_id)
 
@@ -273,7 +272,8 @@ def _deleted_at_provider(
 
 
 def align_customer_copies(customer: Customer, snapshot: CustomerSnapshot) -> None:
-    """Give both local copies of the email and name the value the provider now holds.
+    """Give both local copies of the email and name the value the provider holds (after a
+    provider-side edit is applied).
 
     Queryset updates: no save signal, so nothing is pushed again.
     """

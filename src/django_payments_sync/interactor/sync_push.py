@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from django_payments_sync.backends.types import (
     ProviderCustomer,
     ProviderPrice,
     ProviderProduct,
+    ProviderSubscription,
 )
 from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.interactor.sync import (
@@ -36,6 +38,8 @@ from django_payments_sync.models import (
     ExternalCustomer,
     ExternalPricing,
     ExternalProduct,
+    ExternalSubscription,
+    ProviderDeletion,
     get_pricing_model,
     get_product_model,
 )
@@ -94,13 +98,18 @@ def push_all(
                 progress(result)
 
     if products:
-        record(_push_catalog(backend, dry_run, prune))
+        record(push_catalog(backend, dry_run, prune))
     if customers:
         record(_push_customers(backend, dry_run, prune, recreate_deleted))
     return report
 
 
-def _push_catalog(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[SyncResult]:
+def push_catalog(
+    backend: BaseBackend, dry_run: bool, prune: bool, repair: bool = False
+) -> Iterable[SyncResult]:
+    """``repair``: compare with the provider's state and write what drifted; ``prune`` does
+    that too and archives provider objects whose local row is gone."""
+    repair = repair or prune
     provider = backend.provider_name
     product_model, pricing_model = get_product_model(), get_pricing_model()
     product_label, pricing_label = model_label(product_model), model_label(pricing_model)
@@ -119,9 +128,9 @@ def _push_catalog(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[
     unlinked_prices = any(v is None for k, v in links.items() if k.startswith("price:"))
     remote_products: list[ProviderProduct] | None = None
     remote_prices: list[ProviderPrice] | None = None
-    if prune or (unlinked_products and not dry_run):
+    if repair or (unlinked_products and not dry_run):
         remote_products = list(backend.list_products())
-    if prune or (unlinked_prices and not dry_run):
+    if repair or (unlinked_prices and not dry_run):
         remote_prices = list(backend.list_prices())
 
     adopt: dict[str, list[Any]] = defaultdict(list)
@@ -134,7 +143,7 @@ def _push_catalog(backend: BaseBackend, dry_run: bool, prune: bool) -> Iterable[
         if local_id is not None:
             adopt[f"price:{local_id}"].append(remote_price)
 
-    if prune and remote_products is not None and remote_prices is not None:
+    if repair and remote_products is not None and remote_prices is not None:
         _forget_drifted(products, pricings, links, remote_products, remote_prices)
 
     for product in products:
@@ -248,7 +257,7 @@ def _push_customers(
     for customer in customers:
         ext = links[customer.pk]
         found = by_local.get(str(customer.pk))
-        email = CustomerSnapshot.from_customer(customer, ext and ext.synced_state).data.email
+        email = CustomerSnapshot.from_customer(customer).data.email
         if (
             ext is None
             and found is not None
@@ -265,7 +274,7 @@ def _push_customers(
                 continue
         elif prune and ext is not None:
             current = next((r for r in remote or [] if r.id == ext.external_id), None)
-            snapshot = CustomerSnapshot.from_customer(customer, ext.synced_state)
+            snapshot = CustomerSnapshot.from_customer(customer)
             if current is None or snapshot.differences(current):
                 # What the provider holds now: the push sends every field that differs.
                 ext.content_hash = ""
@@ -310,8 +319,15 @@ class Drift:
     object_type: str
     local_id: str | None
     external_id: str | None
-    kind: str  # "missing" | "differs" | "orphan"
+    #: "missing" (not at the provider), "differs", "orphan" (at the provider, local row gone),
+    #: "unlinked" (at the provider, not known locally) or "deleted" (deleted at the provider and
+    #: kept locally on purpose: reported, not counted as drift).
+    kind: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def is_drift(self) -> bool:
+        return self.kind != "deleted"
 
     def describe(self) -> str:
         who = f"{self.object_type} {self.local_id or '-'} ({self.external_id or 'no provider id'})"
@@ -319,23 +335,36 @@ class Drift:
             return f"{who}: not at the provider"
         if self.kind == "orphan":
             return f"{who}: at the provider, but the local row is gone"
+        if self.kind == "unlinked":
+            return f"{who}: at the provider, not known locally"
+        if self.kind == "deleted":
+            return f"{who}: deleted at the provider, kept locally (push --recreate-deleted)"
         changes = ", ".join(
             f"{k}: local {a!r} != provider {b!r}" for k, (a, b) in self.fields.items()
         )
         return f"{who}: {changes}"
 
 
-def diff(*, backend: BaseBackend | None = None) -> list[Drift]:
-    """Differences between local data and the provider, read with one paginated listing each."""
+def diff(*, backend: BaseBackend | None = None, subscriptions: bool = True) -> list[Drift]:
+    """Differences between what a push sends (and handlers write) and what the provider holds.
+
+    Read with one paginated listing each of products, prices, customers (with their tax ids)
+    and subscriptions; no call per row.
+    """
     backend = backend or get_backend()
     provider = backend.provider_name
     product_model, pricing_model = get_product_model(), get_pricing_model()
     remote_products = {p.id: p for p in backend.list_products()}
     remote_prices = {p.id: p for p in backend.list_prices()}
-    remote_customers = {c.id: c for c in backend.list_customers()}
+    remote_customers = {c.id: c for c in backend.list_customers(with_tax_ids=True)}
     ext_products = {e.product_id: e for e in ExternalProduct.objects.filter(provider=provider)}
     ext_prices = {e.pricing_id: e for e in ExternalPricing.objects.filter(provider=provider)}
     ext_customers = {e.customer_id: e for e in ExternalCustomer.objects.filter(provider=provider)}
+    deleted = set(
+        ProviderDeletion.objects.filter(provider=provider, object_type="customer").values_list(
+            "external_id", flat=True
+        )
+    )
     drifts: list[Drift] = []
 
     pricings: dict[Any, list[Any]] = defaultdict(list)
@@ -350,10 +379,12 @@ def diff(*, backend: BaseBackend | None = None) -> list[Drift]:
                 "price", pricing, ext_prices.get(pricing.pk), remote_prices, _price_diff(price, ext)
             )
     for customer in Customer.objects.select_related("billing_information").order_by("pk"):
+        link = ext_customers.get(customer.pk)
+        if link is not None and link.external_id in deleted:
+            drifts.append(Drift("customer", str(customer.pk), link.external_id, "deleted"))
+            continue
         snap = CustomerSnapshot.from_customer(customer)
-        drifts += _compare(
-            "customer", customer, ext_customers.get(customer.pk), remote_customers, snap.differences
-        )
+        drifts += _compare("customer", customer, link, remote_customers, customer_differences(snap))
 
     linked = {
         e.external_id
@@ -369,6 +400,76 @@ def diff(*, backend: BaseBackend | None = None) -> list[Drift]:
             active = getattr(obj, "active", True)
             if local_id is not None and active and obj.id not in linked:
                 drifts.append(Drift(object_type, local_id, obj.id, "orphan"))
+    if subscriptions:
+        drifts += _subscription_drift(backend, ext_customers.values(), ext_prices.values())
+    return drifts
+
+
+def customer_differences(
+    snapshot: CustomerSnapshot,
+) -> Callable[[ProviderCustomer], dict[str, Any]]:
+    """What differs between a push's snapshot and a provider customer, its tax ids included
+    when the read carried them."""
+
+    def compare(remote: ProviderCustomer) -> dict[str, Any]:
+        found = snapshot.differences(remote)
+        if remote.tax_ids is not None:
+            ours = sorted((t.type, t.value) for t in snapshot.tax_ids)
+            theirs = sorted(remote.tax_ids)
+            if ours != theirs:
+                found["tax_ids"] = (ours, theirs)
+        return found
+
+    return compare
+
+
+def subscription_differences(
+    subscription: Any, remote: ProviderSubscription, pricing_id: int | None
+) -> dict[str, tuple[Any, Any]]:
+    """Field -> (local, provider) where the local subscription is not what handlers would
+    write from ``remote`` (a price that is not ours compares as ``None``)."""
+    from django_payments_sync.interactor.events_billing import subscription_values
+
+    wanted = subscription_values(remote, pricing_id)
+    wanted.setdefault("pricing_id", None)
+    found: dict[str, tuple[Any, Any]] = {}
+    for name, value in wanted.items():
+        ours = getattr(subscription, name)
+        if isinstance(ours, dt.datetime) and isinstance(value, dt.datetime):
+            same = int(ours.timestamp()) == int(value.timestamp())
+        else:
+            same = ours == value
+        if not same:
+            found[name] = (ours, value)
+    return found
+
+
+def _subscription_drift(
+    backend: BaseBackend, customer_links: Iterable[Any], price_links: Iterable[Any]
+) -> list[Drift]:
+    provider = backend.provider_name
+    ours = {link.external_id for link in customer_links}
+    pricing_of = {link.external_id: link.pricing_id for link in price_links}
+    links = {
+        e.external_id: e
+        for e in ExternalSubscription.objects.filter(provider=provider).select_related(
+            "subscription"
+        )
+    }
+    remote = {s.id: s for s in backend.list_subscriptions()}
+    drifts: list[Drift] = []
+    for external_id, link in sorted(links.items(), key=lambda kv: kv[1].subscription_id):
+        sub = link.subscription
+        state = remote.get(external_id)
+        if state is None:
+            drifts.append(Drift("subscription", str(sub.pk), external_id, "missing"))
+            continue
+        found = subscription_differences(sub, state, pricing_of.get(state.price_id))
+        if found:
+            drifts.append(Drift("subscription", str(sub.pk), external_id, "differs", found))
+    for state in remote.values():
+        if state.id not in links and state.customer_id in ours:
+            drifts.append(Drift("subscription", None, state.id, "unlinked"))
     return drifts
 
 

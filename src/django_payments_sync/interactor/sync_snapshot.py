@@ -251,18 +251,14 @@ class CustomerSnapshot:
         return {k: v for k, v in pairs.items() if v[0] != v[1]}
 
     @classmethod
-    def from_customer(
-        cls, customer: Customer, synced: dict[str, Any] | None = None
-    ) -> CustomerSnapshot:
-        """``synced`` is the link's ``synced_state``: it tells which local copy of the email
-        and name holds the host's latest edit (see :func:`ownership.customer_identity`)."""
+    def from_customer(cls, customer: Customer) -> CustomerSnapshot:
         from django_payments_sync.interactor.ownership import customer_identity
 
         try:
             billing = customer.billing_information
         except ObjectDoesNotExist:
             billing = None
-        identity = customer_identity(customer, billing, synced or {})
+        identity = customer_identity(customer, billing)
         if billing is None:
             data = CustomerData(
                 local_id=str(customer.pk),
