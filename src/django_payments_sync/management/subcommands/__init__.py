@@ -10,7 +10,6 @@ from __future__ import annotations
 SUBCOMMANDS: dict[str, str] = {
     "push": "push",
     "diff": "diff",
-    "reconcile": "reconcile",
     "webhook-endpoint": "webhook_endpoint",
     "vat": "vat",
     "events": "events",
