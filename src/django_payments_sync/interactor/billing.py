@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_payments_sync import signals
 from django_payments_sync.adapter import get_adapter
 from django_payments_sync.backends import get_backend
 from django_payments_sync.conf import payments_settings
+from django_payments_sync.exceptions import PolicyViolation
 from django_payments_sync.interactor.autosync import suppress_autosync
 from django_payments_sync.models import (
     BillingInformation,
@@ -93,6 +96,7 @@ def update_billing_info(customer: Customer, data: Mapping[str, Any]) -> BillingI
 
 def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInformation:
     existing = get_billing_info(customer)
+    values = _normalized(values, existing)
     tax_id = values.get("tax_id", existing.tax_id if existing else "")
     country = values.get("country", existing.country if existing else "")
     vat_result = _check_vat_if_needed(existing, tax_id, country)
@@ -129,6 +133,22 @@ def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInf
     _refresh_sync_state(customer)
     billing.customer = customer
     return billing
+
+
+def _normalized(values: dict[str, Any], existing: BillingInformation | None) -> dict[str, Any]:
+    """``values`` as stored, whoever wrote them (the API, host code): the country upper-case,
+    the VAT number compact, upper-case and with its prefix (``"nl 123456782b01"`` gives
+    ``"NL123456782B01"``), checked offline with python-stdnum. Raises
+    :class:`~django_payments_sync.vies.numbers.InvalidVatNumber` for a number that fails."""
+    from django_payments_sync.vies.numbers import normalize_vat_number
+
+    values = dict(values)
+    if "country" in values:
+        values["country"] = str(values["country"] or "").strip().upper()
+    if values.get("tax_id"):
+        country = values.get("country", existing.country if existing else "")
+        values["tax_id"] = normalize_vat_number(str(values["tax_id"]), country or None)
+    return values
 
 
 def _check_vat_if_needed(
@@ -394,12 +414,41 @@ def _refresh_sync_state(customer: Customer) -> None:
 # --- the customer portal ----------------------------------------------------------------------
 
 
-def get_customer_management_portal_link(customer: Customer, return_url: str) -> str:
+def portal_return_url(return_url: str | None, request: HttpRequest | None = None) -> str:
+    """Where the provider's portal links back to: ``return_url``, which must lead to one of
+    our hosts (no open redirect: the adapter's ``is_safe_url``), else ``PORTAL_RETURN_URL``,
+    else the site's root. A path is made absolute against ``request``; without one it must
+    already be absolute. Raises :class:`PolicyViolation` (``unsafe_redirect``)."""
+    if return_url:
+        if not get_adapter().is_safe_url(return_url, request):
+            raise PolicyViolation(
+                _("The return URL must be a path or an address on one of this site's hosts."),
+                code="unsafe_redirect",
+            )
+        url = return_url
+    else:
+        url = payments_settings.PORTAL_RETURN_URL or "/"
+    if url.startswith("/"):
+        if request is None:
+            raise PolicyViolation(
+                _("Outside a request, the portal's return URL must be an absolute URL."),
+                code="unsafe_redirect",
+            )
+        url = request.build_absolute_uri(url)
+    return url
+
+
+def get_customer_management_portal_link(
+    customer: Customer, return_url: str | None = None, *, request: HttpRequest | None = None
+) -> str:
     """The URL of the provider's customer portal for ``customer``, coming back to ``return_url``.
 
-    Creates the provider customer first if it does not exist yet. ``return_url`` must already
-    be absolute and safe (the API checks it against the allowed hosts).
+    Creates the provider customer first if it does not exist yet. ``return_url`` is checked
+    and resolved by :func:`portal_return_url`: an address on one of our hosts, or a path with
+    ``request``; an address elsewhere raises :class:`PolicyViolation` (``unsafe_redirect``),
+    from host code as from the API.
     """
+    return_url = portal_return_url(return_url, request)
     from django_payments_sync.interactor.accounts import check_account
     from django_payments_sync.interactor.sync import ensure_provider_customer
 
@@ -414,6 +463,7 @@ __all__ = [
     "create_user_billing_info",
     "get_billing_info",
     "get_customer_management_portal_link",
+    "portal_return_url",
     "process_tax",
     "push_customer",
     "recheck_delay",
