@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from django_payments_sync.models import ExternalCustomer, WebhookEvent
+from django_payments_sync.models import ExternalCustomer, ProviderDeletion, SyncState, WebhookEvent
 from tests.factories import BillingInformationFactory, OrderFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,14 @@ def data() -> None:
         provider_created_at="2026-01-01T00:00:00Z",
         payload={"id": "evt_1", "secret_looking": "<b>escaped</b>"},
     )
+    ProviderDeletion.objects.create(
+        provider="stripe",
+        object_type="customer",
+        external_id="cus_gone",
+        deleted_at="2026-01-02T00:00:00Z",
+        event_id="evt_2",
+    )
+    SyncState.objects.create(key="reconcile:checkpoint", value={"phase": "customers", "after": 3})
 
 
 def test_every_model_of_the_app_is_registered() -> None:

@@ -20,12 +20,21 @@ from django_payments_sync.models import (
     PaymentAttempt,
     Pricing,
     Product,
+    ProviderDeletion,
     Subscription,
+    SyncState,
     VatCheck,
     WebhookEvent,
 )
 
-EXTERNAL_FIELDS = ("provider", "external_id", "content_hash", "last_event_at", "last_event_id")
+EXTERNAL_FIELDS = (
+    "provider",
+    "account",
+    "external_id",
+    "content_hash",
+    "last_event_at",
+    "last_event_id",
+)
 
 
 class ExternalInline(admin.TabularInline):
@@ -212,7 +221,7 @@ class ExternalAdmin(admin.ModelAdmin):
     list_display = ("external_id", "provider", "local", "last_event_at", "updated_at")
     list_filter = ("provider",)
     search_fields: ClassVar[list[str] | tuple[str, ...]] = ("external_id",)
-    readonly_fields = (*EXTERNAL_FIELDS, "created_at", "updated_at")
+    readonly_fields: ClassVar[tuple[str, ...]] = (*EXTERNAL_FIELDS, "created_at", "updated_at")
 
     def has_add_permission(self, request: Any) -> bool:
         return False
@@ -229,6 +238,7 @@ class ExternalCustomerAdmin(ExternalAdmin):
     local_field = "customer"
     search_fields = ("external_id", "customer__email", "customer__name")
     raw_id_fields = ("customer",)
+    readonly_fields = (*ExternalAdmin.readonly_fields, "synced_state")
 
 
 @admin.register(ExternalProduct)
@@ -250,6 +260,37 @@ class ExternalSubscriptionAdmin(ExternalAdmin):
     local_field = "subscription"
     search_fields = ("external_id", "subscription__customer__email")
     raw_id_fields = ("subscription",)
+
+
+@admin.register(ProviderDeletion)
+class ProviderDeletionAdmin(admin.ModelAdmin):
+    """What was deleted at the provider: why a customer is not pushed again (read-only)."""
+
+    list_display = ("external_id", "object_type", "provider", "deleted_at", "event_id")
+    list_filter = ("provider", "object_type")
+    search_fields = ("external_id", "event_id")
+    readonly_fields = tuple(f.name for f in ProviderDeletion._meta.fields)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(admin.ModelAdmin):
+    """The library's own values (installation id, bound account, reconcile checkpoint)."""
+
+    list_display = ("key", "value", "updated_at")
+    search_fields = ("key",)
+    readonly_fields = ("key", "value", "updated_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(VatCheck)

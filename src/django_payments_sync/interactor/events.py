@@ -344,7 +344,7 @@ def apply_customer_state(
 
     customer = link.customer
     billing = BillingInformation.objects.filter(customer_id=customer.pk).first()
-    customer.billing_information = billing  # type: ignore[assignment]
+    customer.billing_information = billing
     synced = dict(link.synced_state or {})
     local = CustomerSnapshot.from_customer(customer).state()
     theirs = remote_customer_state(state)
