@@ -180,6 +180,17 @@ def test_relink_moves_the_installation_and_push_creates_the_catalog_anew(
     assert run("relink", "--yes")[1].startswith(f"Already bound to {new}")
 
 
+def test_vat_recheck_stops_before_pushing_into_another_account(settings: Any) -> None:
+    use_locmem(settings, "shop-a")
+    accounts.check_account()
+    other = use_locmem(settings, "shop-b")
+    status, _, err = run("vat", "recheck", "--force")
+    assert status == 1
+    assert "shop-a" in err
+    assert "shop-b" in err
+    assert other.calls == []
+
+
 def test_links_without_an_account_count_as_the_bound_account(settings: Any) -> None:
     use_locmem(settings, "shop-a")
     customer = CustomerFactory()

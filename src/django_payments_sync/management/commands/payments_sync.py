@@ -9,7 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_payments_sync.exceptions import AccountMismatch, PaymentsSyncError
-from django_payments_sync.management.subcommands import ACCOUNT_CHECKED, SUBCOMMANDS
+from django_payments_sync.management.subcommands import (
+    ACCOUNT_CHECK_REQUIRED,
+    ACCOUNT_CHECKED,
+    SUBCOMMANDS,
+)
 
 
 class Command(BaseCommand):
@@ -38,21 +42,26 @@ class Command(BaseCommand):
             f"{__package__.rsplit('.', 1)[0]}.subcommands.{SUBCOMMANDS[name]}"
         )
         if name in ACCOUNT_CHECKED:
-            _check_account()
+            self._check_account(name)
         status = module.handle(self, options)
         if status:
             sys.exit(status)
 
+    def _check_account(self, name: str) -> None:
+        """Stop before any provider call when the credentials reach another account.
 
-def _check_account() -> None:
-    """Stop before any provider call when the credentials reach another account."""
-    from django_payments_sync.interactor.accounts import check_account
+        ``vat`` goes on when the provider cannot be asked (VIES is its job; its pushes fail and
+        are retried like any other), but never into another account.
+        """
+        from django_payments_sync.interactor.accounts import check_account
 
-    try:
-        check_account()
-    except AccountMismatch as exc:
-        raise CommandError(str(exc)) from exc
-    except PaymentsSyncError as exc:
-        raise CommandError(
-            f"Could not tell which provider account the credentials reach: {exc}"
-        ) from exc
+        try:
+            check_account()
+        except AccountMismatch as exc:
+            raise CommandError(str(exc)) from exc
+        except PaymentsSyncError as exc:
+            message = f"Could not tell which provider account the credentials reach: {exc}"
+            if name not in ACCOUNT_CHECK_REQUIRED:
+                self.stderr.write(f"{message} Pushes to the provider will be retried later.")
+                return
+            raise CommandError(message) from exc

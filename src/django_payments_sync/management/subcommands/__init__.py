@@ -19,3 +19,6 @@ SUBCOMMANDS: dict[str, str] = {
 #: Subcommands that first make sure the credentials reach the installation's account (and
 #: stop with ``AccountMismatch`` otherwise; see ``relink``).
 ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat"})
+#: Of those, the ones that stop when the provider cannot tell its account (unreachable);
+#: ``vat`` goes on with VIES and leaves its pushes for later.
+ACCOUNT_CHECK_REQUIRED: frozenset[str] = frozenset({"push", "diff", "reconcile"})
