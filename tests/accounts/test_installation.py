@@ -121,3 +121,13 @@ def test_two_installations_on_one_account_both_check_out(
     assert first_customer != second_customer
     stored = stripe_emulator.client().v1.checkout.sessions.retrieve(second_session)
     assert stored.customer == second_customer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_is_a_new_installation_in_the_same_process() -> None:
+    first = accounts.installation_id()  # outside a transaction: cached
+    assert accounts.installation_id() == first
+    call_command("flush", interactive=False, verbosity=0)
+    second = accounts.installation_id()
+    assert second != first
+    assert SyncState.objects.get(key=accounts.INSTALLATION_KEY).value == {"id": second}
