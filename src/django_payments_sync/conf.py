@@ -45,6 +45,15 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_RETURN_URL": None,
     # Seconds the public plan catalog stays cached.
     "PLANS_CACHE_TIMEOUT": 300,
+    # Let a push create a new provider customer (or product) for a row whose provider object
+    # was deleted at the provider; off, the row is reported and left unlinked (deletions stick).
+    "RECREATE_DELETED": False,
+    # payments_sync reconcile: provider operations per second (Stripe allows 25 in test mode,
+    # 100 in live mode) and rows between two checkpoints.
+    "RECONCILE": {
+        "RATE_LIMIT": 20.0,
+        "CHECKPOINT_EVERY": 100,
+    },
     # The EU VAT-number check through VIES.
     "VIES": {
         "ENABLED": True,
@@ -139,6 +148,10 @@ EXPECTED: dict[str, Expected] = {
     "CHECKOUT_CANCEL_URL": Expected((str,), nullable=True),
     "PORTAL_RETURN_URL": Expected((str,), nullable=True),
     "PLANS_CACHE_TIMEOUT": Expected(_SECONDS, minimum=0),
+    "RECREATE_DELETED": Expected((bool,)),
+    "RECONCILE": Expected((dict,)),
+    "RECONCILE.RATE_LIMIT": Expected(_SECONDS, minimum=0, minimum_included=False),
+    "RECONCILE.CHECKPOINT_EVERY": Expected((int,), minimum=1),
     "VIES": Expected((dict,)),
     "VIES.ENABLED": Expected((bool,)),
     "VIES.ADDRESS": Expected((str,)),

@@ -483,3 +483,32 @@ def test_ensure_provider_customer_raises_when_it_cannot_create(provider: Provide
     with pytest.raises(TransientProviderError):
         ensure_provider_customer(customer)
     assert provider.customers() == []
+
+
+def test_a_product_deleted_at_the_provider_is_not_created_again(provider: Provider) -> None:
+    product, _, _ = _catalog()
+    push_all()
+    product_id = ExternalProduct.objects.get(product=product).external_id
+    if provider.name == "locmem":
+        provider.backend.products.pop(product_id)
+    else:
+        # Stripe refuses to delete a product with prices: the emulator's store is the dashboard.
+        provider.emulator.store.remove("product", product_id)
+    Product.objects.filter(pk=product.pk).update(name="Renamed")
+    product.refresh_from_db()
+    results = sync_product(product)
+    assert results[0].action is SyncAction.SKIPPED
+    assert len(results) == 1  # its prices are not pushed onto a deleted product
+    product.refresh_from_db()
+    assert product.sync_status == SyncStatus.FAILED
+    assert "deleted at the provider" in product.sync_error
+    assert ProviderDeletion.objects.filter(object_type="product", external_id=product_id).exists()
+    assert [p.id for p in provider.products()] == []
+    # Asked to, it creates a new product and moves the prices onto it.
+    results = sync_product(product, recreate_deleted=True)
+    assert results[0].action is SyncAction.CREATED
+    assert all(r.ok for r in results), results
+    (remote,) = provider.products()
+    assert remote.id != product_id
+    assert remote.name == "Renamed"
+    assert {p.product_id for p in provider.prices() if p.active} == {remote.id}

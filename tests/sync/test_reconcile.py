@@ -167,7 +167,7 @@ def test_reconcile_repairs_every_entity_by_its_owner(stripe_provider: Provider) 
     report = reconcile(rate=1000)
     calls = provider.calls()
     assert report.failures == [], report.repairs
-    assert drift() == []
+    assert drift() == [], (report.repairs, before)
 
     # The host's fields went to the provider, the provider's came home.
     remote = {c.id: c for c in provider.backend.list_customers(with_tax_ids=True)}

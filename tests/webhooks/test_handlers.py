@@ -8,13 +8,13 @@ from django.db.models.signals import post_save
 
 from django_payments_sync import signals
 from django_payments_sync.models import (
-    ProviderDeletion,
     Customer,
     ExternalCustomer,
     ExternalSubscription,
     OrderStatus,
     PaymentAttempt,
     PaymentAttemptStatus,
+    ProviderDeletion,
     Subscription,
     VatValidationStatus,
     WebhookEvent,
@@ -466,6 +466,14 @@ def test_unknown_product_is_ignored(post_event):
     event = stripe_event("product.created", stripe_product("prod_X"))
     post_event(event)
     assert status_of(event) == "ignored"
+
+
+def test_a_product_deleted_at_the_provider_is_remembered_even_unlinked(post_event):
+    event = stripe_event("product.deleted", stripe_product("prod_Gone"))
+    post_event(event)
+    post_event(event)  # a duplicate
+    (row,) = ProviderDeletion.objects.filter(object_type="product")
+    assert (row.external_id, row.event_id) == ("prod_Gone", event["id"])
 
 
 # --- failures, retries, replays -----------------------------------------------------------

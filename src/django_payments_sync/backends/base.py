@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
 from django.core.checks import CheckMessage
@@ -107,8 +107,15 @@ class BaseBackend:
         raise self._unsupported("creating customers")
 
     def update_customer(
-        self, customer_id: str, data: CustomerData, *, idempotency_key: str | None = None
+        self,
+        customer_id: str,
+        data: CustomerData,
+        *,
+        idempotency_key: str | None = None,
+        fields: Collection[str] | None = None,
     ) -> ProviderCustomer:
+        """Update the provider customer; with ``fields`` (names of :class:`CustomerData`'s
+        fields), only those, leaving the others as the provider holds them."""
         raise self._unsupported("updating customers")
 
     def delete_customer(self, customer_id: str) -> None:
@@ -128,8 +135,9 @@ class BaseBackend:
     def list_tax_ids(self, customer_id: str) -> list[ProviderTaxId]:
         raise self._unsupported("listing tax ids")
 
-    def list_customers(self) -> Iterator[ProviderCustomer]:
-        """Every customer, read in pages."""
+    def list_customers(self, *, with_tax_ids: bool = False) -> Iterator[ProviderCustomer]:
+        """Every customer, read in pages; ``with_tax_ids`` fills ``ProviderCustomer.tax_ids``
+        in the same pages (no call per customer)."""
         raise self._unsupported("listing customers")
 
     # --- catalog --------------------------------------------------------------------------

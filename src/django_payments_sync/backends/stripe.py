@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, cast
 
 import stripe
@@ -104,12 +104,17 @@ class StripeBackend(BaseBackend):
         return self._customer(obj)
 
     def update_customer(
-        self, customer_id: str, data: CustomerData, *, idempotency_key: str | None = None
+        self,
+        customer_id: str,
+        data: CustomerData,
+        *,
+        idempotency_key: str | None = None,
+        fields: Collection[str] | None = None,
     ) -> ProviderCustomer:
         with convert.translated_errors():
             obj = self.client.v1.customers.update(
                 customer_id,
-                convert.customer_update_params(data),
+                convert.customer_update_params(data, fields),
                 {"idempotency_key": idempotency_key},
             )
         return self._customer(obj)
@@ -153,10 +158,11 @@ class StripeBackend(BaseBackend):
             )
         )
 
-    def list_customers(self) -> Iterator[ProviderCustomer]:
-        return convert.paged(
-            lambda: self.client.v1.customers.list({"limit": PAGE_SIZE}), self._customer
-        )
+    def list_customers(self, *, with_tax_ids: bool = False) -> Iterator[ProviderCustomer]:
+        params: stripe.params.CustomerListParams = {"limit": PAGE_SIZE}
+        if with_tax_ids:
+            params["expand"] = ["data.tax_ids"]
+        return convert.paged(lambda: self.client.v1.customers.list(params), self._customer)
 
     # --- catalog --------------------------------------------------------------------------
     def _product(self, obj: Any) -> ProviderProduct:

@@ -32,7 +32,7 @@ from django_payments_sync.backends.types import (
 )
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.interactor import ownership
-from django_payments_sync.interactor.sync import deletion_of
+from django_payments_sync.interactor.sync import deleted_message, deletion_of, record_deletion
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     BillingInformation,
@@ -400,8 +400,6 @@ def apply_customer_deleted(event: ProviderEvent) -> EventResult:
     links a row to the deleted customer again, and no push re-creates it unless asked
     (``RECREATE_DELETED``, ``push --recreate-deleted``) or the customer checks out again.
     """
-    from django_payments_sync.interactor.sync import deleted_message, record_deletion
-
     row = record_deletion(
         event.provider, "customer", event.object_id, deleted_at=event.created, event_id=event.id
     )
@@ -498,6 +496,11 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
 def record_drift(event: ProviderEvent) -> EventResult:
     """Local products and prices are the truth: a provider change is recorded, never applied."""
     provider = event.provider
+    if event.type == "product.deleted":
+        # Remembered even for a product not linked (yet): no push re-creates it unasked.
+        record_deletion(
+            provider, "product", event.object_id, deleted_at=event.created, event_id=event.id
+        )
     if event.object_type == "product":
         state_p = read_object(event, ProviderProduct)
         link_p = (

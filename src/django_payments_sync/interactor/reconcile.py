@@ -286,9 +286,11 @@ class _Run:
     # --- products and prices: the host's ------------------------------------------------
     def catalog(self, after: int) -> None:
         backend: Any = self.backend
-        for result in push_catalog(backend, self.dry_run, prune=False, repair=True):
+        for result in push_catalog(
+            backend, self.dry_run, prune=False, repair=True, recreate_deleted=self.recreate_deleted
+        ):
             self.report.checked[f"{result.object_type}s"] += 1
-            if result.action is SyncAction.UNCHANGED:
+            if result.action in (SyncAction.UNCHANGED, SyncAction.SKIPPED):
                 continue
             action = "failed" if result.action is SyncAction.FAILED else "pushed"
             detail = str(result.error) if result.error else result.action.value

@@ -99,10 +99,10 @@ def show_provider_state(subscription: Subscription, state: ProviderSubscription)
     webhook lock: one writer, so a state never flips back through an older event and each
     change sends its host signals (``subscription_updated``, ``_canceled``) exactly once.
     """
-    from django_payments_sync.interactor.events_billing import _subscription_values
+    from django_payments_sync.interactor.events_billing import subscription_values
 
     pricing = provider.pricing_for_price_id(state.price_id) if state.price_id else None
-    for name, value in _subscription_values(state, pricing.pk if pricing else None).items():
+    for name, value in subscription_values(state, pricing.pk if pricing else None).items():
         setattr(subscription, name, value)
     if pricing is not None:
         subscription.pricing = pricing
@@ -187,9 +187,9 @@ class SubscriptionsService:
         # Saved without its provider link: the subscription's created event links it (found
         # through the metadata) and signals ``subscription_created``. Should that event have
         # been applied already, its state stands.
-        from django_payments_sync.interactor.events_billing import _subscription_values
+        from django_payments_sync.interactor.events_billing import subscription_values
 
-        values = _subscription_values(state, pricing.pk)
+        values = subscription_values(state, pricing.pk)
         Subscription.objects.filter(pk=subscription.pk).exclude(
             external_subscriptions__provider=provider.backend().provider_name
         ).update(**values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now())

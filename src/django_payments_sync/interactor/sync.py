@@ -446,8 +446,12 @@ def sync_product(
     pricings: list[AbstractPricing] | None = None,
     adopt: dict[str, list[Any]] | None = None,
     links: dict[str, Any] | None = None,
+    recreate_deleted: bool | None = None,
 ) -> list[SyncResult]:
     """Push a product and its prices; never raises a provider error (see :class:`SyncResult`).
+
+    A product deleted at the provider is not created again (``SKIPPED``, the row marked
+    ``failed`` with the reason) unless ``recreate_deleted`` or ``RECREATE_DELETED``.
 
     ``adopt`` maps ``"product:<pk>"``/``"price:<pk>"`` to the provider objects a listing found
     carrying those rows' identity; one with exactly the row's content (a create whose answer
@@ -465,6 +469,7 @@ def sync_product(
         dry_run,
         adopt or {},
         links.get(f"product:{product.pk}", _UNKNOWN),
+        recreate_deleted,
     )
     results = [result]
     if result.external_id is None:
@@ -499,6 +504,7 @@ def _sync_product_row(
     dry_run: bool,
     adopt: dict[str, list[Any]],
     ext: Any,
+    recreate_deleted: bool | None = None,
 ) -> SyncResult:
     local_id = str(product.pk)
     wanted = snapshot.content_hash()
@@ -508,6 +514,19 @@ def _sync_product_row(
         if not dry_run and product.sync_status != SyncStatus.SYNCED:
             mark_synced(product)
         return SyncResult("product", local_id, SyncAction.UNCHANGED, ext.external_id)
+    if recreate_deleted is None:
+        recreate_deleted = bool(payments_settings.RECREATE_DELETED)
+    replaced = ""
+    if ext is not None and deletion_of(backend.provider_name, "product", ext.external_id):
+        if not recreate_deleted:
+            return _product_deleted_at_provider(backend, product, ext.external_id, dry_run)
+        if dry_run:
+            return SyncResult(
+                "product", local_id, SyncAction.CREATED, dry_run=True, detail="recreated"
+            )
+        replaced = ext.external_id
+        ext.delete()
+        ext = None
     if ext is None:
         action = SyncAction.CREATED
     else:
@@ -521,15 +540,26 @@ def _sync_product_row(
                 (r for r in adopt.get(f"product:{local_id}", ()) if not snapshot.differences(r)),
                 None,
             )
-            if found is not None:
+            if found is not None and not replaced:
                 remote_id = found.id
             else:
+                content = digest([wanted, replaced]) if replaced else wanted
                 remote_id = backend.create_product(
-                    data, idempotency_key=idempotency_key(product, "create", wanted)
+                    data, idempotency_key=idempotency_key(product, "create", content)
                 ).id
             ext = _link(ExternalProduct, backend.provider_name, remote_id, wanted, product=product)
         else:
-            backend.update_product(ext.external_id, data)
+            try:
+                backend.update_product(ext.external_id, data)
+            except ObjectNotFound:
+                # Deleted at the provider and no event told us yet: remembered, and created
+                # again only when asked.
+                record_deletion(backend.provider_name, "product", ext.external_id)
+                if not recreate_deleted:
+                    return _product_deleted_at_provider(backend, product, ext.external_id, False)
+                return _sync_product_row(
+                    backend, product, snapshot, dry_run, adopt, ext, recreate_deleted
+                )
             ext.content_hash = wanted
             ext.save(update_fields=["content_hash", "updated_at"])
     except ProviderError as exc:
@@ -538,6 +568,24 @@ def _sync_product_row(
         return SyncResult("product", local_id, SyncAction.FAILED, ext and ext.external_id, exc)
     mark_synced(product)
     return SyncResult("product", local_id, action, ext.external_id)
+
+
+def _product_deleted_at_provider(
+    backend: BaseBackend, product: AbstractProduct, external_id: str, dry_run: bool
+) -> SyncResult:
+    row = deletion_of(backend.provider_name, "product", external_id)
+    message = deleted_message("product", external_id, row)
+    if not dry_run and (product.sync_status, product.sync_error) != (SyncStatus.FAILED, message):
+        _set_status(product, SyncStatus.FAILED, message, None)
+    # No provider id: its prices are not pushed onto a deleted product.
+    return SyncResult(
+        "product",
+        str(product.pk),
+        SyncAction.SKIPPED,
+        None,
+        dry_run=dry_run,
+        detail=f"{external_id} deleted at the provider",
+    )
 
 
 def _sync_price_row(
@@ -597,8 +645,10 @@ def _sync_price_row(
             else:
                 if ext.external_id != new_id:
                     # Archived before the row moves on: if this fails, the next push creates the
-                    # same new price again (same key, same answer) and retries the archive.
-                    backend.archive_price(ext.external_id)
+                    # same new price again (same key, same answer) and retries the archive. A
+                    # price that is gone (its product was deleted) needs no archiving.
+                    with contextlib.suppress(ObjectNotFound):
+                        backend.archive_price(ext.external_id)
                 _relink(ext, new_id, wanted)
         else:
             backend.update_price_metadata(ext.external_id, data)

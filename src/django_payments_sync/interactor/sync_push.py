@@ -98,14 +98,18 @@ def push_all(
                 progress(result)
 
     if products:
-        record(push_catalog(backend, dry_run, prune))
+        record(push_catalog(backend, dry_run, prune, recreate_deleted=recreate_deleted))
     if customers:
         record(_push_customers(backend, dry_run, prune, recreate_deleted))
     return report
 
 
 def push_catalog(
-    backend: BaseBackend, dry_run: bool, prune: bool, repair: bool = False
+    backend: BaseBackend,
+    dry_run: bool,
+    prune: bool,
+    repair: bool = False,
+    recreate_deleted: bool | None = None,
 ) -> Iterable[SyncResult]:
     """``repair``: compare with the provider's state and write what drifted; ``prune`` does
     that too and archives provider objects whose local row is gone."""
@@ -154,6 +158,7 @@ def push_catalog(
             pricings=pricings.get(product.pk, []),
             adopt=adopt,
             links=links,
+            recreate_deleted=recreate_deleted,
         )
 
     if prune and remote_products is not None and remote_prices is not None:

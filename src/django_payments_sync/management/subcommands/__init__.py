@@ -10,6 +10,7 @@ from __future__ import annotations
 SUBCOMMANDS: dict[str, str] = {
     "push": "push",
     "diff": "diff",
+    "reconcile": "reconcile",
     "webhook-endpoint": "webhook_endpoint",
     "vat": "vat",
     "events": "events",

@@ -104,6 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, query: str, body: str) -> None:
         emulator = self.server.emulator
+        generation = emulator.store.generation
         request_id = "req_" + uuid.uuid4().hex[:14]
         version = self.headers.get("Stripe-Version") or api_version()
         headers = {"Request-Id": request_id, "Stripe-Version": version}
@@ -138,7 +139,13 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Idempotency-Key"] = idempotency_key
         raw = body if method == "POST" else query
         status, payload, replayed = self._run(
-            method, path, raw, api_key, idempotency_key if method == "POST" else None, request_id
+            method,
+            path,
+            raw,
+            api_key,
+            idempotency_key if method == "POST" else None,
+            request_id,
+            generation,
         )
         if replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -171,10 +178,16 @@ class _Handler(BaseHTTPRequestHandler):
         api_key: str,
         idempotency_key: str | None,
         request_id: str,
+        generation: int,
     ) -> tuple[int, bytes, bool]:
         store = self.server.emulator.store
         fingerprint = f"{method} {path} " + "&".join(sorted(raw.split("&")))
         with store.lock:
+            if store.generation != generation:
+                error = StripeError(
+                    500, "The emulator was reset while this request waited.", type="api_error"
+                )
+                return 500, _dump(error.body()), False
             store.request_count += 1
             if idempotency_key:
                 cached = store.idempotency.get((api_key, idempotency_key))

@@ -34,6 +34,9 @@ class Store:
 
     def reset(self) -> None:
         with self.lock:
+            # A request that arrived before the reset (one held back by a delay fault, whose
+            # client gave up long ago) must not write into the fresh state.
+            self.generation = getattr(self, "generation", 0) + 1
             self.rng = random.Random(self._seed)
             self.objects: dict[str, dict[str, Any]] = {}
             self.order: dict[str, list[str]] = {}
