@@ -251,3 +251,39 @@ def test_a_quantity_that_comes_back_is_pushed_again(
             subscription.quantity = quantity
             subscription.save()
         assert locmem.backend.subscriptions[remote.id].quantity == quantity  # type: ignore[attr-defined]
+
+
+def test_a_save_that_changes_nothing_never_reverts_a_newer_provider_change(
+    stripe_provider: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A subscription applied from events, changed again in the dashboard (event not arrived
+    yet), then saved by the host without a change: nothing is pushed, the provider keeps it."""
+    from django_payments_sync.models import ExternalCustomer, ExternalPricing, Subscription
+    from tests.backends.helpers import WEBHOOK_SECRET
+    from tests.factories import CustomerFactory, PricingFactory
+    from tests.reliability.conftest import deliver
+
+    em = stripe_provider.emulator
+    client: Any = em.client()
+    customer = CustomerFactory()
+    pricing = PricingFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        push_all()
+    cus = ExternalCustomer.objects.get(customer=customer).external_id
+    price = ExternalPricing.objects.get(pricing=pricing).external_id
+    client.v1.customers.update(
+        cus, {"invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )
+    sub = client.v1.subscriptions.create({"customer": cus, "items": [{"price": price}]})
+    item = sub["items"]["data"][0]["id"]
+    client.v1.subscriptions.update(sub.id, {"items": [{"id": item, "quantity": 3}]})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(em, WEBHOOK_SECRET)
+    local = Subscription.objects.get()
+    assert local.quantity == 3
+    client.v1.subscriptions.update(sub.id, {"items": [{"id": item, "quantity": 5}]})
+    stripe_provider.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        local.save()  # e.g. the admin's Save button on an unchanged form
+    assert client.v1.subscriptions.retrieve(sub.id)["items"]["data"][0]["quantity"] == 5
+    assert [c for c in stripe_provider.calls() if c[0] == "write"] == []

@@ -16,12 +16,17 @@ from django_payments_sync.exceptions import PermanentProviderError, TransientPro
 from django_payments_sync.interactor.sync import (
     SyncAction,
     ensure_provider_customer,
+    record_deletion,
     sync_customer,
     sync_customer_or_raise,
     sync_product,
 )
 from django_payments_sync.interactor.sync_push import diff, push_all
-from django_payments_sync.interactor.sync_snapshot import PriceSnapshot
+from django_payments_sync.interactor.sync_snapshot import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    idempotency_key,
+)
 from django_payments_sync.models import (
     ExternalCustomer,
     ExternalPricing,
@@ -512,3 +517,28 @@ def test_a_product_deleted_at_the_provider_is_not_created_again(provider: Provid
     assert remote.id != product_id
     assert remote.name == "Renamed"
     assert {p.product_id for p in provider.prices() if p.active} == {remote.id}
+
+
+def test_a_lost_create_answered_later_with_a_deleted_customer_is_not_linked_as_live(
+    provider: Provider,
+) -> None:
+    """The push's create reached the provider but its answer was lost; the customer was then
+    deleted at the provider (the event recorded it). The retry's idempotent answer names the
+    deleted customer: it must not be taken for a live one."""
+    customer = CustomerFactory(name="Lost")
+    snapshot = CustomerSnapshot.from_customer(customer)
+    first = provider.backend.create_customer(
+        snapshot.data, idempotency_key=idempotency_key(customer, "create", "")
+    )
+    provider.backend.delete_customer(first.id)
+    record_deletion(provider.backend.provider_name, "customer", first.id, event_id="evt_del")
+    result = sync_customer(customer)
+    assert result.action is SyncAction.SKIPPED
+    customer.refresh_from_db()
+    assert customer.sync_status == SyncStatus.FAILED
+    assert first.id in customer.sync_error
+    assert provider.customers() == []
+    # Asked to, a new customer (a new request, not the replay) is created.
+    assert sync_customer(customer, recreate_deleted=True).action is SyncAction.CREATED
+    (remote,) = provider.customers()
+    assert remote.id != first.id

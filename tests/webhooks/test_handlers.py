@@ -110,11 +110,28 @@ def test_local_edits_not_pushed_yet_win_over_the_provider(post_event, linked_cus
     assert local.sync_status == "pending"  # saved locally, not pushed yet
     post_event(
         stripe_event(
-            "customer.updated", stripe_customer("cus_P", email="x@example.com", name="Remote")
+            "customer.updated",
+            stripe_customer("cus_P", email="x@example.com", name="Remote"),
+            created=T0,  # before the local edit
         )
     )
     local.refresh_from_db()
     assert local.name == "Local"
+
+
+def test_a_provider_edit_newer_than_an_unpushed_local_change_wins(post_event, linked_customer):
+    """A row whose create lost its answer is pending; the dashboard edits it afterwards."""
+    local = linked_customer("cus_P2", email="x@example.com", name="Local")
+    assert local.sync_status == "pending"
+    post_event(
+        stripe_event(
+            "customer.updated",
+            stripe_customer("cus_P2", email="x@example.com", name="Dashboard"),
+            created=int(local.updated_at.timestamp()) + 60,
+        )
+    )
+    local.refresh_from_db()
+    assert local.name == "Dashboard"
 
 
 def test_customer_event_for_an_unknown_customer_is_deferred(post_event):

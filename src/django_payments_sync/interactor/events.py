@@ -359,15 +359,13 @@ def apply_customer_state(
         value = theirs[name]
         if name == "name" and not value:
             continue  # the provider has no name: nothing to learn from it
-        if name not in synced and customer.sync_status == SyncStatus.PENDING:
-            # A link from before synced_state: a change not pushed yet is the newer one.
-            continue
         if ownership.provider_edit_wins(
             theirs=value,
             local=local[name],
             synced=synced.get(name),
             event_time=at,
             local_changed_at=changed_at,
+            pending=customer.sync_status == SyncStatus.PENDING,
         ):
             if getattr(customer, name) != value:
                 own[name] = value

@@ -30,6 +30,7 @@ from django_payments_sync.interactor.events import (
     stamp,
     waiting_for_customer,
 )
+from django_payments_sync.interactor.sync import provider_subscription_hash
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     Customer,
@@ -180,7 +181,10 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
         if changed or subscription.sync_status != SyncStatus.SYNCED:
             subscription.sync_status = SyncStatus.SYNCED
             subscription.save(update_fields=[*changed, "sync_status", "updated_at"])
-        link.save(update_fields=stamp(link, event))
+        # What the provider holds now, in the push's terms: a later save of the row (an admin
+        # save that changes nothing) pushes only a real change, never this state's past.
+        link.content_hash = provider_subscription_hash(state)
+        link.save(update_fields=[*stamp(link, event), "content_hash"])
         _send_subscription_signals(subscription, previous, created=False)
         note = "" if pricing_id or not state.price_id else f"Price {state.price_id} is not ours."
         if "status" in changed:
@@ -225,6 +229,7 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
                 external_id=state.id,
                 last_event_at=event.created,
                 last_event_id=event.id,
+                content_hash=provider_subscription_hash(state),
             )
     except IntegrityError:
         # The API call that created it linked it at the same moment: apply over that link.

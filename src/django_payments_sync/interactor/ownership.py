@@ -174,18 +174,22 @@ def provider_edit_wins(
     synced: Any,
     event_time: dt.datetime,
     local_changed_at: dt.datetime | None,
+    pending: bool = False,
 ) -> bool:
     """Whether a provider-side value of a ``NEWEST`` field replaces the local one.
 
     Not when the provider's value is what it held already (``synced``: an echo of our own push
-    or an unrelated event); not when the host changed the field (``local`` differs from
-    ``synced``) after the event's time: that edit is newer and its push follows.
+    or an unrelated event); not when the host changed the field after the event's time: that
+    edit is newer and its push follows. The host changed it when ``local`` differs from
+    ``synced``; when what the provider held is not known (``synced`` is ``None``: a link just
+    made by an event, or made before ``synced_state``), when the row has changes not pushed yet
+    (``pending``).
     """
     if theirs == local:
         return False
     if synced is not None and theirs == synced:
         return False
-    host_edited = synced is not None and local != synced
+    host_edited = local != synced if synced is not None else pending
     return not (host_edited and local_changed_at is not None and local_changed_at > event_time)
 
 

@@ -49,6 +49,7 @@ from django_payments_sync.interactor.sync import (
     SyncAction,
     align_customer_copies,
     deletion_of,
+    provider_subscription_hash,
     record_deletion,
     sync_customer,
 )
@@ -59,7 +60,6 @@ from django_payments_sync.interactor.sync_push import (
 )
 from django_payments_sync.interactor.sync_snapshot import (
     CustomerSnapshot,
-    digest,
     model_label,
     remote_customer_state,
 )
@@ -594,7 +594,7 @@ class _Run:
                 **values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now()
             )
             ExternalSubscription.objects.filter(pk=link.pk).update(
-                content_hash=digest(_pushed_state(state)), updated_at=timezone.now()
+                content_hash=provider_subscription_hash(state), updated_at=timezone.now()
             )
             for name, value in values.items():
                 setattr(sub, name, value)
@@ -619,16 +619,6 @@ class _Run:
                 provider=self.provider,
                 external_id=state.id,
                 subscription=sub,
-                content_hash=digest(_pushed_state(state)),
+                content_hash=provider_subscription_hash(state),
             )
             _send_subscription_signals(sub, None, created=True)
-
-
-def _pushed_state(state: ProviderSubscription) -> dict[str, Any]:
-    """The provider's subscription in the form ``sync_subscription`` hashes."""
-    return {
-        "price": state.price_id,
-        "quantity": state.quantity,
-        "cancel_at_period_end": state.cancel_at_period_end,
-        "canceled": state.status == "canceled",
-    }

@@ -205,7 +205,8 @@ def sync_customer_or_raise(
         mark_sync_error(customer, exc)
         raise
     if external_id is None:
-        return _deleted_at_provider(backend, customer, ext.external_id if ext else "", dry_run)
+        gone = _external(ExternalCustomer, backend.provider_name, customer=customer)
+        return _deleted_at_provider(backend, customer, gone.external_id if gone else "", dry_run)
     mark_synced(customer)
     return SyncResult("customer", str(customer.pk), action, external_id)
 
@@ -351,6 +352,15 @@ def _push_customer(
     # Linked before the tax ids: a failure there must not lose the provider customer. The empty
     # hash makes the next push update it and finish the tax ids.
     ext = _link(ExternalCustomer, backend.provider_name, created.id, "", customer=customer)
+    if deletion_of(backend.provider_name, "customer", created.id):
+        # The provider answered a create it had made before (the answer was lost, a timeout)
+        # and that customer was deleted at the provider since: deletions stick.
+        if not recreate_deleted:
+            return None
+        ext.delete()
+        return _push_customer(
+            backend, customer, snapshot, None, wanted, recreate_deleted, replaced=created.id
+        )
     for tax_id in snapshot.tax_ids:
         backend.add_tax_id(
             created.id,
@@ -690,6 +700,19 @@ def archive_provider_price(external_id: str, *, backend: BaseBackend | None = No
 
 
 # --- subscriptions ------------------------------------------------------------------------
+
+
+def provider_subscription_hash(state: Any) -> str:
+    """The hash ``sync_subscription`` keeps, of a provider subscription (``ProviderSubscription``):
+    handlers record it with the state they apply, so a later save pushes only real changes."""
+    return digest(
+        {
+            "price": state.price_id,
+            "quantity": state.quantity,
+            "cancel_at_period_end": state.cancel_at_period_end,
+            "canceled": state.status == "canceled",
+        }
+    )
 
 
 def _subscription_state(subscription: Subscription, provider: str) -> dict[str, Any] | None:
