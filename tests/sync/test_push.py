@@ -403,6 +403,37 @@ def test_a_vat_number_that_comes_back_is_added_again(provider: Provider) -> None
     assert [t.value for t in provider.backend.list_tax_ids(external_id)] == ["DE123456789"]
 
 
+def test_a_vat_number_removed_and_added_again_and_again_is_there_each_time(
+    provider: Provider,
+) -> None:
+    """A, none, A, none, A: each add is a new request (never the first add's replay)."""
+    billing = BillingInformationFactory(tax_id="DE123456789")
+    sync_customer(billing.customer)
+    external_id = ExternalCustomer.objects.get(customer=billing.customer).external_id
+    for value in ("", "DE123456789", "", "DE123456789"):
+        billing.tax_id = value
+        billing.save()
+        customer = type(billing.customer).objects.get(pk=billing.customer.pk)
+        assert sync_customer(customer).ok
+        present = [t.value for t in provider.backend.list_tax_ids(external_id)]
+        assert present == ([value] if value else []), value
+
+
+def test_a_vat_number_deleted_in_the_dashboard_is_added_back_by_reconcile(
+    provider: Provider,
+) -> None:
+    from django_payments_sync.interactor.reconcile import reconcile
+
+    billing = BillingInformationFactory(tax_id="DE123456789")
+    sync_customer(billing.customer)
+    external_id = ExternalCustomer.objects.get(customer=billing.customer).external_id
+    for _ in range(2):
+        (tax_id,) = provider.backend.list_tax_ids(external_id)
+        provider.backend.delete_tax_id(external_id, tax_id.id)
+        assert reconcile(rate=1000).failures == []
+        assert [t.value for t in provider.backend.list_tax_ids(external_id)] == ["DE123456789"]
+
+
 def test_a_customer_deleted_at_the_provider_is_not_created_again(provider: Provider) -> None:
     customer = CustomerFactory(name="Ada")
     sync_customer(customer)

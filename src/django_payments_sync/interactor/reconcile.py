@@ -46,6 +46,7 @@ from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.interactor import ownership
 from django_payments_sync.interactor.sync import (
+    TAX_ID_REFS,
     SyncAction,
     align_customer_copies,
     deletion_of,
@@ -360,7 +361,8 @@ class _Run:
         if not differing:
             if not self.dry_run and synced != snapshot.state():
                 ExternalCustomer.objects.filter(pk=link.pk).update(
-                    synced_state=snapshot.state(), content_hash=snapshot.content_hash()
+                    synced_state={**snapshot.state(), TAX_ID_REFS: synced.get(TAX_ID_REFS, {})},
+                    content_hash=snapshot.content_hash(),
                 )
             return
         local = snapshot.state()
@@ -388,7 +390,9 @@ class _Run:
                 align_customer_copies(customer, dataclasses.replace(snapshot, data=new_data))
                 customer.refresh_from_db()
             # What the provider holds now: the push sends exactly the fields that differ.
-            ExternalCustomer.objects.filter(pk=link.pk).update(synced_state=state, content_hash="")
+            ExternalCustomer.objects.filter(pk=link.pk).update(
+                synced_state={**state, TAX_ID_REFS: synced.get(TAX_ID_REFS, {})}, content_hash=""
+            )
         if pushed:
             result = sync_customer(
                 customer, backend=backend, recreate_deleted=self.recreate_deleted
@@ -403,7 +407,8 @@ class _Run:
             link.refresh_from_db()
             snapshot = CustomerSnapshot.from_customer(customer)
             ExternalCustomer.objects.filter(pk=link.pk).update(
-                content_hash=snapshot.content_hash(), synced_state=snapshot.state()
+                content_hash=snapshot.content_hash(),
+                synced_state={**snapshot.state(), TAX_ID_REFS: synced.get(TAX_ID_REFS, {})},
             )
             Customer.objects.filter(pk=customer.pk).update(sync_status=SyncStatus.SYNCED)
 

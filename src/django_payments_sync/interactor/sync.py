@@ -328,10 +328,11 @@ def _push_customer(
             ext.delete()
             ext = None
         else:
+            refs = dict((ext.synced_state or {}).get(TAX_ID_REFS) or {})
             if "tax_ids" in changed or not ext.content_hash:
-                _reconcile_tax_ids(backend, customer, ext.external_id, snapshot)
+                refs = _reconcile_tax_ids(backend, customer, ext.external_id, snapshot, refs)
             ext.content_hash = wanted
-            ext.synced_state = snapshot.state()
+            ext.synced_state = {**snapshot.state(), TAX_ID_REFS: refs}
             ext.save(update_fields=["content_hash", "synced_state", "updated_at"])
             return str(ext.external_id)
     # One key per row, whatever its data: a create whose answer was lost (a timeout) is
@@ -361,14 +362,16 @@ def _push_customer(
         return _push_customer(
             backend, customer, snapshot, None, wanted, recreate_deleted, replaced=created.id
         )
+    refs: dict[str, str] = {}
     for tax_id in snapshot.tax_ids:
-        backend.add_tax_id(
+        added = backend.add_tax_id(
             created.id,
             tax_id,
             idempotency_key=idempotency_key(customer, f"taxid-{created.id}", digest(tax_id.value)),
         )
+        refs[tax_id.value] = added.id
     ext.content_hash = wanted
-    ext.synced_state = snapshot.state()
+    ext.synced_state = {**snapshot.state(), TAX_ID_REFS: refs}
     ext.save(update_fields=["content_hash", "synced_state", "updated_at"])
     return created.id
 
@@ -389,28 +392,49 @@ def _created_earlier(backend: BaseBackend, customer: Customer) -> str | None:
     return mine[-1].id if mine else None
 
 
+#: ``synced_state`` key: value -> provider id of each tax id we added, so that adding a value
+#: again after it was removed (here or at the provider) is a new request, not a replay.
+TAX_ID_REFS = "tax_id_refs"
+
+
 def _reconcile_tax_ids(
-    backend: BaseBackend, customer: Customer, external_id: str, snapshot: CustomerSnapshot
-) -> None:
-    """Add the tax ids the customer has and remove the ones it no longer has."""
-    remote = backend.list_tax_ids(external_id)
+    backend: BaseBackend,
+    customer: Customer,
+    external_id: str,
+    snapshot: CustomerSnapshot,
+    refs: dict[str, str],
+) -> dict[str, str]:
+    """Add the tax ids the customer has and remove the ones it no longer has; the refs after.
+
+    An add's key names the tax id of that value added last (``refs``): re-adding a value that
+    was removed since (here, or in the dashboard) is a new request, while a retry of an add
+    whose answer was lost (``refs`` not updated) reuses the key and gets the same tax id.
+    """
+    remote = list(backend.list_tax_ids(external_id))
     wanted = {(t.type, t.value) for t in snapshot.tax_ids}
-    present = {(t.type, t.value) for t in remote}
-    # With the ids present now in the key: re-adding a value removed earlier is a new request,
-    # while a retry (nothing changed at the provider yet) reuses the key.
-    present_ids = sorted(t.id for t in remote)
+    present = {(t.type, t.value): t.id for t in remote}
+    # Kept for values removed too: the id of the last one added is what tells a later re-add
+    # from a retry.
+    refs = dict(refs)
     for tax_id in snapshot.tax_ids:
-        if (tax_id.type, tax_id.value) not in present:
-            backend.add_tax_id(
-                external_id,
-                tax_id,
-                idempotency_key=idempotency_key(
-                    customer, f"taxid-{external_id}", digest([tax_id.value, present_ids])
-                ),
-            )
+        found = present.get((tax_id.type, tax_id.value))
+        if found is not None:
+            refs[tax_id.value] = found
+            continue
+        added = backend.add_tax_id(
+            external_id,
+            tax_id,
+            idempotency_key=idempotency_key(
+                customer,
+                f"taxid-{external_id}",
+                digest([tax_id.value, refs.get(tax_id.value, "")]),
+            ),
+        )
+        refs[tax_id.value] = added.id
     for old in remote:
         if (old.type, old.value) not in wanted:
             backend.delete_tax_id(external_id, old.id)
+    return refs
 
 
 def ensure_provider_customer(customer: Customer, *, backend: BaseBackend | None = None) -> str:

@@ -284,7 +284,11 @@ def _push_customers(
                 # What the provider holds now: the push sends every field that differs.
                 ext.content_hash = ""
                 if current is not None:
-                    ext.synced_state = {**remote_customer_state(current), "tax_ids": None}
+                    ext.synced_state = {
+                        **(ext.synced_state or {}),
+                        **remote_customer_state(current),
+                        "tax_ids": None,
+                    }
         yield sync_customer(
             customer,
             backend=backend,
