@@ -8,6 +8,7 @@ from django.db.models.signals import post_save
 
 from django_payments_sync import signals
 from django_payments_sync.models import (
+    BillingInformation,
     Customer,
     ExternalCustomer,
     ExternalSubscription,
@@ -165,6 +166,35 @@ def test_a_customer_deleted_at_the_provider_stays_deleted(post_event, linked_cus
     assert status_of(late) == "processed"  # older than the deletion: nothing applied
 
 
+def test_a_late_snapshot_never_reverts_what_was_pushed_since(post_event, linked_customer):
+    """The customer.created of a customer made before its billing information arrives after
+    the billing push: its older name and email are a snapshot, not a provider edit."""
+    local = linked_customer("cus_L", email="first@example.com", name="First")
+    BillingInformationFactory(customer=local, email="billing@example.com", name="Billing Co")
+    ExternalCustomer.objects.filter(customer=local).update(
+        synced_state={"email": "billing@example.com", "name": "Billing Co"}
+    )
+    later = T0 + 3600 * 24 * 365 * 10  # after every local change
+    post_event(
+        stripe_event(
+            "customer.created",
+            stripe_customer("cus_L", email="first@example.com", name="First"),
+            created=later,
+        )
+    )
+    # An update of another field (its snapshot still holds the older name) changes nothing.
+    post_event(
+        stripe_event(
+            "customer.updated",
+            stripe_customer("cus_L", email="first@example.com", name="First"),
+            created=later + 1,
+            previous_attributes={"tax_exempt": "none"},
+        )
+    )
+    billing = BillingInformation.objects.get(customer=local)
+    assert (billing.email, billing.name) == ("billing@example.com", "Billing Co")
+
+
 def test_a_deletion_that_arrives_before_the_link_is_not_lost(post_event):
     local = CustomerFactory(email="early@example.com")
     created = stripe_event(
@@ -195,6 +225,7 @@ def test_a_provider_edit_reaches_both_local_copies(post_event, linked_customer):
             "customer.updated",
             stripe_customer("cus_B", email="new@example.com", name="New"),
             created=T0 + 3600 * 24 * 365 * 10,
+            previous_attributes={"email": "old@example.com", "name": "Old"},
         )
     )
     local.refresh_from_db()

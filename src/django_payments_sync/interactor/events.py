@@ -323,19 +323,40 @@ def apply_customer(event: ProviderEvent) -> EventResult:
             )
     if not is_newer(event, link):
         return EventResult(note="Older than the state already applied.", release=released)
-    notes = apply_customer_state(link, state, event.created)
+    notes = apply_customer_state(link, state, event.created, changed_fields(event))
     link.save(update_fields=[*stamp(link, event), "synced_state"])
     return EventResult(note="; ".join(notes), release=released)
 
 
+#: Provider field names (as in ``previous_attributes``) -> the neutral names.
+_FIELD_NAMES = {"tax_exempt": "tax_exemption"}
+
+
+def changed_fields(event: ProviderEvent) -> frozenset[str] | None:
+    """The neutral names of the fields an ``*.updated`` event changed (its
+    ``previous_attributes``); ``None`` for other events (a creation: every field is new)."""
+    if not event.type.endswith(".updated"):
+        return None
+    previous = event.previous_attributes if isinstance(event.previous_attributes, dict) else {}
+    return frozenset(_FIELD_NAMES.get(k, k) for k in previous)
+
+
 def apply_customer_state(
-    link: ExternalCustomer, state: ProviderCustomer, at: dt.datetime
+    link: ExternalCustomer,
+    state: ProviderCustomer,
+    at: dt.datetime,
+    changed: frozenset[str] | None = None,
 ) -> list[str]:
     """Apply a provider customer's state to the local rows by the ownership rules.
 
     Shared fields (email, name) the provider changed are written to both local copies, unless
     the host changed them after ``at`` (its push follows); host-owned fields that differ are
     reported as drift, never applied. Updates ``link.synced_state`` (the caller saves it).
+
+    ``changed`` names the fields the event changed. Once the provider's state is known
+    (``synced_state``), only those count as the provider's edits: the other values of the
+    snapshot may be older than our last push (a late ``customer.created``, an update of
+    another field sent before our push), and applying them would revert it.
     """
     from django_payments_sync.interactor.sync_snapshot import (
         CustomerSnapshot,
@@ -359,6 +380,11 @@ def apply_customer_state(
         value = theirs[name]
         if name == "name" and not value:
             continue  # the provider has no name: nothing to learn from it
+        if name in synced and (changed is None or name not in changed):
+            # Not changed by this event: a snapshot, perhaps older than what we pushed since.
+            if link.synced_state and value == local[name]:
+                synced[name] = value
+            continue
         if ownership.provider_edit_wins(
             theirs=value,
             local=local[name],
@@ -375,7 +401,8 @@ def apply_customer_state(
         elif value == local[name]:
             synced[name] = value
     for name in ownership.fields_owned_by("customer", ownership.Owner.HOST):
-        if name in theirs and theirs[name] != local.get(name):
+        edited = changed is not None and name in changed
+        if name in theirs and theirs[name] != local.get(name) and (edited or not synced):
             notes.append(f"drift: {name} {theirs[name]!r} != {local.get(name)!r}")
     if own:
         # Queryset updates: the provider already holds these values, nothing is pushed back.

@@ -328,7 +328,7 @@ def _push_customer(
             ext.delete()
             ext = None
         else:
-            refs = dict((ext.synced_state or {}).get(TAX_ID_REFS) or {})
+            refs: dict[str, str] = dict((ext.synced_state or {}).get(TAX_ID_REFS) or {})
             if "tax_ids" in changed or not ext.content_hash:
                 refs = _reconcile_tax_ids(backend, customer, ext.external_id, snapshot, refs)
             ext.content_hash = wanted
@@ -362,7 +362,7 @@ def _push_customer(
         return _push_customer(
             backend, customer, snapshot, None, wanted, recreate_deleted, replaced=created.id
         )
-    refs: dict[str, str] = {}
+    refs = {}
     for tax_id in snapshot.tax_ids:
         added = backend.add_tax_id(
             created.id,
