@@ -279,10 +279,10 @@ class _Run:
         self.report.repairs.append(repair)
 
     def tick(self, phase: str, done: int, total: int, last_pk: int | None) -> None:
-        if self.progress is not None:
-            self.progress(phase, done, total)
         if not self.dry_run and last_pk is not None and done % self.every == 0:
             save_checkpoint(phase, last_pk)
+        if self.progress is not None:
+            self.progress(phase, done, total)
 
     # --- products and prices: the host's ------------------------------------------------
     def catalog(self, after: int) -> None:
@@ -391,7 +391,10 @@ class _Run:
                 customer.refresh_from_db()
             # What the provider holds now: the push sends exactly the fields that differ.
             ExternalCustomer.objects.filter(pk=link.pk).update(
-                synced_state={**state, TAX_ID_REFS: synced.get(TAX_ID_REFS, {})}, content_hash=""
+                synced_state={**state, TAX_ID_REFS: synced.get(TAX_ID_REFS, {})},
+                # Not a hash of anything: the push goes ahead, and it knows the tax ids from
+                # the listing (no read of its own).
+                content_hash="reconcile",
             )
         if pushed:
             result = sync_customer(
