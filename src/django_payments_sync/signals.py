@@ -44,6 +44,11 @@ subscription_updated = Signal()
 #: ``at_period_end`` (bool).
 subscription_canceled = Signal()
 
+#: The provider announced that a subscription's trial ends soon (Stripe: three days ahead).
+#: Arguments: ``sender`` (the Subscription model), ``subscription``, ``customer``,
+#: ``trial_end`` (datetime).
+subscription_trial_ending = Signal()
+
 #: A payment (an invoice or a one-time checkout) succeeded.
 #: Arguments: ``sender`` (the Subscription or Order model), ``customer``, ``subscription``
 #: (or ``None``), ``order`` (or ``None``), ``amount`` (minor units), ``currency``,

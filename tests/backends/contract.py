@@ -13,8 +13,10 @@ from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
     CustomerData,
+    EventKind,
     PriceData,
     ProductData,
+    ProviderCustomer,
     ProviderEvent,
     SubscriptionData,
     TaxIdData,
@@ -287,12 +289,23 @@ class BackendContract:
         customer_id = self.customer(backend, local_id="42")
         requests = self.emitted_webhooks(backend)
         events: list[ProviderEvent] = [backend.verify_webhook(b, h) for b, h in requests]
-        created = [e for e in events if e.type == "customer.created"]
+        # In the library's vocabulary: the kind, the neutral object, the ordering key.
+        created = [e for e in events if e.kind is EventKind.CUSTOMER_CREATED]
         assert len(created) == 1
         assert created[0].object_id == customer_id
         assert created[0].customer_id == customer_id
         assert created[0].provider == backend.provider_name
-        assert backend.parse_event(created[0].raw).id == created[0].id
+        assert isinstance(created[0].data, ProviderCustomer)
+        assert created[0].data.id == customer_id
+        assert created[0].data.metadata.get(METADATA_ID_KEY) == "42"
+        assert created[0].ordering_key == f"customer:{customer_id}"
+        assert backend.event_kind(created[0].type) is EventKind.CUSTOMER_CREATED
+        again = backend.parse_event(created[0].raw)
+        assert (again.id, again.kind, again.data) == (
+            created[0].id,
+            created[0].kind,
+            created[0].data,
+        )
 
     def test_tampered_webhook_is_refused(self, backend: BaseBackend) -> None:
         self.emitted_webhooks(backend)

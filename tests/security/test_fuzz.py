@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from django_payments_sync.api import billing, checkout, plans, subscriptions
+from django_payments_sync.backends.stripe_webhooks import STRIPE_EVENT_KINDS
 from django_payments_sync.models import Customer, Subscription, WebhookEvent
 from django_payments_sync.testing.webhooks import (
     sign_stripe_payload,
@@ -28,7 +29,6 @@ from django_payments_sync.testing.webhooks import (
     stripe_subscription,
     stripe_tax_id,
 )
-from django_payments_sync.webhooks.processing import EVENT_RANKS
 from tests.webhooks.conftest import SECRET
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def mutated(draw: Any, base: Any, depth: int = 0) -> Any:
 
 @st.composite
 def events(draw: Any) -> dict[str, Any]:
-    event_type = draw(st.sampled_from([*sorted(EVENT_RANKS), "radar.unknown", ""]))
+    event_type = draw(st.sampled_from([*sorted(STRIPE_EVENT_KINDS), "radar.unknown", ""]))
     obj = draw(mutated(draw(st.sampled_from(OBJECTS))))
     event = stripe_event(event_type, obj if isinstance(obj, dict) else {"object": obj})
     return draw(mutated(event)) if draw(st.booleans()) else event

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -22,7 +23,6 @@ from django_payments_sync.testing.webhooks import (
     stripe_invoice,
     stripe_subscription,
 )
-from django_payments_sync.webhooks.processing import event_rank
 from tests.factories import CustomerFactory, PricingFactory, UserFactory
 
 T0 = 1_760_000_000
@@ -110,7 +110,7 @@ def build_stream(world: World, customers: int, updates: int, seed: int) -> list[
                     "customer.subscription.deleted", snap("canceled", ended_at=t), created=t
                 )
             )
-    return sorted(events, key=lambda e: (e["created"], event_rank(e["type"]), e["id"]))
+    return sorted(events, key=lambda e: (e["created"], stripe_event_kind(e["type"]).rank, e["id"]))
 
 
 def shuffled_with_duplicates(

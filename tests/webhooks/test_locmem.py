@@ -130,7 +130,7 @@ def test_refetch_mode_applies_the_providers_current_state(locmem, settings):
         idempotency_key="s",
     )
     backend.update_subscription(sub.id, quantity=7)  # its event is not delivered
-    events = [e for e in backend.pop_events() if e.type != "customer.subscription.updated"]
+    events = [e for e in backend.pop_events() if e.type != "subscription.updated"]
     backend.calls.clear()
     deliver(backend, events)
     assert Subscription.objects.get().quantity == 7

@@ -10,6 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -26,7 +27,6 @@ from django_payments_sync.testing.webhooks import (
     stripe_subscription,
 )
 from django_payments_sync.webhooks import process_webhook_request
-from django_payments_sync.webhooks.processing import event_rank
 from tests.factories import CustomerFactory, PricingFactory, UserFactory
 from tests.webhooks.conftest import SECRET
 
@@ -114,7 +114,9 @@ def customer_timeline(draw: Any, kind: str) -> list[dict[str, Any]]:
 def delivery(draw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The events in provider order, and a delivery: shuffled, with duplicates."""
     events = [e for kind in KINDS for e in draw(customer_timeline(kind))]
-    in_order = sorted(events, key=lambda e: (e["created"], event_rank(e["type"]), e["id"]))
+    in_order = sorted(
+        events, key=lambda e: (e["created"], stripe_event_kind(e["type"]).rank, e["id"])
+    )
     shuffled = draw(st.permutations(in_order))
     duplicates = draw(st.lists(st.sampled_from(in_order), max_size=6)) if in_order else []
     stream = list(shuffled)

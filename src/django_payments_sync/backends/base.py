@@ -13,6 +13,7 @@ from django_payments_sync.backends.types import (
     CheckoutData,
     CheckoutSession,
     CustomerData,
+    EventKind,
     PortalSession,
     PriceData,
     ProductData,
@@ -26,6 +27,7 @@ from django_payments_sync.backends.types import (
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
+    event_kind,
 )
 from django_payments_sync.exceptions import (
     PaymentsSyncImproperlyConfigured,
@@ -215,8 +217,39 @@ class BaseBackend:
         raise self._unsupported("webhooks")
 
     def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
-        """Parse a stored (already verified) event payload into a :class:`ProviderEvent`."""
+        """Parse a stored (already verified) event payload into a :class:`ProviderEvent`.
+
+        The event must say what happened in the library's words: ``kind`` (an
+        :class:`EventKind`), ``data`` (the object as the neutral type of ``backends.types``),
+        ``ordering_key`` (``customer:<id>`` for anything of one customer, ``catalog`` for
+        products and prices) and, for an update, ``changed`` (the neutral names of the fields
+        it changed). No code outside the backend reads the provider's payload.
+        """
         raise self._unsupported("webhooks")
+
+    def refetch(self, event: ProviderEvent) -> ProviderEvent:
+        """The event with its object as the provider holds it now (``WEBHOOK_REFETCH``; one
+        :meth:`retrieve` call). The default fits payloads shaped ``{"data": {"object": ...}}``
+        (Stripe's, locmem's); a provider with another shape overrides it."""
+        fresh = self.retrieve(event.object_type, event.object_id)
+        found = event.raw.get("data")
+        data: dict[str, Any] = found if isinstance(found, dict) else {}
+        return self.parse_event({**event.raw, "data": {**data, "object": fresh}})
+
+    def event_kind(self, event_type: str) -> EventKind:
+        """The kind of a stored event's provider type (how the processing ranks events of one
+        second without parsing them). The default reads neutral names (``EventKind`` values)."""
+        return event_kind(event_type)
+
+    def event_follows(self, event: ProviderEvent, earlier: ProviderEvent) -> bool | None:
+        """Whether ``event`` describes the state after ``earlier`` (``False``: before it), when
+        both have the same time and rank; ``None`` when the provider's events cannot tell.
+
+        The default compares ``previous_attributes`` with the other event's object, which suits
+        providers that send the changed fields' previous values (Stripe)."""
+        follows = _describes(event.previous_attributes, earlier.object)
+        preceded = _describes(earlier.previous_attributes, event.object)
+        return follows if follows != preceded else None
 
     def create_webhook_endpoint(self, url: str, events: list[str] | None = None) -> WebhookEndpoint:
         raise self._unsupported("registering webhook endpoints")
@@ -231,3 +264,17 @@ class BaseBackend:
     def retrieve(self, object_type: str, object_id: str) -> dict[str, Any]:
         """The provider's current state of an object, as a plain dict (for the re-fetch mode)."""
         raise self._unsupported("retrieving objects")
+
+
+def _describes(previous: Any, state: Any) -> bool:
+    """Whether the ``previous_attributes`` of one event are the values in ``state``."""
+    if not previous or not isinstance(previous, dict) or not isinstance(state, dict):
+        return False
+    for key, value in previous.items():
+        current = state.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            if value and not _describes(value, current):
+                return False
+        elif current != value:
+            return False
+    return True

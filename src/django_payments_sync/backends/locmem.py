@@ -14,11 +14,14 @@ from typing import Any, ClassVar, TypeVar
 
 from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.types import (
+    CATALOG_KEY,
     METADATA_ID_KEY,
+    NEUTRAL_OBJECT_TYPES,
     Capability,
     CheckoutData,
     CheckoutSession,
     CustomerData,
+    EventKind,
     PortalSession,
     PriceData,
     ProductData,
@@ -32,6 +35,8 @@ from django_payments_sync.backends.types import (
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
+    event_kind,
+    from_dict,
 )
 from django_payments_sync.exceptions import (
     ObjectNotFound,
@@ -199,7 +204,7 @@ class LocmemBackend(BaseBackend):
             subscription_id=subscription_id,
         )
         self.checkout_sessions[session.id] = session
-        self._emit("checkout.session.completed", "checkout.session", session, customer_id)
+        self._emit(EventKind.CHECKOUT_COMPLETED, "checkout.session", session, customer_id)
         return session
 
     # --- internals ------------------------------------------------------------------------
@@ -239,7 +244,7 @@ class LocmemBackend(BaseBackend):
 
     def _emit(
         self,
-        event_type: str,
+        event_type: EventKind,
         object_type: str,
         obj: Any,
         customer_id: str | None,
@@ -250,7 +255,7 @@ class LocmemBackend(BaseBackend):
         created = dt.datetime.now(dt.UTC).replace(microsecond=0)
         raw = {
             "id": event_id,
-            "type": event_type,
+            "type": str(event_type),
             "created": int(created.timestamp()),
             "livemode": False,
             "customer": customer_id,
@@ -277,7 +282,7 @@ class LocmemBackend(BaseBackend):
             created=dt.datetime.now(dt.UTC),
         )
         self.customers[customer.id] = customer
-        self._emit("customer.created", "customer", customer, customer.id)
+        self._emit(EventKind.CUSTOMER_CREATED, "customer", customer, customer.id)
         return customer
 
     def create_customer(self, data: CustomerData, *, idempotency_key: str) -> ProviderCustomer:
@@ -315,7 +320,7 @@ class LocmemBackend(BaseBackend):
             changes = {k: v for k, v in changes.items() if k in fields}
         new = dataclasses.replace(old, **changes)
         self.customers[customer_id] = new
-        self._emit("customer.updated", "customer", new, customer_id, _changed(old, new))
+        self._emit(EventKind.CUSTOMER_UPDATED, "customer", new, customer_id, _changed(old, new))
         return new
 
     def delete_customer(self, customer_id: str) -> None:
@@ -328,7 +333,7 @@ class LocmemBackend(BaseBackend):
         for sub in [s for s in self.subscriptions.values() if s.customer_id == customer_id]:
             if sub.status != "canceled":
                 self._end_subscription(sub)
-        self._emit("customer.deleted", "customer", customer, customer_id)
+        self._emit(EventKind.CUSTOMER_DELETED, "customer", customer, customer_id)
 
     def set_tax_exemption(self, customer_id: str, exemption: str) -> ProviderCustomer:
         self._record("set_tax_exemption", (customer_id, exemption), {})
@@ -339,7 +344,7 @@ class LocmemBackend(BaseBackend):
         old = self._get(self.customers, customer_id, "customer")
         new = dataclasses.replace(old, tax_exemption=exemption)
         self.customers[customer_id] = new
-        self._emit("customer.updated", "customer", new, customer_id, _changed(old, new))
+        self._emit(EventKind.CUSTOMER_UPDATED, "customer", new, customer_id, _changed(old, new))
         return new
 
     def add_tax_id(
@@ -366,7 +371,7 @@ class LocmemBackend(BaseBackend):
         )
         self.tax_ids[tax_id.id] = tax_id
         self._remember(idempotency_key, "add_tax_id", (customer_id, data), tax_id)
-        self._emit("customer.tax_id.created", "tax_id", tax_id, customer_id)
+        self._emit(EventKind.TAX_ID_CREATED, "tax_id", tax_id, customer_id)
         return tax_id
 
     def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
@@ -375,7 +380,7 @@ class LocmemBackend(BaseBackend):
         if found.customer_id != customer_id:
             raise ObjectNotFound(f"No such tax id: {tax_id!r}")
         del self.tax_ids[tax_id]
-        self._emit("customer.tax_id.deleted", "tax_id", found, customer_id)
+        self._emit(EventKind.TAX_ID_DELETED, "tax_id", found, customer_id)
 
     def list_tax_ids(self, customer_id: str) -> list[ProviderTaxId]:
         self._record("list_tax_ids", (customer_id,), {})
@@ -414,7 +419,7 @@ class LocmemBackend(BaseBackend):
         )
         self.products[product.id] = product
         self._remember(idempotency_key, "create_product", data, product)
-        self._emit("product.created", "product", product, None)
+        self._emit(EventKind.PRODUCT_CREATED, "product", product, None)
         return product
 
     def update_product(
@@ -430,7 +435,7 @@ class LocmemBackend(BaseBackend):
             metadata=self._with_identity(data.local_id, data.metadata),
         )
         self.products[product_id] = new
-        self._emit("product.updated", "product", new, None, _changed(old, new))
+        self._emit(EventKind.PRODUCT_UPDATED, "product", new, None, _changed(old, new))
         return new
 
     def archive_product(self, product_id: str) -> ProviderProduct:
@@ -438,7 +443,7 @@ class LocmemBackend(BaseBackend):
         old = self._get(self.products, product_id, "product")
         new = dataclasses.replace(old, active=False)
         self.products[product_id] = new
-        self._emit("product.updated", "product", new, None, _changed(old, new))
+        self._emit(EventKind.PRODUCT_UPDATED, "product", new, None, _changed(old, new))
         return new
 
     def list_products(self) -> Iterator[ProviderProduct]:
@@ -466,7 +471,7 @@ class LocmemBackend(BaseBackend):
         )
         self.prices[price.id] = price
         self._remember(idempotency_key, "create_price", data, price)
-        self._emit("price.created", "price", price, None)
+        self._emit(EventKind.PRICE_CREATED, "price", price, None)
         return price
 
     def archive_price(self, price_id: str) -> ProviderPrice:
@@ -474,7 +479,7 @@ class LocmemBackend(BaseBackend):
         old = self._get(self.prices, price_id, "price")
         new = dataclasses.replace(old, active=False)
         self.prices[price_id] = new
-        self._emit("price.updated", "price", new, None, _changed(old, new))
+        self._emit(EventKind.PRICE_UPDATED, "price", new, None, _changed(old, new))
         return new
 
     def update_price_metadata(self, price_id: str, data: PriceData) -> ProviderPrice:
@@ -487,7 +492,7 @@ class LocmemBackend(BaseBackend):
             metadata=self._with_identity(data.local_id, data.metadata),
         )
         self.prices[price_id] = new
-        self._emit("price.updated", "price", new, None, _changed(old, new))
+        self._emit(EventKind.PRICE_UPDATED, "price", new, None, _changed(old, new))
         return new
 
     def list_prices(
@@ -530,7 +535,7 @@ class LocmemBackend(BaseBackend):
             metadata=self._with_identity(data.local_id, data.metadata),
         )
         self.subscriptions[sub.id] = sub
-        self._emit("customer.subscription.created", "subscription", sub, sub.customer_id)
+        self._emit(EventKind.SUBSCRIPTION_CREATED, "subscription", sub, sub.customer_id)
         # The first period is invoiced (and paid) at once; a trial's first invoice is zero.
         amount = 0 if trial_end else price.amount * data.quantity
         invoice = ProviderInvoice(
@@ -546,7 +551,7 @@ class LocmemBackend(BaseBackend):
         )
         self.invoices[invoice.id] = invoice
         if self.options["invoice_events"]:
-            self._emit("invoice.paid", "invoice", invoice, sub.customer_id)
+            self._emit(EventKind.INVOICE_PAID, "invoice", invoice, sub.customer_id)
         return sub
 
     def create_subscription(
@@ -602,7 +607,7 @@ class LocmemBackend(BaseBackend):
         new = dataclasses.replace(old, **changes)
         self.subscriptions[subscription_id] = new
         self._emit(
-            "customer.subscription.updated",
+            EventKind.SUBSCRIPTION_UPDATED,
             "subscription",
             new,
             new.customer_id,
@@ -614,7 +619,7 @@ class LocmemBackend(BaseBackend):
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         ended = dataclasses.replace(sub, status="canceled", canceled_at=now, ended_at=now)
         self.subscriptions[sub.id] = ended
-        self._emit("customer.subscription.deleted", "subscription", ended, sub.customer_id)
+        self._emit(EventKind.SUBSCRIPTION_ENDED, "subscription", ended, sub.customer_id)
         return ended
 
     def cancel_subscription(
@@ -628,7 +633,7 @@ class LocmemBackend(BaseBackend):
             new = dataclasses.replace(sub, cancel_at_period_end=True)
             self.subscriptions[sub.id] = new
             self._emit(
-                "customer.subscription.updated",
+                EventKind.SUBSCRIPTION_UPDATED,
                 "subscription",
                 new,
                 sub.customer_id,
@@ -719,20 +724,38 @@ class LocmemBackend(BaseBackend):
         return self.parse_event(payload)
 
     def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
+        """Locmem events speak the library's own vocabulary: their types are
+        :class:`EventKind` values and their objects carry the neutral types' fields."""
         try:
             obj = dict(payload["data"]["object"])
+            object_type = str(obj["object"])
+            object_id = str(obj["id"])
+            event_type = str(payload["type"])
+            customer_id = payload.get("customer")
+            previous = dict(payload["data"].get("previous_attributes") or {})
+            neutral = NEUTRAL_OBJECT_TYPES.get(object_type)
+            if customer_id:
+                key = f"customer:{customer_id}"
+            elif object_type in ("product", "price"):
+                key = CATALOG_KEY
+            else:
+                key = f"{object_type}:{object_id}"
             return ProviderEvent(
                 provider=self.provider_name,
                 id=str(payload["id"]),
-                type=str(payload["type"]),
+                type=event_type,
                 created=dt.datetime.fromtimestamp(int(payload["created"]), dt.UTC),
                 livemode=bool(payload.get("livemode", False)),
-                object_type=str(obj["object"]),
-                object_id=str(obj["id"]),
+                object_type=object_type,
+                object_id=object_id,
                 object=obj,
-                previous_attributes=dict(payload["data"].get("previous_attributes") or {}),
-                customer_id=payload.get("customer"),
+                previous_attributes=previous,
+                customer_id=customer_id,
                 raw=dict(payload),
+                kind=event_kind(event_type),
+                data=from_dict(neutral, obj) if neutral is not None else None,
+                ordering_key=key,
+                changed=frozenset(previous) if event_type.endswith(".updated") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WebhookVerificationError(f"Not a locmem event: {exc}") from exc

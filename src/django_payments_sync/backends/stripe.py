@@ -19,6 +19,7 @@ from django_payments_sync.backends.types import (
     CheckoutData,
     CheckoutSession,
     CustomerData,
+    EventKind,
     PortalSession,
     PriceData,
     ProductData,
@@ -335,7 +336,7 @@ class StripeBackend(BaseBackend):
             obj = self.client.v1.checkout.sessions.create(
                 params, {"idempotency_key": idempotency_key}
             )
-        return stripe_checkout_state(convert.as_dict(obj))[0]
+        return stripe_checkout_state(convert.as_dict(obj))
 
     def create_portal_session(self, customer_id: str, return_url: str) -> PortalSession:
         params: PortalSessionCreateParams = {"customer": customer_id, "return_url": return_url}
@@ -380,6 +381,11 @@ class StripeBackend(BaseBackend):
         from django_payments_sync.backends.stripe_webhooks import parse_stripe_event
 
         return parse_stripe_event(payload)
+
+    def event_kind(self, event_type: str) -> EventKind:
+        from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
+
+        return stripe_event_kind(event_type)
 
     def _endpoint(self, obj: Any) -> WebhookEndpoint:
         data = convert.as_dict(obj)

@@ -10,8 +10,10 @@ from typing import Any
 import stripe
 
 from django_payments_sync.backends.types import (
+    CATALOG_KEY,
     Address,
     CheckoutSession,
+    EventKind,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
@@ -142,8 +144,17 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
     if created_at is None:
         raise WebhookVerificationError("The body is not a Stripe event (no usable time).")
     previous = payload["data"].get("previous_attributes") or {}
+    previous = dict(previous) if isinstance(previous, Mapping) else {}
     object_type = str(obj.get("object") or "")
+    object_id = str(obj.get("id") or "")
     customer_id = None if object_type in CATALOG_OBJECT_TYPES else stripe_customer_id(obj)
+    kind = STRIPE_EVENT_KINDS.get(event_type, EventKind.UNKNOWN)
+    if customer_id:
+        ordering_key = f"customer:{customer_id}"
+    elif object_type in CATALOG_OBJECT_TYPES:
+        ordering_key = CATALOG_KEY
+    else:
+        ordering_key = f"{object_type}:{object_id}"
     return ProviderEvent(
         provider="stripe",
         id=event_id,
@@ -151,12 +162,63 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
         created=created_at,
         livemode=bool(payload.get("livemode", False)),
         object_type=object_type,
-        object_id=str(obj.get("id") or ""),
+        object_id=object_id,
         object=obj,
-        previous_attributes=dict(previous) if isinstance(previous, Mapping) else {},
+        previous_attributes=previous,
         customer_id=customer_id,
         raw=dict(payload),
+        kind=kind,
+        data=stripe_event_object(object_type, obj),
+        ordering_key=ordering_key,
+        changed=(
+            frozenset(_NEUTRAL_FIELDS.get(k, k) for k in previous)
+            if event_type.endswith(".updated")
+            else None
+        ),
     )
+
+
+#: Stripe's event types -> the library's kinds. Types not listed are stored and settled as
+#: ``ignored`` ("no handler").
+STRIPE_EVENT_KINDS: dict[str, EventKind] = {
+    "customer.created": EventKind.CUSTOMER_CREATED,
+    "customer.updated": EventKind.CUSTOMER_UPDATED,
+    "customer.deleted": EventKind.CUSTOMER_DELETED,
+    "customer.tax_id.created": EventKind.TAX_ID_CREATED,
+    "customer.tax_id.updated": EventKind.TAX_ID_UPDATED,
+    "customer.tax_id.deleted": EventKind.TAX_ID_DELETED,
+    "product.created": EventKind.PRODUCT_CREATED,
+    "product.updated": EventKind.PRODUCT_UPDATED,
+    "product.deleted": EventKind.PRODUCT_DELETED,
+    "price.created": EventKind.PRICE_CREATED,
+    "price.updated": EventKind.PRICE_UPDATED,
+    "price.deleted": EventKind.PRICE_DELETED,
+    "plan.created": EventKind.PRICE_CREATED,
+    "plan.updated": EventKind.PRICE_UPDATED,
+    "plan.deleted": EventKind.PRICE_DELETED,
+    "customer.subscription.created": EventKind.SUBSCRIPTION_CREATED,
+    "customer.subscription.updated": EventKind.SUBSCRIPTION_UPDATED,
+    "customer.subscription.trial_will_end": EventKind.SUBSCRIPTION_TRIAL_ENDING,
+    "customer.subscription.paused": EventKind.SUBSCRIPTION_PAUSED,
+    "customer.subscription.resumed": EventKind.SUBSCRIPTION_RESUMED,
+    "customer.subscription.deleted": EventKind.SUBSCRIPTION_ENDED,
+    "invoice.created": EventKind.INVOICE_CREATED,
+    "invoice.finalized": EventKind.INVOICE_FINALIZED,
+    "invoice.payment_failed": EventKind.INVOICE_PAYMENT_FAILED,
+    "invoice.paid": EventKind.INVOICE_PAID,
+    "invoice.payment_succeeded": EventKind.INVOICE_PAYMENT_SUCCEEDED,
+    "checkout.session.completed": EventKind.CHECKOUT_COMPLETED,
+    "checkout.session.async_payment_succeeded": EventKind.CHECKOUT_PAYMENT_SUCCEEDED,
+    "checkout.session.async_payment_failed": EventKind.CHECKOUT_PAYMENT_FAILED,
+    "checkout.session.expired": EventKind.CHECKOUT_EXPIRED,
+}
+
+#: Stripe's field names in ``previous_attributes`` -> the neutral types' names.
+_NEUTRAL_FIELDS = {"tax_exempt": "tax_exemption"}
+
+
+def stripe_event_kind(event_type: str) -> EventKind:
+    return STRIPE_EVENT_KINDS.get(event_type, EventKind.UNKNOWN)
 
 
 # --- Stripe objects in events -> provider-neutral types -------------------------------------
@@ -273,8 +335,8 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
     )
 
 
-def stripe_checkout_state(obj: Mapping[str, Any]) -> tuple[CheckoutSession, str]:
-    """The session and the name the customer gave (``customer_details.name``)."""
+def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:
+    """The session, with the name the customer gave (``customer_details.name``)."""
     details = obj.get("customer_details")
     details = details if isinstance(details, Mapping) else {}
     email = _text(details.get("email")) or _text(obj.get("customer_email"))
@@ -289,8 +351,9 @@ def stripe_checkout_state(obj: Mapping[str, Any]) -> tuple[CheckoutSession, str]
         subscription_id=_id_of(obj.get("subscription")),
         client_reference_id=_text(obj.get("client_reference_id")) or None,
         metadata=_metadata(obj),
+        customer_name=_text(details.get("name")) or _text(obj.get("customer_name")),
     )
-    return session, _text(details.get("name"))
+    return session
 
 
 def stripe_tax_id_state(obj: Mapping[str, Any]) -> ProviderTaxId:

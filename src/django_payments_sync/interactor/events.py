@@ -7,11 +7,8 @@ before their first write, so a :class:`Deferred` leaves nothing behind.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import types
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,8 +19,10 @@ from django.db.models.functions import Coalesce, Now
 from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
+    CATALOG_KINDS,
     METADATA_ID_KEY,
     METADATA_MODEL_KEY,
+    EventKind,
     ProviderCustomer,
     ProviderEvent,
     ProviderPrice,
@@ -73,15 +72,15 @@ class EventResult:
 
 
 Handler = Callable[[ProviderEvent], EventResult]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[EventKind, Handler] = {}
 
 
-def handles(*event_types: str) -> Callable[[Handler], Handler]:
-    """Register a handler for event types (Stripe's names are the common vocabulary)."""
+def handles(*kinds: EventKind) -> Callable[[Handler], Handler]:
+    """Register a handler for kinds of events (the library's vocabulary, never a provider's)."""
 
     def register(func: Handler) -> Handler:
-        for name in event_types:
-            HANDLERS[name] = func
+        for kind in kinds:
+            HANDLERS[EventKind(kind)] = func
         return func
 
     return register
@@ -92,56 +91,22 @@ def apply_event(event: ProviderEvent) -> EventResult:
     # The billing handlers register themselves on import.
     from django_payments_sync.interactor import events_billing  # noqa: F401
 
-    handler = HANDLERS.get(event.type)
-    if handler is not None:
-        try:
-            return handler(event)
-        except UnreadableEvent as exc:
-            # Retrying cannot help: kept in the log as ignored, with the reason.
-            return EventResult(ignored=True, note=str(exc))
-    if event.object_type in ("product", "price", "plan"):
-        return record_drift(event)
-    return EventResult(ignored=True, note=f"No handler for {event.type} events.")
+    handler = HANDLERS.get(event.kind)
+    if handler is None and event.kind in CATALOG_KINDS:
+        handler = record_drift
+    if handler is None:
+        return EventResult(ignored=True, note=f"No handler for {event.type} events.")
+    try:
+        return handler(event)
+    except UnreadableEvent as exc:
+        # Retrying cannot help: kept in the log as ignored, with the reason.
+        return EventResult(ignored=True, note=str(exc))
 
 
 # --- reading event objects ----------------------------------------------------------------
-def _from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
-    """A neutral dataclass from a dict of its fields (how the locmem backend sends objects)."""
-    hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        hint = hints[f.name]
-        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        if dt.datetime in args and isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        elif dt.datetime in args and isinstance(value, int | float):
-            value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
-        values[f.name] = value
-    return cls(**values)
-
-
 def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
-    """The event's object as the neutral type ``cls``.
-
-    A backend may provide ``event_object(event)``; Stripe events are read by
-    :mod:`~django_payments_sync.backends.stripe_webhooks`; other backends send the neutral
-    dataclasses as dicts.
-    """
-    backend = get_backend()
-    reader = getattr(backend, "event_object", None)
-    if callable(reader):
-        value = reader(event)
-    elif event.provider == "stripe":
-        from django_payments_sync.backends.stripe_webhooks import stripe_event_object
-
-        value = stripe_event_object(event.object_type, event.object)
-        if isinstance(value, tuple):  # (checkout session, customer name)
-            value = value[0]
-    else:
-        value = _from_dict(cls, event.object)
+    """The event's object as the neutral type ``cls`` (its backend parsed it into ``data``)."""
+    value = event.data
     if not isinstance(value, cls):
         raise UnreadableEvent(
             f"{event.type} carries a {event.object_type!r}, not a {cls.__name__}."
@@ -153,14 +118,12 @@ def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
 def is_newer(event: ProviderEvent, link: Any) -> bool:
     """Whether ``event`` comes after the last event applied to ``link`` (an External row).
 
-    Provider times have one-second resolution. On a tie the type's rank decides (a
-    subscription's ``updated`` after its ``created``); between two events of the same rank,
-    ``previous_attributes`` tells which one follows the other (the later event's previous
-    values are the earlier one's values); failing that, the event id, so every process agrees
-    on one order. Applying the same event again is allowed (a replay).
+    Provider times have one-second resolution. On a tie the kind's rank decides (a
+    subscription's update after its creation); between two events of the same rank, the
+    backend tells which one follows the other (Stripe: the later event's previous values are
+    the earlier one's values); failing that, the event id, so every process agrees on one
+    order. Applying the same event again is allowed (a replay).
     """
-    from django_payments_sync.webhooks.processing import event_rank
-
     last_at = link.last_event_at
     if last_at is None:
         return True
@@ -169,36 +132,21 @@ def is_newer(event: ProviderEvent, link: Any) -> bool:
     last_id = getattr(link, "last_event_id", "")
     if not last_id or last_id == event.id:
         return True
-    last = (
+    stored = (
         WebhookEvent.objects.filter(provider=event.provider, event_id=last_id)
-        .values("type", "payload")
+        .values_list("payload", flat=True)
         .first()
-    ) or {"type": "", "payload": {}}
-    rank, last_rank = event_rank(event.type), event_rank(last["type"])
-    if rank != last_rank:
-        return rank > last_rank
-    data = last["payload"].get("data") if isinstance(last["payload"], dict) else None
-    data = data if isinstance(data, dict) else {}
-    last_object, last_previous = data.get("object") or {}, data.get("previous_attributes") or {}
-    follows = _describes(event.previous_attributes, last_object)
-    preceded = _describes(last_previous, event.object)
-    if follows != preceded:
+    )
+    if stored is None:
+        return event.id > last_id
+    backend = get_backend()
+    last = backend.parse_event(stored)
+    if event.rank != last.rank:
+        return event.rank > last.rank
+    follows = backend.event_follows(event, last)
+    if follows is not None:
         return follows
     return event.id > last_id
-
-
-def _describes(previous: Any, state: Any) -> bool:
-    """Whether the ``previous_attributes`` of one event are the values in ``state``."""
-    if not previous or not isinstance(previous, dict) or not isinstance(state, dict):
-        return False
-    for key, value in previous.items():
-        current = state.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
-            if value and not _describes(value, current):
-                return False
-        elif current != value:
-            return False
-    return True
 
 
 def stamp(link: Any, event: ProviderEvent) -> list[str]:
@@ -295,7 +243,7 @@ def get_adapter_owner_for_email(email: str) -> Any:
     return finder(email) if callable(finder) else None
 
 
-@handles("customer.created", "customer.updated")
+@handles(EventKind.CUSTOMER_CREATED, EventKind.CUSTOMER_UPDATED)
 def apply_customer(event: ProviderEvent) -> EventResult:
     state = read_object(event, ProviderCustomer)
     provider = event.provider
@@ -323,22 +271,9 @@ def apply_customer(event: ProviderEvent) -> EventResult:
             )
     if not is_newer(event, link):
         return EventResult(note="Older than the state already applied.", release=released)
-    notes = apply_customer_state(link, state, event.created, changed_fields(event))
+    notes = apply_customer_state(link, state, event.created, event.changed)
     link.save(update_fields=[*stamp(link, event), "synced_state"])
     return EventResult(note="; ".join(notes), release=released)
-
-
-#: Provider field names (as in ``previous_attributes``) -> the neutral names.
-_FIELD_NAMES = {"tax_exempt": "tax_exemption"}
-
-
-def changed_fields(event: ProviderEvent) -> frozenset[str] | None:
-    """The neutral names of the fields an ``*.updated`` event changed (its
-    ``previous_attributes``); ``None`` for other events (a creation: every field is new)."""
-    if not event.type.endswith(".updated"):
-        return None
-    previous = event.previous_attributes if isinstance(event.previous_attributes, dict) else {}
-    return frozenset(_FIELD_NAMES.get(k, k) for k in previous)
 
 
 def apply_customer_state(
@@ -417,7 +352,7 @@ def apply_customer_state(
     return notes
 
 
-@handles("customer.deleted")
+@handles(EventKind.CUSTOMER_DELETED)
 def apply_customer_deleted(event: ProviderEvent) -> EventResult:
     """The provider customer is gone, for good: remembered even before (or without) a link.
 
@@ -455,7 +390,7 @@ def _normal_vat(value: str) -> str:
     return "".join(value.split()).upper()
 
 
-@handles("customer.tax_id.created", "customer.tax_id.updated", "customer.tax_id.deleted")
+@handles(EventKind.TAX_ID_CREATED, EventKind.TAX_ID_UPDATED, EventKind.TAX_ID_DELETED)
 def apply_tax_id(event: ProviderEvent) -> EventResult:
     """The provider's verification of the billing information's VAT number updates its tax status.
 
@@ -470,7 +405,7 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
         return EventResult(ignored=True, note="Not the VAT number of the billing information.")
     previous_status = billing.vat_validation_status
     previous_exemption = billing.tax_exemption
-    if event.type == "customer.tax_id.deleted":
+    if event.kind is EventKind.TAX_ID_DELETED:
         status = previous_status
     else:
         status = _VAT_STATUS.get(state.verification_status, previous_status)
@@ -521,13 +456,13 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
 def record_drift(event: ProviderEvent) -> EventResult:
     """Local products and prices are the truth: a provider change is recorded, never applied."""
     provider = event.provider
-    if event.type == "product.deleted":
+    if event.kind is EventKind.PRODUCT_DELETED:
         # Remembered even for a product not linked (yet): no push re-creates it unasked.
         record_deletion(
             provider, "product", event.object_id, deleted_at=event.created, event_id=event.id
         )
-    if event.object_type == "product":
-        state_p = read_object(event, ProviderProduct)
+    if isinstance(event.data, ProviderProduct):
+        state_p = event.data
         link_p = (
             ExternalProduct.objects.select_related("product")
             .filter(provider=provider, external_id=state_p.id)
@@ -540,7 +475,11 @@ def record_drift(event: ProviderEvent) -> EventResult:
             f"{name} {theirs!r} != {ours!r}"
             for name, theirs, ours in (
                 ("name", state_p.name, product.name),
-                ("active", state_p.active and event.type != "product.deleted", product.active),
+                (
+                    "active",
+                    state_p.active and event.kind is not EventKind.PRODUCT_DELETED,
+                    product.active,
+                ),
             )
             if theirs != ours
         ]
@@ -559,7 +498,11 @@ def record_drift(event: ProviderEvent) -> EventResult:
             for name, theirs, ours in (
                 ("amount", state_r.amount, pricing.amount),
                 ("currency", state_r.currency, pricing.currency),
-                ("active", state_r.active and event.type != "price.deleted", pricing.active),
+                (
+                    "active",
+                    state_r.active and event.kind is not EventKind.PRICE_DELETED,
+                    pricing.active,
+                ),
             )
             if theirs != ours
         ]

@@ -7,14 +7,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from django_payments_sync import signals
 from django_payments_sync.backends.types import (
     METADATA_ID_KEY,
     CheckoutSession,
+    EventKind,
     ProviderEvent,
     ProviderInvoice,
     ProviderSubscription,
@@ -43,7 +42,6 @@ from django_payments_sync.models import (
     Subscription,
     SubscriptionStatus,
     SyncStatus,
-    WebhookEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,17 +93,10 @@ def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
     """Link the order paid through the checkout that opened this subscription, if settled."""
-    sessions = WebhookEvent.objects.filter(
-        provider=event.provider,
-        type="checkout.session.completed",
-        payload__data__object__subscription=event.object_id,
-    ).values(
-        session_id=KeyTextTransform("id", KeyTransform("object", KeyTransform("data", "payload")))
-    )
     Order.objects.filter(
         subscription__isnull=True,
         pk__in=PaymentAttempt.objects.filter(
-            provider=event.provider, external_id__in=Subquery(sessions)
+            provider=event.provider, subscription_external_id=event.object_id
         ).values("order_id"),
     ).update(subscription=subscription, updated_at=timezone.now())
 
@@ -153,14 +144,34 @@ def _send_subscription_signals(
 
 
 @handles(
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.trial_will_end",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
+    EventKind.SUBSCRIPTION_CREATED,
+    EventKind.SUBSCRIPTION_UPDATED,
+    EventKind.SUBSCRIPTION_ENDED,
+    EventKind.SUBSCRIPTION_TRIAL_ENDING,
+    EventKind.SUBSCRIPTION_PAUSED,
+    EventKind.SUBSCRIPTION_RESUMED,
 )
 def apply_subscription(event: ProviderEvent) -> EventResult:
+    result = _apply_subscription(event)
+    if event.kind is EventKind.SUBSCRIPTION_TRIAL_ENDING and not result.ignored:
+        # The provider's notice ahead of a trial's end: no field changes with it.
+        link = (
+            ExternalSubscription.objects.select_related("subscription__customer")
+            .filter(provider=event.provider, external_id=event.object_id)
+            .first()
+        )
+        if link is not None and link.subscription.trial_end is not None:
+            signals.send_after_commit(
+                signals.subscription_trial_ending,
+                sender=Subscription,
+                subscription=link.subscription,
+                customer=link.subscription.customer,
+                trial_end=link.subscription.trial_end,
+            )
+    return result
+
+
+def _apply_subscription(event: ProviderEvent) -> EventResult:
     """Create or update the local subscription from the provider's snapshot, never backwards."""
     provider = event.provider
     state = read_object(event, ProviderSubscription)
@@ -235,7 +246,7 @@ def apply_subscription(event: ProviderEvent) -> EventResult:
         # The API call that created it linked it at the same moment: apply over that link.
         if created:
             subscription.delete()
-        return apply_subscription(event)
+        return _apply_subscription(event)
     del new_link
     subscription.customer = customer
     _order_for_new_subscription(event, subscription)
@@ -296,7 +307,9 @@ def _cancel_at_provider(subscription_pks: list[int]) -> None:
 
 
 # --- invoices -----------------------------------------------------------------------------
-@handles("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed")
+@handles(
+    EventKind.INVOICE_PAID, EventKind.INVOICE_PAYMENT_SUCCEEDED, EventKind.INVOICE_PAYMENT_FAILED
+)
 def apply_invoice(event: ProviderEvent) -> EventResult:
     """A subscription invoice was paid or failed: tell the host (mail hooks on the signals)."""
     provider = event.provider
@@ -320,14 +333,14 @@ def apply_invoice(event: ProviderEvent) -> EventResult:
         if customer_row is None:
             return EventResult(ignored=True, note="An invoice of no local customer.")
         customer = customer_row.customer
-    failed = event.type == "invoice.payment_failed"
-    # The subscription's state comes from its own snapshots only: the provider sends
-    # customer.subscription.updated for every change a payment causes, and an invoice carries
+    failed = event.kind is EventKind.INVOICE_PAYMENT_FAILED
+    # The subscription's state comes from its own snapshots only: the provider sends a
+    # subscription update for every change a payment causes, and an invoice carries
     # no snapshot to order against, so letting it write status would make the final state
     # depend on the arrival order. It does tell whether a failure is stale.
     newer = link is None or is_newer(event, link)
-    # invoice.paid and invoice.payment_succeeded describe the same payment: one signal.
-    if event.type == "invoice.payment_succeeded":
+    # INVOICE_PAID and INVOICE_PAYMENT_SUCCEEDED describe the same payment: one signal.
+    if event.kind is EventKind.INVOICE_PAYMENT_SUCCEEDED:
         return EventResult(note="Signalled on invoice.paid.")
     if failed and not newer:
         return EventResult(note="An older failure; the subscription moved on since.")
@@ -376,13 +389,6 @@ def _attempt_for(provider: str, session: CheckoutSession) -> PaymentAttempt | No
     return None
 
 
-def _customer_name(event: ProviderEvent) -> str:
-    details = event.object.get("customer_details")
-    if isinstance(details, dict) and isinstance(details.get("name"), str):
-        return str(details["name"])
-    return str(event.object.get("customer_name") or "")
-
-
 def _customer_for_checkout(
     event: ProviderEvent, session: CheckoutSession, attempt: PaymentAttempt | None
 ) -> tuple[Customer | None, bool, tuple[str, ...]]:
@@ -409,7 +415,7 @@ def _customer_for_checkout(
         # (the adapter is race-safe by itself too; the lock spares it the race).
         locks.acquire(locks.lock_key(provider, f"email:{email}"), required=False)
         user_created = not get_user_model()._default_manager.filter(email__iexact=email).exists()
-        owner = adapter.get_or_create_user(email=email, name=_customer_name(event))
+        owner = adapter.get_or_create_user(email=email, name=session.customer_name)
         customer = get_or_create_customer(owner, created_from="checkout")
     else:
         return None, False, ()
@@ -419,7 +425,7 @@ def _customer_for_checkout(
     return customer, user_created, released
 
 
-@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+@handles(EventKind.CHECKOUT_COMPLETED, EventKind.CHECKOUT_PAYMENT_SUCCEEDED)
 def apply_checkout_completed(event: ProviderEvent) -> EventResult:
     """Settle the payment attempt and its order, link the subscription, create the customer."""
     provider = event.provider
@@ -445,9 +451,19 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
     now = timezone.now()
     attempt.external_id = attempt.external_id or session.id
     attempt.last_event_at = event.created
+    # Remembered for the subscription's own event, should it be applied after this one.
+    attempt.subscription_external_id = session.subscription_id or ""
     if paid:
         attempt.status = PaymentAttemptStatus.SUCCEEDED
-    attempt.save(update_fields=["external_id", "status", "last_event_at", "updated_at"])
+    attempt.save(
+        update_fields=[
+            "external_id",
+            "status",
+            "last_event_at",
+            "subscription_external_id",
+            "updated_at",
+        ]
+    )
     order_fields = []
     if paid and order.status != OrderStatus.PAID:
         order.status = OrderStatus.PAID
@@ -483,7 +499,7 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
     return EventResult(release=released)
 
 
-@handles("checkout.session.expired", "checkout.session.async_payment_failed")
+@handles(EventKind.CHECKOUT_EXPIRED, EventKind.CHECKOUT_PAYMENT_FAILED)
 def apply_checkout_ended(event: ProviderEvent) -> EventResult:
     """The checkout expired (or its delayed payment failed): the attempt and its order end."""
     provider = event.provider
@@ -491,11 +507,14 @@ def apply_checkout_ended(event: ProviderEvent) -> EventResult:
     attempt = _attempt_for(provider, session)
     if attempt is None:
         return EventResult(ignored=True, note="No local payment attempt.")
-    if attempt.status == PaymentAttemptStatus.SUCCEEDED and event.type.endswith("expired"):
+    if (
+        attempt.status == PaymentAttemptStatus.SUCCEEDED
+        and event.kind is EventKind.CHECKOUT_EXPIRED
+    ):
         return EventResult(note="Already paid.")
     if attempt.last_event_at is not None and event.created < attempt.last_event_at:
         return EventResult(note="Older than the state already applied.")
-    failed = event.type.endswith("payment_failed")
+    failed = event.kind is EventKind.CHECKOUT_PAYMENT_FAILED
     attempt.status = PaymentAttemptStatus.FAILED if failed else PaymentAttemptStatus.EXPIRED
     attempt.last_event_at = event.created
     attempt.save(update_fields=["status", "last_event_at", "updated_at"])

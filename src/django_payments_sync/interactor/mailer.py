@@ -215,22 +215,8 @@ def _on_subscription_canceled(
     MailerService().send_subscription_canceled(subscription, at_period_end=at_period_end)
 
 
-def _on_webhook_event_processed(sender: Any, event: Any, **kwargs: Any) -> None:
-    # The provider announces a trial's end ahead of time; no local field changes with it.
-    if event.type != "customer.subscription.trial_will_end":
-        return
-    from django_payments_sync.models import ExternalSubscription
-
-    object_id = (event.payload.get("data") or {}).get("object", {}).get("id", "")
-    link = (
-        ExternalSubscription.objects.select_related(
-            "subscription__customer", "subscription__pricing"
-        )
-        .filter(provider=event.provider, external_id=object_id)
-        .first()
-    )
-    if link is not None and link.subscription.trial_end is not None:
-        MailerService().send_trial_ending(link.subscription)
+def _on_subscription_trial_ending(sender: Any, subscription: Subscription, **kwargs: Any) -> None:
+    MailerService().send_trial_ending(subscription)
 
 
 def connect_signals() -> None:
@@ -240,6 +226,6 @@ def connect_signals() -> None:
     signals.subscription_canceled.connect(
         _on_subscription_canceled, dispatch_uid="payments_sync_mail_canceled"
     )
-    signals.webhook_event_processed.connect(
-        _on_webhook_event_processed, dispatch_uid="payments_sync_mail_trial"
+    signals.subscription_trial_ending.connect(
+        _on_subscription_trial_ending, dispatch_uid="payments_sync_mail_trial"
     )

@@ -95,6 +95,17 @@ class AbstractPaymentAttempt(TimestampedModel):
     checkout_url = models.URLField(_("checkout URL"), max_length=2048, blank=True, default="")
     failure_message = models.TextField(_("failure message"), blank=True, default="")
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
+    subscription_external_id = models.CharField(
+        _("provider subscription id"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text=_(
+            "The subscription a completed checkout opened at the provider: the order is linked "
+            "to it as soon as it is known locally."
+        ),
+    )
 
     class Meta:
         abstract = True

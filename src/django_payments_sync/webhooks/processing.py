@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import traceback
 from collections.abc import Iterable
@@ -26,7 +25,12 @@ from django.utils import timezone
 
 from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
-from django_payments_sync.backends.types import Capability, ProviderEvent
+from django_payments_sync.backends.types import (
+    CATALOG_KEY,
+    CATALOG_KINDS,
+    Capability,
+    ProviderEvent,
+)
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.models import WebhookEvent, WebhookEventStatus
 from django_payments_sync.webhooks import locks
@@ -35,64 +39,22 @@ logger = logging.getLogger(__name__)
 
 Status = WebhookEventStatus
 
-#: Events with the same provider time are applied in the order a provider emits them for one
-#: change (its timestamps have one-second resolution); unknown types come after known ones.
-EVENT_RANKS: dict[str, int] = {
-    "customer.created": 0,
-    "product.created": 0,
-    "price.created": 5,
-    "customer.updated": 10,
-    "product.updated": 10,
-    "price.updated": 15,
-    "customer.tax_id.created": 20,
-    "customer.tax_id.updated": 21,
-    "customer.tax_id.deleted": 22,
-    "customer.subscription.created": 30,
-    "invoice.created": 40,
-    "invoice.finalized": 41,
-    "invoice.payment_failed": 42,
-    "invoice.paid": 43,
-    "invoice.payment_succeeded": 44,
-    "customer.subscription.updated": 50,
-    "customer.subscription.trial_will_end": 51,
-    "customer.subscription.paused": 52,
-    "customer.subscription.resumed": 53,
-    "checkout.session.completed": 60,
-    "checkout.session.async_payment_succeeded": 61,
-    "checkout.session.async_payment_failed": 61,
-    "checkout.session.expired": 62,
-    "customer.subscription.deleted": 70,
-    "price.deleted": 75,
-    "product.deleted": 80,
-    "customer.deleted": 90,
-}
-UNKNOWN_RANK = 55
-
-#: Ordering key of catalog events (products and prices), which concern no customer.
-CATALOG_KEY = "catalog"
-
 #: Events taken per ordering key by one drain before it moves on (bounds one request's work).
 DRAIN_LIMIT = 500
-
-
-def event_rank(event_type: str) -> int:
-    return EVENT_RANKS.get(event_type, UNKNOWN_RANK)
-
-
-def event_sort_key(event: ProviderEvent) -> tuple[object, int, str]:
-    """The provider order of events: time, then the rank of the type, then the id."""
-    return (event.created, event_rank(event.type), event.id)
 
 
 def ordering_key_for(event: ProviderEvent) -> str:
     """Events with the same key are applied one at a time, in provider order.
 
-    The customer an event concerns (so a customer's subscription never overtakes the customer),
-    one key for the catalog, else the object itself.
+    The backend's key (the customer an event concerns, so a customer's subscription never
+    overtakes the customer; one key for the catalog); for a backend that gives none, the
+    customer, else the catalog, else the object itself.
     """
+    if event.ordering_key:
+        return event.ordering_key
     if event.customer_id:
         return f"customer:{event.customer_id}"
-    if event.object_type in ("product", "price", "plan"):
+    if event.kind in CATALOG_KINDS:
         return CATALOG_KEY
     return f"{event.object_type}:{event.object_id}"
 
@@ -140,7 +102,9 @@ def _next_pending(provider: str, ordering_key: str) -> WebhookEvent | None:
     rows = list(pending.filter(provider_created_at=Subquery(earliest.values("first")[:1])))
     if not rows:
         return None
-    return min(rows, key=lambda r: (event_rank(r.type), r.event_id))
+    # Ranked by the kind of the provider's type (the backend knows its names).
+    kind_of = get_backend().event_kind
+    return min(rows, key=lambda r: (kind_of(r.type).rank, r.event_id))
 
 
 @dataclass
@@ -166,9 +130,7 @@ def _apply(row: WebhookEvent) -> _Step:
         and backend.supports(Capability.RETRIEVE)
     ):
         # The provider's current state instead of the snapshot (costs one API call per event).
-        event = dataclasses.replace(
-            event, object=backend.retrieve(event.object_type, event.object_id)
-        )
+        event = backend.refetch(event)
     from django_payments_sync.interactor.autosync import suppress_autosync
 
     try:
