@@ -151,6 +151,15 @@ class DefaultPaymentsAdapter:
         digest = hashlib.sha256(email.encode()).hexdigest()[:16]
         return f"{email[: max_length - 17]}-{digest}"
 
+    def get_owner_for_email(self, email: str) -> Any:
+        """An existing customer owner for a provider customer known only by ``email`` (no
+        ``payments_sync_id`` metadata, and not exactly one unlinked local customer with that
+        email): return the owner to link it to, or ``None`` to wait (the event is deferred).
+
+        Override for organizations as customers: e.g. the team whose billing email it is.
+        """
+        return None
+
     def get_or_create_user(self, email: str, name: str = "") -> Any:
         """The customer owner for a checkout by ``email``: an existing user's, or a new user's.
 

@@ -26,7 +26,7 @@ from django_payments_sync.exceptions import (
     UnsupportedOperation,
     WebhookVerificationError,
 )
-from tests.backends.contract import BackendContract
+from django_payments_sync.testing.contract import BackendContract
 
 
 class TestLocmemContract(BackendContract):

@@ -19,7 +19,7 @@ from django_payments_sync.exceptions import (
     TransientProviderError,
 )
 from django_payments_sync.testing.webhooks import sign_stripe_payload
-from tests.backends.contract import BackendContract
+from django_payments_sync.testing.contract import BackendContract
 from tests.backends.helpers import (
     WEBHOOK_SECRET,
     RecordingHTTPClient,

@@ -245,13 +245,35 @@ def _mark_customers_pending(provider: str) -> None:
     )
 
 
+def record_link_account(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """``pre_save`` of the link models: a new link records the account the installation is
+    bound to (read once per process), wherever it is made: a push, a handler, the admin."""
+    if raw or not instance._state.adding or instance.account or not instance.provider:
+        return
+    instance.account = link_account(instance.provider)
+
+
 def connect() -> None:
-    """Keep the per-process cache in step with this process's writes and database flushes."""
-    from django.db.models.signals import post_delete, post_migrate, post_save
+    """Keep the per-process cache in step with this process's writes and database flushes,
+    and stamp every new link with its account."""
+    from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+
+    from django_payments_sync.models import (
+        ExternalCustomer,
+        ExternalPricing,
+        ExternalProduct,
+        ExternalSubscription,
+    )
 
     post_save.connect(clear_cache, sender=SyncState, dispatch_uid="payments_sync_state_saved")
     post_delete.connect(clear_cache, sender=SyncState, dispatch_uid="payments_sync_state_deleted")
     post_migrate.connect(clear_cache, dispatch_uid="payments_sync_state_flushed")
+    for model in (ExternalCustomer, ExternalProduct, ExternalPricing, ExternalSubscription):
+        pre_save.connect(
+            record_link_account,
+            sender=model,
+            dispatch_uid=f"payments_sync_link_account_{model._meta.model_name}",
+        )
 
 
 __all__ = [

@@ -236,11 +236,10 @@ def _local_customer_for(state: ProviderCustomer) -> Customer | None:
 
 
 def get_adapter_owner_for_email(email: str) -> Any:
-    """An existing owner for ``email``, through the adapter's ``get_owner_for_email`` if any."""
+    """An existing owner for ``email``, through the adapter's ``get_owner_for_email``."""
     from django_payments_sync.adapter import get_adapter
 
-    finder = getattr(get_adapter(), "get_owner_for_email", None)
-    return finder(email) if callable(finder) else None
+    return get_adapter().get_owner_for_email(email)
 
 
 @handles(EventKind.CUSTOMER_CREATED, EventKind.CUSTOMER_UPDATED)

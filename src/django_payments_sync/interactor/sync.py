@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -770,41 +769,6 @@ def _provider_subscription_state(
     return None
 
 
-def remember_provider_state(instance: Model, *, backend: BaseBackend | None = None) -> None:
-    """Record that the provider already holds ``instance``'s current state (no push needed).
-
-    Code that applies provider events to local rows calls this so that the autosync of that
-    save does not push the same state back.
-    """
-    from django_payments_sync.models import AbstractPricing, AbstractProduct, Customer, Subscription
-
-    provider = (backend or get_backend()).provider_name
-    extra: dict[str, Any] = {}
-    if isinstance(instance, Customer):
-        model: type[Any] = ExternalCustomer
-        lookup: dict[str, Any] = {"customer": instance}
-        snapshot = CustomerSnapshot.from_customer(instance)
-        hashed = snapshot.content_hash()
-        extra = {"synced_state": snapshot.state()}
-    elif isinstance(instance, Subscription):
-        model, lookup = ExternalSubscription, {"subscription": instance}
-        hashed = digest(_subscription_state(instance, provider))
-    elif isinstance(instance, AbstractProduct):
-        model, lookup = ExternalProduct, {"product": instance}
-        hashed = ProductToSynchronizePayments.from_product(instance).content_hash()
-    elif isinstance(instance, AbstractPricing):
-        product_ext = _external(ExternalProduct, provider, product_id=instance.product_id)
-        if product_ext is None:
-            return
-        model, lookup = ExternalPricing, {"pricing": instance}
-        snap = PriceSnapshot.from_pricing(instance, product_active=instance.product.active)
-        hashed = snap.content_hash(product_ext.external_id)
-    else:
-        raise TypeError(f"Not a synchronized model: {type(instance).__name__}")
-    model.objects.filter(provider=provider, **lookup).update(content_hash=hashed, **extra)
-    mark_synced(instance)
-
-
 def sync_subscription(
     subscription: Subscription, *, backend: BaseBackend | None = None, dry_run: bool = False
 ) -> SyncResult:
@@ -876,7 +840,3 @@ def cancel_provider_subscription(
     with contextlib.suppress(ObjectNotFound):
         backend.cancel_subscription(external_id, at_period_end=False)
     return SyncResult("subscription", "", SyncAction.ARCHIVED, external_id)
-
-
-def failed(results: Iterable[SyncResult]) -> list[SyncResult]:
-    return [r for r in results if not r.ok]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -85,12 +83,3 @@ class ExternalPaymentProvider(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.external_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Every new link records the account the installation is bound to (read once per
-        # process), wherever it is made: a push, a webhook handler, the admin.
-        if self._state.adding and not self.account and self.provider:
-            from django_payments_sync.interactor.accounts import link_account
-
-            self.account = link_account(self.provider)
-        super().save(*args, **kwargs)

@@ -291,9 +291,10 @@ def process_event(event: WebhookEvent | int) -> WebhookEvent | None:
 def release_deferred(provider: str, waiting_for: Iterable[str]) -> int:
     """Put events waiting for any of ``waiting_for`` (e.g. ``"customer:cus_123"``) back in line.
 
-    Handlers call it when they create what others wait for; other services may call it when
-    they link a local row to the provider. The released events are applied by the drain in
-    progress (same ordering key) or by the next ``events process``.
+    For host code that links a local row to the provider outside the library's handlers (the
+    library's own handlers release through ``EventResult.release``, in the statement that
+    settles their event). The released events are applied by the drain in progress (same
+    ordering key) or by the next ``events process``.
     """
     names = [w for w in waiting_for if w]
     if not names:
