@@ -482,6 +482,23 @@ def test_verified_tax_id_updates_the_tax_status(
     assert changed.calls[0]["previous_vat_validation_status"] == "pending"
 
 
+def test_the_tax_id_event_decides_through_the_one_writer(post_event, linked_customer, settings):
+    """The same writer as the billing API: is_from_eu follows the country here too."""
+    settings.PAYMENTS_SYNC = {**settings.PAYMENTS_SYNC, "AUTO_SYNC": False}
+    customer = linked_customer("cus_W")
+    billing = BillingInformationFactory(
+        customer=customer, country="AT", tax_id="ATU12345678", vat_validation_status="pending"
+    )
+    BillingInformation.objects.filter(pk=billing.pk).update(is_from_eu=False)  # stale
+    tax_id = stripe_tax_id(
+        "txi_2", customer="cus_W", value="ATU12345678", verification_status="verified"
+    )
+    post_event(stripe_event("customer.tax_id.updated", tax_id))
+    billing.refresh_from_db()
+    assert (billing.is_from_eu, billing.tax_exemption) == (True, "reverse")
+    assert billing.tax_decision_reason
+
+
 def test_pending_tax_id_never_downgrades_a_valid_number(post_event, linked_customer):
     customer = linked_customer("cus_T")
     billing = BillingInformationFactory(

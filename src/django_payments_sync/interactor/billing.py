@@ -210,18 +210,30 @@ def recheck_delay(attempts: int) -> dt.timedelta:
 # --- the tax decision -------------------------------------------------------------------------
 
 
-def process_tax(billing_info: BillingInformation) -> TaxDecision:
-    """Decide and save the tax exemption of ``billing_info`` through the adapter's policy.
+def process_tax(
+    billing_info: BillingInformation,
+    *,
+    status: str | None = None,
+    previous: tuple[str, str] | None = None,
+    only_tax_fields: bool = False,
+) -> TaxDecision:
+    """Decide and save the tax exemption of ``billing_info`` through the adapter's policy: the
+    one writer of the tax decision (the billing API, the VIES recheck and the provider's tax id
+    events all come here).
 
-    Maintains ``is_from_eu`` from the country, records the decision's reason, saves, and sends
-    ``tax_status_changed`` after commit when the exemption or the VAT validation status
-    differs from what was stored before.
+    ``status`` sets the VAT validation status first. Maintains ``is_from_eu`` from the
+    country, records the decision's reason, saves (only the tax fields with
+    ``only_tax_fields``), and sends ``tax_status_changed`` after commit when the exemption or
+    the VAT validation status differs from what was stored before (``previous``:
+    ``(tax_exemption, vat_validation_status)`` when the caller read them already).
     """
     from django_payments_sync.interactor.tax import is_eu_member_state
 
     previous_exemption: str = TaxExemption.NONE
     previous_status: str = VatValidationStatus.NOT_REQUIRED
-    if billing_info.pk is not None:
+    if previous is not None:
+        previous_exemption, previous_status = previous
+    elif billing_info.pk is not None:
         stored = (
             BillingInformation.objects.filter(pk=billing_info.pk)
             .values("tax_exemption", "vat_validation_status")
@@ -231,11 +243,24 @@ def process_tax(billing_info: BillingInformation) -> TaxDecision:
             previous_exemption = stored["tax_exemption"]
             previous_status = stored["vat_validation_status"]
 
+    if status is not None:
+        billing_info.vat_validation_status = status
     billing_info.is_from_eu = is_eu_member_state(billing_info.country)
     decision = get_adapter().decide_tax(billing_info, str(billing_info.vat_validation_status))
     billing_info.tax_exemption = str(decision.exemption)
     billing_info.tax_decision_reason = str(decision.reason)[:255]
-    billing_info.save()
+    if only_tax_fields:
+        billing_info.save(
+            update_fields=[
+                "vat_validation_status",
+                "is_from_eu",
+                "tax_exemption",
+                "tax_decision_reason",
+                "updated_at",
+            ]
+        )
+    else:
+        billing_info.save()
 
     if (billing_info.tax_exemption, billing_info.vat_validation_status) != (
         previous_exemption,

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Now
 
-from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
     CATALOG_KINDS,
@@ -413,29 +412,15 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
             status = previous_status
     if status == previous_status:
         return EventResult(note="Tax status unchanged.")
-    from django_payments_sync.adapter import get_adapter
+    from django_payments_sync.interactor.billing import process_tax
 
-    decision = get_adapter().decide_tax(billing, status)
-    billing.vat_validation_status = status
-    billing.tax_exemption = decision.exemption
-    billing.tax_decision_reason = str(decision.reason)[:255]
-    billing.save(
-        update_fields=[
-            "vat_validation_status",
-            "tax_exemption",
-            "tax_decision_reason",
-            "updated_at",
-        ]
-    )
-    signals.send_after_commit(
-        signals.tax_status_changed,
-        sender=BillingInformation,
-        billing_information=billing,
-        customer=link.customer,
-        tax_exemption=billing.tax_exemption,
-        vat_validation_status=status,
-        previous_tax_exemption=previous_exemption,
-        previous_vat_validation_status=previous_status,
+    # The one writer of the tax decision (and of tax_status_changed).
+    billing.customer = link.customer
+    process_tax(
+        billing,
+        status=status,
+        previous=(previous_exemption, previous_status),
+        only_tax_fields=True,
     )
     if billing.tax_exemption != previous_exemption and payments_settings.AUTO_SYNC:
         # The provider must tax the next invoice right: push after commit, never while applying.
