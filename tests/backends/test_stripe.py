@@ -18,8 +18,8 @@ from django_payments_sync.exceptions import (
     ProviderAuthenticationError,
     TransientProviderError,
 )
-from django_payments_sync.testing.webhooks import sign_stripe_payload
 from django_payments_sync.testing.contract import BackendContract
+from django_payments_sync.testing.webhooks import sign_stripe_payload
 from tests.backends.helpers import (
     WEBHOOK_SECRET,
     RecordingHTTPClient,
