@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from django_payments_sync.backends import get_backend
-from django_payments_sync.backends.stripe import key_mode
+from django_payments_sync.backends.stripe.backend import key_mode
 from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY
 from django_payments_sync.exceptions import AccountMismatch
 from django_payments_sync.interactor import accounts

@@ -184,7 +184,7 @@ def test_rate_limit_after_the_sdk_retries_is_transient(stripe_emulator: Any) -> 
 
 
 def test_card_errors_keep_stripes_card_holder_message() -> None:
-    from django_payments_sync.backends.stripe_convert import translate_error
+    from django_payments_sync.backends.stripe.params import translate_error
     from django_payments_sync.exceptions import CardError
 
     error = translate_error(

@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from django_payments_sync.api import billing, checkout, plans, subscriptions
-from django_payments_sync.backends.stripe_webhooks import STRIPE_EVENT_KINDS
+from django_payments_sync.backends.stripe.events import STRIPE_EVENT_KINDS
 from django_payments_sync.models import Customer, Subscription, WebhookEvent
 from django_payments_sync.testing.webhooks import (
     sign_stripe_payload,

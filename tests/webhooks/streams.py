@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
+from django_payments_sync.backends.stripe.events import stripe_event_kind
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,

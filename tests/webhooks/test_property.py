@@ -10,7 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
+from django_payments_sync.backends.stripe.events import stripe_event_kind
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,

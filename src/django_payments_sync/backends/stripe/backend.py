@@ -11,9 +11,9 @@ from stripe.params import SubscriptionUpdateParams, WebhookEndpointCreateParams
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
-from django_payments_sync.backends import stripe_convert as convert
 from django_payments_sync.backends.base import BaseBackend
-from django_payments_sync.backends.stripe_client import build_client, check_stripe_options
+from django_payments_sync.backends.stripe import params as convert
+from django_payments_sync.backends.stripe.client import build_client, check_stripe_options
 from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
@@ -93,7 +93,7 @@ class StripeBackend(BaseBackend):
 
     # --- customers ------------------------------------------------------------------------
     def _customer(self, obj: Any) -> ProviderCustomer:
-        from django_payments_sync.backends.stripe_webhooks import stripe_customer_state
+        from django_payments_sync.backends.stripe.objects import stripe_customer_state
 
         return stripe_customer_state(convert.as_dict(obj))
 
@@ -132,7 +132,7 @@ class StripeBackend(BaseBackend):
         return self._customer(obj)
 
     def _tax_id(self, obj: Any) -> ProviderTaxId:
-        from django_payments_sync.backends.stripe_webhooks import stripe_tax_id_state
+        from django_payments_sync.backends.stripe.objects import stripe_tax_id_state
 
         return stripe_tax_id_state(convert.as_dict(obj))
 
@@ -167,12 +167,12 @@ class StripeBackend(BaseBackend):
 
     # --- catalog --------------------------------------------------------------------------
     def _product(self, obj: Any) -> ProviderProduct:
-        from django_payments_sync.backends.stripe_webhooks import stripe_product_state
+        from django_payments_sync.backends.stripe.objects import stripe_product_state
 
         return stripe_product_state(convert.as_dict(obj))
 
     def _price(self, obj: Any) -> ProviderPrice:
-        from django_payments_sync.backends.stripe_webhooks import stripe_price_state
+        from django_payments_sync.backends.stripe.objects import stripe_price_state
 
         return stripe_price_state(convert.as_dict(obj))
 
@@ -244,7 +244,7 @@ class StripeBackend(BaseBackend):
 
     # --- subscriptions --------------------------------------------------------------------
     def _subscription(self, obj: Any) -> ProviderSubscription:
-        from django_payments_sync.backends.stripe_webhooks import stripe_subscription_state
+        from django_payments_sync.backends.stripe.objects import stripe_subscription_state
 
         return stripe_subscription_state(convert.as_dict(obj))
 
@@ -311,7 +311,7 @@ class StripeBackend(BaseBackend):
     def create_checkout_session(
         self, data: CheckoutData, *, idempotency_key: str
     ) -> CheckoutSession:
-        from django_payments_sync.backends.stripe_webhooks import stripe_checkout_state
+        from django_payments_sync.backends.stripe.objects import stripe_checkout_state
 
         if data.mode not in ("subscription", "payment"):
             raise PermanentProviderError(f"Unknown checkout mode {data.mode!r}.", param="mode")
@@ -345,7 +345,7 @@ class StripeBackend(BaseBackend):
         return PortalSession(id=obj.id, url=obj.url, customer_id=customer_id, return_url=return_url)
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
-        from django_payments_sync.backends.stripe_webhooks import stripe_invoice_state
+        from django_payments_sync.backends.stripe.objects import stripe_invoice_state
 
         return convert.paged(
             lambda: self.client.v1.invoices.list({"customer": customer_id, "limit": PAGE_SIZE}),
@@ -354,7 +354,7 @@ class StripeBackend(BaseBackend):
 
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
-        from django_payments_sync.backends.stripe_webhooks import verify_stripe_webhook
+        from django_payments_sync.backends.stripe.events import verify_stripe_webhook
         from django_payments_sync.conf import payments_settings
 
         event = verify_stripe_webhook(
@@ -378,12 +378,12 @@ class StripeBackend(BaseBackend):
         return event
 
     def parse_event(self, payload: Mapping[str, Any]) -> ProviderEvent:
-        from django_payments_sync.backends.stripe_webhooks import parse_stripe_event
+        from django_payments_sync.backends.stripe.events import parse_stripe_event
 
         return parse_stripe_event(payload)
 
     def event_kind(self, event_type: str) -> EventKind:
-        from django_payments_sync.backends.stripe_webhooks import stripe_event_kind
+        from django_payments_sync.backends.stripe.events import stripe_event_kind
 
         return stripe_event_kind(event_type)
 

@@ -1,97 +1,21 @@
-"""Verifying Stripe webhook requests with the SDK and parsing Stripe events into ProviderEvents."""
+"""Stripe's objects (API answers and event payloads) as the library's neutral types."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
-import stripe
-
 from django_payments_sync.backends.types import (
-    CATALOG_KEY,
     Address,
     CheckoutSession,
-    EventKind,
     ProviderCustomer,
-    ProviderEvent,
     ProviderInvoice,
     ProviderPrice,
     ProviderProduct,
     ProviderSubscription,
     ProviderTaxId,
 )
-from django_payments_sync.exceptions import WebhookVerificationError
-
-SIGNATURE_HEADER = "Stripe-Signature"
-
-#: Object types whose events describe the catalog rather than one customer.
-CATALOG_OBJECT_TYPES = frozenset({"product", "price", "plan"})
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever the case (Django's ``request.headers`` or a plain dict)."""
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
-
-
-def verify_stripe_webhook(
-    body: bytes, headers: Mapping[str, str], *, secret: str, tolerance: int
-) -> ProviderEvent:
-    """Check the ``Stripe-Signature`` of ``body`` with the SDK and parse it.
-
-    Raises :class:`WebhookVerificationError` (a 400) on a missing or wrong signature, a
-    timestamp older than ``tolerance`` seconds, or a body that is not a JSON Stripe event.
-    """
-    if not secret:
-        raise WebhookVerificationError(
-            "No Stripe webhook signing secret is configured: set "
-            "PAYMENTS_SYNC['OPTIONS']['webhook_secret'] to the endpoint's whsec_... secret."
-        )
-    signature = _header(headers, SIGNATURE_HEADER)
-    if not signature:
-        raise WebhookVerificationError(f"The request has no {SIGNATURE_HEADER} header.")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookVerificationError("The webhook body is not UTF-8 text.") from exc
-    try:
-        stripe.WebhookSignature.verify_header(text, signature, secret, tolerance)
-    except stripe.SignatureVerificationError as exc:
-        raise WebhookVerificationError(f"Stripe signature verification failed: {exc}") from exc
-    try:
-        payload = json.loads(text, parse_constant=_not_json)
-    except ValueError as exc:
-        raise WebhookVerificationError("The webhook body is not JSON.") from exc
-    except RecursionError as exc:
-        # Signed, yet nested deeper than the parser goes: no Stripe event is.
-        raise WebhookVerificationError("The webhook body is nested too deeply.") from exc
-    if not isinstance(payload, dict):
-        raise WebhookVerificationError("The webhook body is not a JSON object.")
-    if "\\u0000" in text:
-        payload = _without_nul(payload)
-    return parse_stripe_event(payload)
-
-
-def _without_nul(value: Any) -> Any:
-    """``value`` with NUL characters removed from its strings and keys: PostgreSQL stores
-    none (in ``text`` or ``jsonb``), and they mean nothing in a Stripe object."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
-
-
-def _not_json(name: str) -> Any:
-    """``NaN`` and ``Infinity`` are Python's extensions, not JSON: no database stores them."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _id_of(value: Any) -> str | None:
@@ -117,112 +41,8 @@ def stripe_customer_id(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
-    """A :class:`ProviderEvent` from a Stripe event as sent to webhooks (no API call).
-
-    ``customer_id`` is the customer the event concerns, which is also its ordering key;
-    catalog events (products, prices) have none and are ordered under one catalog key.
-    """
-    try:
-        event_id = payload["id"]
-        event_type = payload["type"]
-        created = payload["created"]
-        obj = payload["data"]["object"]
-    except (KeyError, TypeError) as exc:
-        raise WebhookVerificationError(
-            f"The body is not a Stripe event (missing {exc}); thin event notifications "
-            "(v2) are not supported."
-        ) from exc
-    if (
-        not isinstance(event_id, str)
-        or not isinstance(event_type, str)
-        or not isinstance(created, int)
-        or not isinstance(obj, dict)
-    ):
-        raise WebhookVerificationError("The body is not a Stripe event (wrong field types).")
-    created_at = _when(created)
-    if created_at is None:
-        raise WebhookVerificationError("The body is not a Stripe event (no usable time).")
-    previous = payload["data"].get("previous_attributes") or {}
-    previous = dict(previous) if isinstance(previous, Mapping) else {}
-    object_type = str(obj.get("object") or "")
-    object_id = str(obj.get("id") or "")
-    customer_id = None if object_type in CATALOG_OBJECT_TYPES else stripe_customer_id(obj)
-    kind = STRIPE_EVENT_KINDS.get(event_type, EventKind.UNKNOWN)
-    if customer_id:
-        ordering_key = f"customer:{customer_id}"
-    elif object_type in CATALOG_OBJECT_TYPES:
-        ordering_key = CATALOG_KEY
-    else:
-        ordering_key = f"{object_type}:{object_id}"
-    return ProviderEvent(
-        provider="stripe",
-        id=event_id,
-        type=event_type,
-        created=created_at,
-        livemode=bool(payload.get("livemode", False)),
-        object_type=object_type,
-        object_id=object_id,
-        object=obj,
-        previous_attributes=previous,
-        customer_id=customer_id,
-        raw=dict(payload),
-        kind=kind,
-        data=stripe_event_object(object_type, obj),
-        ordering_key=ordering_key,
-        changed=(
-            frozenset(_NEUTRAL_FIELDS.get(k, k) for k in previous)
-            if event_type.endswith(".updated")
-            else None
-        ),
-    )
-
-
-#: Stripe's event types -> the library's kinds. Types not listed are stored and settled as
-#: ``ignored`` ("no handler").
-STRIPE_EVENT_KINDS: dict[str, EventKind] = {
-    "customer.created": EventKind.CUSTOMER_CREATED,
-    "customer.updated": EventKind.CUSTOMER_UPDATED,
-    "customer.deleted": EventKind.CUSTOMER_DELETED,
-    "customer.tax_id.created": EventKind.TAX_ID_CREATED,
-    "customer.tax_id.updated": EventKind.TAX_ID_UPDATED,
-    "customer.tax_id.deleted": EventKind.TAX_ID_DELETED,
-    "product.created": EventKind.PRODUCT_CREATED,
-    "product.updated": EventKind.PRODUCT_UPDATED,
-    "product.deleted": EventKind.PRODUCT_DELETED,
-    "price.created": EventKind.PRICE_CREATED,
-    "price.updated": EventKind.PRICE_UPDATED,
-    "price.deleted": EventKind.PRICE_DELETED,
-    "plan.created": EventKind.PRICE_CREATED,
-    "plan.updated": EventKind.PRICE_UPDATED,
-    "plan.deleted": EventKind.PRICE_DELETED,
-    "customer.subscription.created": EventKind.SUBSCRIPTION_CREATED,
-    "customer.subscription.updated": EventKind.SUBSCRIPTION_UPDATED,
-    "customer.subscription.trial_will_end": EventKind.SUBSCRIPTION_TRIAL_ENDING,
-    "customer.subscription.paused": EventKind.SUBSCRIPTION_PAUSED,
-    "customer.subscription.resumed": EventKind.SUBSCRIPTION_RESUMED,
-    "customer.subscription.deleted": EventKind.SUBSCRIPTION_ENDED,
-    "invoice.created": EventKind.INVOICE_CREATED,
-    "invoice.finalized": EventKind.INVOICE_FINALIZED,
-    "invoice.payment_failed": EventKind.INVOICE_PAYMENT_FAILED,
-    "invoice.paid": EventKind.INVOICE_PAID,
-    "invoice.payment_succeeded": EventKind.INVOICE_PAYMENT_SUCCEEDED,
-    "checkout.session.completed": EventKind.CHECKOUT_COMPLETED,
-    "checkout.session.async_payment_succeeded": EventKind.CHECKOUT_PAYMENT_SUCCEEDED,
-    "checkout.session.async_payment_failed": EventKind.CHECKOUT_PAYMENT_FAILED,
-    "checkout.session.expired": EventKind.CHECKOUT_EXPIRED,
-}
-
-#: Stripe's field names in ``previous_attributes`` -> the neutral types' names.
-_NEUTRAL_FIELDS = {"tax_exempt": "tax_exemption"}
-
-
-def stripe_event_kind(event_type: str) -> EventKind:
-    return STRIPE_EVENT_KINDS.get(event_type, EventKind.UNKNOWN)
-
-
 # --- Stripe objects in events -> provider-neutral types -------------------------------------
-def _when(value: Any) -> dt.datetime | None:
+def from_timestamp(value: Any) -> dt.datetime | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     try:
@@ -270,7 +90,7 @@ def stripe_customer_state(obj: Mapping[str, Any]) -> ProviderCustomer:
         if isinstance(address, Mapping)
         else None,
         metadata=_metadata(obj),
-        created=_when(obj.get("created")),
+        created=from_timestamp(obj.get("created")),
         tax_ids=_expanded_tax_ids(obj.get("tax_ids")),
     )
 
@@ -303,12 +123,12 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
         price_id=_id_of(price) or "",
         quantity=_int(item.get("quantity"), 1) or 1,
         item_id=_text(item.get("id")),
-        current_period_start=_when(period_start),
-        current_period_end=_when(period_end),
-        trial_end=_when(obj.get("trial_end")),
+        current_period_start=from_timestamp(period_start),
+        current_period_end=from_timestamp(period_end),
+        trial_end=from_timestamp(obj.get("trial_end")),
         cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
-        canceled_at=_when(obj.get("canceled_at")),
-        ended_at=_when(obj.get("ended_at")),
+        canceled_at=from_timestamp(obj.get("canceled_at")),
+        ended_at=from_timestamp(obj.get("ended_at")),
         metadata=_metadata(obj),
     )
 
@@ -331,7 +151,7 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         currency=_text(obj.get("currency")),
         hosted_invoice_url=_text(obj.get("hosted_invoice_url")) or None,
         invoice_pdf=_text(obj.get("invoice_pdf")) or None,
-        created=_when(obj.get("created")),
+        created=from_timestamp(obj.get("created")),
     )
 
 
