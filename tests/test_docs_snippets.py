@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import re
 import shlex
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from unittest import SkipTest
@@ -40,6 +41,9 @@ TRANSACTIONAL = re.compile(r"transaction=True|\blive_server\b|\btransactional_db
 #: A skip directive without a reason.
 BARE_SKIP = re.compile(r"<!--+\s*skip:\s*(next|start)\s*-+->")
 
+#: Fixtures whose state is emptied before each test function of a document.
+PER_TEST = {"stripe_emulator", "vies_responder"}
+
 python = PythonEvaluator()
 
 
@@ -50,20 +54,56 @@ def evaluate(example: Example) -> None:
     python(example)
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value) and before.get(name) is not value:
-            run_test_function(value, namespace["__request__"])
+            run_test_function(value, namespace)
 
 
-def run_test_function(function: Any, request: pytest.FixtureRequest) -> None:
+def run_test_function(function: Any, namespace: dict[str, Any]) -> None:
+    request: pytest.FixtureRequest = namespace["__request__"]
     parameters = inspect.signature(function).parameters
     marks = {mark.name for mark in getattr(function, "pytestmark", [])}
+    module_marks = namespace.get("pytestmark", [])  # a test module's own `pytestmark`
+    if not isinstance(module_marks, list):
+        module_marks = [module_marks]
+    marks |= {mark.name for mark in module_marks}
     wants_db = "django_db" in marks or {"db", "transactional_db", "live_server"} & set(parameters)
-    arguments = {name: request.getfixturevalue(name) for name in parameters}
-    if wants_db:
-        function(**arguments)
-    else:
-        # No mark, no database: pytest-django's own "Database access not allowed".
-        with request.getfixturevalue("django_db_blocker").block():
+    with ExitStack() as teardown:
+        fresh: set[str] = set()
+        arguments = {name: fixture_value(name, namespace, teardown, fresh) for name in parameters}
+        if wants_db:
             function(**arguments)
+        else:
+            # No mark, no database: pytest-django's own "Database access not allowed".
+            with request.getfixturevalue("django_db_blocker").block():
+                function(**arguments)
+
+
+def fixture_value(
+    name: str, namespace: dict[str, Any], teardown: ExitStack, fresh: set[str]
+) -> Any:
+    """A fixture the document defines (a conftest.py block), else pytest's.
+
+    pytest's fixtures live as long as the document's test; the emulator and the VIES responder
+    are emptied before each test function that uses them, as their fixtures do per test.
+    """
+    definition = namespace.get(name)
+    # What @pytest.fixture returns (pytest 8.4+) keeps the function as __wrapped__.
+    if not hasattr(definition, "_fixture_function_marker"):
+        value = namespace["__request__"].getfixturevalue(name)
+        if name in PER_TEST and name not in fresh:
+            value.reset()
+            fresh.add(name)
+        return value
+    function = definition.__wrapped__
+    arguments = {
+        parameter: fixture_value(parameter, namespace, teardown, fresh)
+        for parameter in inspect.signature(function).parameters
+    }
+    if inspect.isgeneratorfunction(function):
+        generator = function(**arguments)
+        value = next(generator)
+        teardown.callback(next, generator, None)
+        return value
+    return function(**arguments)
 
 
 def check_shell(example: Example) -> None:
@@ -104,8 +144,28 @@ def document_param(path: Path) -> Any:
     )
 
 
-@pytest.mark.parametrize("path", [document_param(path) for path in DOCUMENTS])
+def on_a_live_server(path: Path) -> bool:
+    return "live_server" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "path", [document_param(path) for path in DOCUMENTS if not on_a_live_server(path)]
+)
 def test_the_snippets_run(path: Path, request: pytest.FixtureRequest) -> None:
+    run_document(path, request)
+
+
+@pytest.mark.parametrize(
+    "path", [document_param(path) for path in DOCUMENTS if on_a_live_server(path)]
+)
+def test_the_snippets_run_on_a_live_server(
+    path: Path, live_server: Any, request: pytest.FixtureRequest
+) -> None:
+    """Asked for here, at collection, so that the plugin prepares the database for it."""
+    run_document(path, request)
+
+
+def run_document(path: Path, request: pytest.FixtureRequest) -> None:
     text = path.read_text()
     assert not BARE_SKIP.search(text), f"{path.name}: a skip directive needs a reason"
     document = SYBIL.parse(path)
