@@ -205,3 +205,12 @@ def test_an_example_without_the_db_mark_gets_no_database(
 def test_a_skip_needs_a_reason() -> None:
     assert BARE_SKIP.search("<!-- skip: next -->\n```python\n1/0\n```\n")
     assert not BARE_SKIP.search('<!-- skip: next "a settings.py excerpt" -->\n')
+
+
+def test_the_testing_guide_names_every_fixture_of_the_plugin() -> None:
+    """docs/testing.md is where a host looks for the plugin: each fixture and option is there."""
+    from django_payments_sync.testing import pytest_plugin
+
+    text = (ROOT / "docs" / "testing.md").read_text()
+    names = [*pytest_plugin.__all__, pytest_plugin.SQLITE_FILE_OPTION]
+    assert [name for name in names if f"`{name}`" not in text] == []
