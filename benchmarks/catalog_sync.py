@@ -78,8 +78,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.test.utils import override_settings
 
-    from django_payments_sync.interactor.sync_push import diff, push_all
     from django_payments_sync.models import get_pricing_model, get_product_model
+    from django_payments_sync.sync.push import diff, push_all
     from django_payments_sync.testing.stripe_emulator import StripeEmulator
 
     call_command("migrate", verbosity=0, run_syncdb=True)

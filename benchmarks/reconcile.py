@@ -50,8 +50,8 @@ def main() -> int:
     from django.test.utils import override_settings
 
     from django_payments_sync.interactor.reconcile import load_checkpoint, reconcile
-    from django_payments_sync.interactor.sync_push import diff, push_all
     from django_payments_sync.models import BillingInformation, Customer, ExternalCustomer
+    from django_payments_sync.sync.push import diff, push_all
     from django_payments_sync.testing.stripe_emulator import StripeEmulator
     from tests.factories import BillingInformationFactory, UserFactory
 

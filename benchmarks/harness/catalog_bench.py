@@ -74,8 +74,8 @@ def main() -> int:
     import django
 
     django.setup()
-    from django_payments_sync.interactor.sync_push import push_all
     from django_payments_sync.models import get_pricing_model, get_product_model
+    from django_payments_sync.sync.push import push_all
 
     product_model, pricing_model = get_product_model(), get_pricing_model()
     seed_catalog(args.products)

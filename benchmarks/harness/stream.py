@@ -82,12 +82,12 @@ def _seed_local(n_customers: int) -> tuple[list[Any], dict[str, list[str]]]:
 
     from django_payments_sync.interactor import billing
     from django_payments_sync.interactor.customers import get_or_create_customer
-    from django_payments_sync.interactor.sync import ensure_provider_customer, sync_product
     from django_payments_sync.models import (
         ExternalPricing,
         get_pricing_model,
         get_product_model,
     )
+    from django_payments_sync.sync.rows import ensure_provider_customer, sync_product
 
     product_model, pricing_model = get_product_model(), get_pricing_model()
     prices: dict[str, list[str]] = {}

@@ -64,7 +64,7 @@ _connect_plans_and_mail()
 
 
 def _connect_autosync() -> None:
-    from django_payments_sync.interactor.autosync import connect
+    from django_payments_sync.sync.autosync import connect
 
     if _catalog_models_installed():
         connect()
@@ -74,7 +74,7 @@ _connect_autosync()
 
 
 def _connect_accounts() -> None:
-    from django_payments_sync.interactor.accounts import connect
+    from django_payments_sync.sync.accounts import connect
 
     connect()
 

@@ -25,7 +25,7 @@ def recheck_vat_numbers(limit: int | None = None) -> dict[str, int]:
 @_as_task
 def push_pending_changes() -> dict[str, int]:
     """Push what the provider lacks or has stale (``payments_sync push``): retries pending rows."""
-    from django_payments_sync.interactor.sync_push import push_all
+    from django_payments_sync.sync.push import push_all
 
     return push_all().counts()
 
@@ -38,8 +38,8 @@ def reconcile_with_provider(adopt: bool = False) -> dict[str, int]:
     """
     from collections import Counter
 
-    from django_payments_sync.interactor.accounts import check_account
     from django_payments_sync.interactor.reconcile import reconcile
+    from django_payments_sync.sync.accounts import check_account
 
     check_account()
     report = reconcile(adopt=adopt)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.base import BaseBackend
-from django_payments_sync.interactor import accounts
+from django_payments_sync.sync import accounts
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.backends.helpers import RecordingHTTPClient, emulator_options
 

@@ -14,7 +14,6 @@ from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.stripe.backend import key_mode
 from django_payments_sync.backends.types import METADATA_ID_KEY, METADATA_MODEL_KEY
 from django_payments_sync.exceptions import AccountMismatch
-from django_payments_sync.interactor import accounts
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -25,6 +24,7 @@ from django_payments_sync.models import (
     SyncState,
     SyncStatus,
 )
+from django_payments_sync.sync import accounts
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.accounts.conftest import run, use_emulator
 from tests.backends.helpers import WEBHOOK_SECRET

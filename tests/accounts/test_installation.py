@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from django_payments_sync.exceptions import ProviderError
-from django_payments_sync.interactor import accounts
 from django_payments_sync.interactor.orders import OrdersService
-from django_payments_sync.interactor.sync_snapshot import idempotency_key
 from django_payments_sync.models import Customer, ExternalCustomer, PaymentAttempt, SyncState
+from django_payments_sync.sync import accounts
+from django_payments_sync.sync.snapshots import idempotency_key
 from tests.accounts.conftest import use_emulator
 from tests.factories import CustomerFactory, PricingFactory, UserFactory
 

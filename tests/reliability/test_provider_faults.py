@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 from django_payments_sync.backends.types import METADATA_ID_KEY
 from django_payments_sync.interactor.customers import get_or_create_customer
 from django_payments_sync.interactor.orders import METADATA_ATTEMPT_KEY
-from django_payments_sync.interactor.sync import SyncAction, sync_customer
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -29,6 +28,7 @@ from django_payments_sync.models import (
     Product,
     Subscription,
 )
+from django_payments_sync.sync.rows import SyncAction, sync_customer
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.backends.helpers import WEBHOOK_SECRET
 from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS, PORTAL_URL, US_ADDRESS

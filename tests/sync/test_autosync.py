@@ -8,8 +8,6 @@ import pytest
 from django.db import transaction
 
 from django_payments_sync.backends.types import SubscriptionData
-from django_payments_sync.interactor.autosync import suppress_autosync
-from django_payments_sync.interactor.sync_push import push_all
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -19,6 +17,8 @@ from django_payments_sync.models import (
     Product,
     SyncStatus,
 )
+from django_payments_sync.sync.autosync import suppress_autosync
+from django_payments_sync.sync.push import push_all
 from tests.factories import (
     BillingInformationFactory,
     CustomerFactory,

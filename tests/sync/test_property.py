@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.locmem import LocmemBackend
-from django_payments_sync.interactor.sync_push import diff, push_all
 from django_payments_sync.models import Pricing, Product
+from django_payments_sync.sync.push import diff, push_all
 
 pytestmark = pytest.mark.django_db
 

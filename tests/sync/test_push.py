@@ -13,20 +13,6 @@ from django_payments_sync.backends.types import (
     PriceData,
 )
 from django_payments_sync.exceptions import PermanentProviderError, TransientProviderError
-from django_payments_sync.interactor.sync import (
-    SyncAction,
-    ensure_provider_customer,
-    record_deletion,
-    sync_customer,
-    sync_customer_or_raise,
-    sync_product,
-)
-from django_payments_sync.interactor.sync_push import diff, push_all
-from django_payments_sync.interactor.sync_snapshot import (
-    CustomerSnapshot,
-    PriceSnapshot,
-    idempotency_key,
-)
 from django_payments_sync.models import (
     ExternalCustomer,
     ExternalPricing,
@@ -35,6 +21,20 @@ from django_payments_sync.models import (
     Product,
     ProviderDeletion,
     SyncStatus,
+)
+from django_payments_sync.sync.push import diff, push_all
+from django_payments_sync.sync.rows import (
+    SyncAction,
+    ensure_provider_customer,
+    record_deletion,
+    sync_customer,
+    sync_customer_or_raise,
+    sync_product,
+)
+from django_payments_sync.sync.snapshots import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    idempotency_key,
 )
 from tests.factories import (
     BillingInformationFactory,

@@ -15,8 +15,6 @@ from django_payments_sync.interactor.reconcile import (
     reconcile,
     save_checkpoint,
 )
-from django_payments_sync.interactor.sync import sync_customer
-from django_payments_sync.interactor.sync_push import diff, push_all
 from django_payments_sync.models import (
     BillingInformation,
     Customer,
@@ -28,6 +26,8 @@ from django_payments_sync.models import (
     Subscription,
     SyncState,
 )
+from django_payments_sync.sync.push import diff, push_all
+from django_payments_sync.sync.rows import sync_customer
 from tests.factories import (
     BillingInformationFactory,
     CustomerFactory,

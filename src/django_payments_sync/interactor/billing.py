@@ -20,7 +20,6 @@ from django_payments_sync.adapter import get_adapter
 from django_payments_sync.backends import get_backend
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import PolicyViolation
-from django_payments_sync.interactor.autosync import suppress_autosync
 from django_payments_sync.models import (
     BillingInformation,
     Customer,
@@ -28,6 +27,7 @@ from django_payments_sync.models import (
     TaxExemption,
     VatValidationStatus,
 )
+from django_payments_sync.sync.autosync import suppress_autosync
 
 if TYPE_CHECKING:
     from django_payments_sync.interactor.tax import TaxDecision
@@ -408,7 +408,7 @@ def push_customer(customer_pk: int) -> bool:
     On failure the customer stays ``pending`` (``failed`` for an error retrying cannot fix),
     with the error recorded, for ``payments_sync push`` or the next save to retry.
     """
-    from django_payments_sync.interactor.sync import sync_customer
+    from django_payments_sync.sync.rows import sync_customer
 
     customer = Customer.objects.filter(pk=customer_pk).first()
     if customer is None:
@@ -474,8 +474,8 @@ def get_customer_management_portal_link(
     from host code as from the API.
     """
     return_url = portal_return_url(return_url, request)
-    from django_payments_sync.interactor.accounts import check_account
-    from django_payments_sync.interactor.sync import ensure_provider_customer
+    from django_payments_sync.sync.accounts import check_account
+    from django_payments_sync.sync.rows import ensure_provider_customer
 
     check_account(get_backend())
     provider_id = ensure_provider_customer(customer)

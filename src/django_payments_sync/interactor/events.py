@@ -29,8 +29,6 @@ from django_payments_sync.backends.types import (
     ProviderTaxId,
 )
 from django_payments_sync.conf import payments_settings
-from django_payments_sync.interactor import ownership
-from django_payments_sync.interactor.sync import deleted_message, deletion_of, record_deletion
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     BillingInformation,
@@ -43,6 +41,8 @@ from django_payments_sync.models import (
     VatValidationStatus,
     WebhookEvent,
 )
+from django_payments_sync.sync import ownership
+from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
 
 _T = TypeVar("_T")
 
@@ -291,7 +291,7 @@ def apply_customer_state(
     snapshot may be older than our last push (a late ``customer.created``, an update of
     another field sent before our push), and applying them would revert it.
     """
-    from django_payments_sync.interactor.sync_snapshot import (
+    from django_payments_sync.sync.snapshots import (
         CustomerSnapshot,
         remote_customer_state,
     )

@@ -29,7 +29,6 @@ from django_payments_sync.interactor.events import (
     stamp,
     waiting_for_customer,
 )
-from django_payments_sync.interactor.sync import provider_subscription_hash
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     Customer,
@@ -43,6 +42,8 @@ from django_payments_sync.models import (
     SubscriptionStatus,
     SyncStatus,
 )
+from django_payments_sync.sync.rows import provider_subscription_hash
+from django_payments_sync.sync.snapshots import subscription_values
 
 logger = logging.getLogger(__name__)
 
@@ -74,23 +75,6 @@ def _pricing_id(provider: str, price_id: str) -> int | None:
     )
 
 
-def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> dict[str, Any]:
-    """The local subscription's fields as the provider's state says (what handlers write)."""
-    values: dict[str, Any] = {
-        "status": state.status if state.status in SubscriptionStatus.values else "incomplete",
-        "quantity": max(state.quantity, 1),
-        "current_period_start": state.current_period_start,
-        "current_period_end": state.current_period_end,
-        "trial_end": state.trial_end,
-        "cancel_at_period_end": state.cancel_at_period_end,
-        "canceled_at": state.canceled_at,
-        "ended_at": state.ended_at,
-    }
-    if pricing_id is not None:
-        values["pricing_id"] = pricing_id
-    return values
-
-
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
     """Link the order paid through the checkout that opened this subscription, if settled."""
     Order.objects.filter(
@@ -101,7 +85,7 @@ def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription
     ).update(subscription=subscription, updated_at=timezone.now())
 
 
-def _send_subscription_signals(
+def send_subscription_signals(
     subscription: Subscription, previous: dict[str, Any] | None, created: bool
 ) -> None:
     customer = subscription.customer
@@ -196,7 +180,7 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
         # save that changes nothing) pushes only a real change, never this state's past.
         link.content_hash = provider_subscription_hash(state)
         link.save(update_fields=[*stamp(link, event), "content_hash"])
-        _send_subscription_signals(subscription, previous, created=False)
+        send_subscription_signals(subscription, previous, created=False)
         note = "" if pricing_id or not state.price_id else f"Price {state.price_id} is not ours."
         if "status" in changed:
             enforce_subscription_limit(subscription, previous_status=previous["status"])
@@ -250,7 +234,7 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     del new_link
     subscription.customer = customer
     _order_for_new_subscription(event, subscription)
-    _send_subscription_signals(subscription, None, created=True)
+    send_subscription_signals(subscription, None, created=True)
     enforce_subscription_limit(
         subscription, previous_status=None, live_before=getattr(customer_row, "live_count", None)
     )

@@ -13,13 +13,11 @@ from django_payments_sync.backends.types import CheckoutData
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
-from django_payments_sync.interactor.accounts import check_account
 from django_payments_sync.interactor.subscriptions import (
     check_pricing,
     check_quantity,
     check_subscription_limit,
 )
-from django_payments_sync.interactor.sync_snapshot import installation_key
 from django_payments_sync.models import (
     Customer,
     Order,
@@ -27,6 +25,8 @@ from django_payments_sync.models import (
     PaymentAttempt,
     PaymentAttemptStatus,
 )
+from django_payments_sync.sync.accounts import check_account
+from django_payments_sync.sync.snapshots import installation_key
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

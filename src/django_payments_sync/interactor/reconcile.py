@@ -44,26 +44,6 @@ from django_payments_sync.backends.types import (
 )
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import ProviderError
-from django_payments_sync.interactor import ownership
-from django_payments_sync.interactor.sync import (
-    TAX_ID_REFS,
-    SyncAction,
-    align_customer_copies,
-    deletion_of,
-    provider_subscription_hash,
-    record_deletion,
-    sync_customer,
-)
-from django_payments_sync.interactor.sync_push import (
-    customer_differences,
-    push_catalog,
-    subscription_differences,
-)
-from django_payments_sync.interactor.sync_snapshot import (
-    CustomerSnapshot,
-    model_label,
-    remote_customer_state,
-)
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -72,6 +52,26 @@ from django_payments_sync.models import (
     Subscription,
     SyncState,
     SyncStatus,
+)
+from django_payments_sync.sync import ownership
+from django_payments_sync.sync.push import (
+    customer_differences,
+    push_catalog,
+    subscription_differences,
+)
+from django_payments_sync.sync.rows import (
+    TAX_ID_REFS,
+    SyncAction,
+    align_customer_copies,
+    deletion_of,
+    provider_subscription_hash,
+    record_deletion,
+    sync_customer,
+)
+from django_payments_sync.sync.snapshots import (
+    CustomerSnapshot,
+    model_label,
+    remote_customer_state,
 )
 
 logger = logging.getLogger("django_payments_sync.reconcile")
@@ -590,9 +590,9 @@ class _Run:
     ) -> None:
         from django_payments_sync.interactor.events_billing import (
             SUBSCRIPTION_FIELDS,
-            _send_subscription_signals,
-            subscription_values,
+            send_subscription_signals,
         )
+        from django_payments_sync.sync.snapshots import subscription_values
 
         previous = {f: getattr(sub, f) for f in SUBSCRIPTION_FIELDS}
         values = subscription_values(state, pricing_id)
@@ -606,16 +606,14 @@ class _Run:
             )
             for name, value in values.items():
                 setattr(sub, name, value)
-            _send_subscription_signals(sub, previous, created=False)
+            send_subscription_signals(sub, previous, created=False)
 
     def _create_subscription(
         self, state: ProviderSubscription, customer_id: int, pricing_id: int
     ) -> None:
-        from django_payments_sync.interactor.autosync import suppress_autosync
-        from django_payments_sync.interactor.events_billing import (
-            _send_subscription_signals,
-            subscription_values,
-        )
+        from django_payments_sync.interactor.events_billing import send_subscription_signals
+        from django_payments_sync.sync.autosync import suppress_autosync
+        from django_payments_sync.sync.snapshots import subscription_values
 
         with transaction.atomic(), suppress_autosync():
             sub = Subscription.objects.create(
@@ -629,4 +627,4 @@ class _Run:
                 subscription=sub,
                 content_hash=provider_subscription_hash(state),
             )
-            _send_subscription_signals(sub, None, created=True)
+            send_subscription_signals(sub, None, created=True)

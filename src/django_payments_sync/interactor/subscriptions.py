@@ -20,7 +20,6 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
-from django_payments_sync.interactor.sync_snapshot import installation_key
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     Customer,
@@ -28,6 +27,7 @@ from django_payments_sync.models import (
     SubscriptionStatus,
     SyncStatus,
 )
+from django_payments_sync.sync.snapshots import installation_key
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def show_provider_state(subscription: Subscription, state: ProviderSubscription)
     webhook lock: one writer, so a state never flips back through an older event and each
     change sends its host signals (``subscription_updated``, ``_canceled``) exactly once.
     """
-    from django_payments_sync.interactor.events_billing import subscription_values
+    from django_payments_sync.sync.snapshots import subscription_values
 
     pricing = provider.pricing_for_price_id(state.price_id) if state.price_id else None
     for name, value in subscription_values(state, pricing.pk if pricing else None).items():
@@ -187,7 +187,7 @@ class SubscriptionsService:
         # Saved without its provider link: the subscription's created event links it (found
         # through the metadata) and signals ``subscription_created``. Should that event have
         # been applied already, its state stands.
-        from django_payments_sync.interactor.events_billing import subscription_values
+        from django_payments_sync.sync.snapshots import subscription_values
 
         values = subscription_values(state, pricing.pk)
         Subscription.objects.filter(pk=subscription.pk).exclude(

@@ -131,7 +131,7 @@ def _apply(row: WebhookEvent) -> _Step:
     ):
         # The provider's current state instead of the snapshot (costs one API call per event).
         event = backend.refetch(event)
-    from django_payments_sync.interactor.autosync import suppress_autosync
+    from django_payments_sync.sync.autosync import suppress_autosync
 
     try:
         # What the provider tells us must not be pushed back to it.

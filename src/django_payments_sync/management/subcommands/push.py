@@ -13,8 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from django_payments_sync.exceptions import PaymentsSyncError
-from django_payments_sync.interactor.sync import SyncAction, SyncResult
-from django_payments_sync.interactor.sync_push import push_all
+from django_payments_sync.sync.push import push_all
+from django_payments_sync.sync.rows import SyncAction, SyncResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

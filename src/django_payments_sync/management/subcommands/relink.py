@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from django_payments_sync.exceptions import PaymentsSyncError
-from django_payments_sync.interactor.accounts import relink
+from django_payments_sync.sync.accounts import relink
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,21 +18,6 @@ from django_payments_sync.backends.types import (
     ProviderSubscription,
 )
 from django_payments_sync.exceptions import ProviderError
-from django_payments_sync.interactor.sync import (
-    SyncAction,
-    SyncResult,
-    _link,
-    archive_provider_price,
-    sync_customer,
-    sync_product,
-)
-from django_payments_sync.interactor.sync_snapshot import (
-    CustomerSnapshot,
-    PriceSnapshot,
-    ProductToSynchronizePayments,
-    model_label,
-    remote_customer_state,
-)
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
@@ -42,6 +27,21 @@ from django_payments_sync.models import (
     ProviderDeletion,
     get_pricing_model,
     get_product_model,
+)
+from django_payments_sync.sync.rows import (
+    SyncAction,
+    SyncResult,
+    _link,
+    archive_provider_price,
+    sync_customer,
+    sync_product,
+)
+from django_payments_sync.sync.snapshots import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    ProductToSynchronizePayments,
+    model_label,
+    remote_customer_state,
 )
 
 Progress = Callable[[SyncResult], None]
@@ -437,7 +437,7 @@ def subscription_differences(
 ) -> dict[str, tuple[Any, Any]]:
     """Field -> (local, provider) where the local subscription is not what handlers would
     write from ``remote`` (a price that is not ours compares as ``None``)."""
-    from django_payments_sync.interactor.events_billing import subscription_values
+    from django_payments_sync.sync.snapshots import subscription_values
 
     wanted = subscription_values(remote, pricing_id)
     wanted.setdefault("pricing_id", None)

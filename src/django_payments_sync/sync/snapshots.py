@@ -19,6 +19,7 @@ from django_payments_sync.backends.types import (
     ProviderCustomer,
     ProviderPrice,
     ProviderProduct,
+    ProviderSubscription,
     TaxIdData,
 )
 
@@ -68,7 +69,7 @@ def idempotency_key(instance: Model, operation: str, content: str) -> str:
 
 def installation_key(name: str) -> str:
     """``payments-sync-<installation id>-<name>``: an idempotency key no other database sends."""
-    from django_payments_sync.interactor.accounts import installation_id
+    from django_payments_sync.sync.accounts import installation_id
 
     return f"payments-sync-{installation_id()}-{name}"
 
@@ -252,7 +253,7 @@ class CustomerSnapshot:
 
     @classmethod
     def from_customer(cls, customer: Customer) -> CustomerSnapshot:
-        from django_payments_sync.interactor.ownership import customer_identity
+        from django_payments_sync.sync.ownership import customer_identity
 
         try:
             billing = customer.billing_information
@@ -303,3 +304,27 @@ def remote_customer_state(
 
 
 _MISSING = object()
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> dict[str, Any]:
+    """The local subscription's fields as the provider's state says: what the webhook
+    handlers write, what ``diff`` compares and ``reconcile`` applies (an unknown status reads
+    as ``incomplete``)."""
+    from django_payments_sync.models import SubscriptionStatus
+
+    values: dict[str, Any] = {
+        "status": state.status if state.status in SubscriptionStatus.values else "incomplete",
+        "quantity": max(state.quantity, 1),
+        "current_period_start": state.current_period_start,
+        "current_period_end": state.current_period_end,
+        "trial_end": state.trial_end,
+        "cancel_at_period_end": state.cancel_at_period_end,
+        "canceled_at": state.canceled_at,
+        "ended_at": state.ended_at,
+    }
+    if pricing_id is not None:
+        values["pricing_id"] = pricing_id
+    return values

@@ -21,14 +21,6 @@ from django_payments_sync.exceptions import (
     PermanentProviderError,
     ProviderError,
 )
-from django_payments_sync.interactor.sync_snapshot import (
-    CustomerSnapshot,
-    PriceSnapshot,
-    ProductToSynchronizePayments,
-    digest,
-    idempotency_key,
-    model_label,
-)
 from django_payments_sync.models import (
     ExternalCustomer,
     ExternalPricing,
@@ -36,6 +28,14 @@ from django_payments_sync.models import (
     ExternalSubscription,
     ProviderDeletion,
     SyncStatus,
+)
+from django_payments_sync.sync.snapshots import (
+    CustomerSnapshot,
+    PriceSnapshot,
+    ProductToSynchronizePayments,
+    digest,
+    idempotency_key,
+    model_label,
 )
 
 if TYPE_CHECKING:
