@@ -18,7 +18,6 @@ from django_payments_sync.management.subcommands import (
     SUBCOMMANDS,
 )
 
-
 #: Django's options common to every command, also accepted after a subcommand
 #: (``payments_sync push -v 2``): (flags, keyword arguments of ``add_argument``).
 COMMON_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
@@ -58,13 +57,13 @@ class SubcommandParser(CommandParser):
             self.add_argument(*flags, default=argparse.SUPPRESS, **options)
 
     def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        namespace, extras = super().parse_known_args(args, namespace)
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             # Here, not in the top-level parser: the usage printed is this subcommand's.
             self.error("unrecognized arguments: " + " ".join(extras))
-        return namespace, extras
+        return parsed, extras
 
 
 class Command(BaseCommand):
