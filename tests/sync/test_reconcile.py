@@ -294,3 +294,48 @@ def test_sync_customer_after_reconcile_is_unchanged(stripe_provider: Provider) -
     stripe_provider.clear()
     assert sync_customer(customer).action.value == "unchanged"
     assert stripe_provider.calls() == []
+
+
+def test_adopt_takes_over_the_catalog_and_the_subscriptions_too(stripe_provider: Provider) -> None:
+    """An account filled by another integration: its products, prices, customers and
+    subscriptions become local rows; the prices keep their ids (no replacement)."""
+    client: Any = stripe_provider.emulator.client()
+    product = client.v1.products.create({"name": "Legacy plan", "metadata": {"tier": "gold"}})
+    price = client.v1.prices.create(
+        {
+            "product": product.id,
+            "unit_amount": 4200,
+            "currency": "eur",
+            "recurring": {"interval": "month"},
+            "nickname": "Legacy monthly",
+        }
+    )
+    customer = client.v1.customers.create(
+        {
+            "email": "legacy@example.com",
+            "name": "Legacy",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    sub = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id, "quantity": 3}]}
+    )
+    status, out, err = payments_sync("reconcile", "--adopt", "--rate", "1000")
+    assert status == 0, (out, err)
+    local_price = ExternalPricing.objects.get(external_id=price.id).pricing
+    assert (local_price.amount, local_price.currency, local_price.interval) == (
+        4200,
+        "eur",
+        "month",
+    )
+    assert local_price.product.name == "Legacy plan"
+    assert local_price.product.metadata == {"tier": "gold"}
+    local_sub = ExternalSubscription.objects.get(external_id=sub.id).subscription
+    assert (local_sub.pricing, local_sub.quantity, local_sub.status) == (local_price, 3, "active")
+    assert local_sub.customer.email == "legacy@example.com"
+    # The price was updated in place (our identity added), never replaced.
+    (remote_price,) = stripe_provider.backend.list_prices()
+    assert remote_price.id == price.id
+    assert remote_price.metadata["payments_sync_id"] == str(local_price.pk)
+    assert payments_sync("diff")[0] == 0
+    assert Product.objects.count() == 1

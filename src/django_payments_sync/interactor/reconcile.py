@@ -287,6 +287,8 @@ class _Run:
     # --- products and prices: the host's ------------------------------------------------
     def catalog(self, after: int) -> None:
         backend: Any = self.backend
+        if self.adopt:
+            self._adopt_catalog()
         for result in push_catalog(
             backend, self.dry_run, prune=False, repair=True, recreate_deleted=self.recreate_deleted
         ):
@@ -300,6 +302,87 @@ class _Run:
             )
         if not self.dry_run:
             save_checkpoint("customers", 0)
+
+    def _adopt_catalog(self) -> None:
+        """Create and link local products and prices for the provider's active ones that carry
+        no identity of ours (made in the dashboard or by another integration). The prices keep
+        their provider ids (subscriptions on them stay as they are); the push that follows
+        only adds our identity to their metadata."""
+        from django_payments_sync.models import (
+            ExternalProduct,
+            get_pricing_model,
+            get_product_model,
+        )
+        from django_payments_sync.sync.autosync import suppress_autosync
+        from django_payments_sync.sync.snapshots import PriceSnapshot
+
+        product_model, pricing_model = get_product_model(), get_pricing_model()
+        ours = (METADATA_ID_KEY, METADATA_MODEL_KEY)
+        linked_products = dict(
+            ExternalProduct.objects.filter(provider=self.provider).values_list(
+                "external_id", "product_id"
+            )
+        )
+        linked_prices = set(
+            ExternalPricing.objects.filter(provider=self.provider).values_list(
+                "external_id", flat=True
+            )
+        )
+        for remote in sorted(self.backend.list_products(), key=lambda r: r.id):
+            if (
+                remote.id in linked_products
+                or not remote.active
+                or METADATA_ID_KEY in remote.metadata
+            ):
+                continue
+            self.add(Repair("product", None, remote.id, "created locally", (), remote.name))
+            if self.dry_run:
+                continue
+            with transaction.atomic(), suppress_autosync():
+                product = product_model._default_manager.create(
+                    name=remote.name,
+                    description=remote.description,
+                    active=True,
+                    metadata={k: v for k, v in remote.metadata.items() if k not in ours},
+                )
+                ExternalProduct.objects.create(
+                    provider=self.provider, external_id=remote.id, product=product
+                )
+            linked_products[remote.id] = product.pk
+        for price in sorted(self.backend.list_prices(), key=lambda r: r.id):
+            product_id = linked_products.get(price.product_id)
+            if (
+                price.id in linked_prices
+                or not price.active
+                or product_id is None
+                or METADATA_ID_KEY in price.metadata
+            ):
+                continue
+            self.add(Repair("price", None, price.id, "created locally", (), price.nickname))
+            if self.dry_run:
+                continue
+            with transaction.atomic(), suppress_autosync():
+                pricing = pricing_model._default_manager.create(
+                    product_id=product_id,
+                    amount=price.amount,
+                    currency=price.currency.lower(),
+                    interval=price.interval or "",
+                    interval_count=price.interval_count or 1,
+                    nickname=price.nickname,
+                    active=True,
+                    metadata={k: v for k, v in price.metadata.items() if k not in ours},
+                )
+                # The terms half of the hash matches: the push updates the price in place (our
+                # identity in its metadata), it never replaces it.
+                terms = PriceSnapshot.from_pricing(pricing, product_active=True).content_hash(
+                    price.product_id
+                )[:32]
+                ExternalPricing.objects.create(
+                    provider=self.provider,
+                    external_id=price.id,
+                    pricing=pricing,
+                    content_hash=terms,
+                )
 
     # --- customers ----------------------------------------------------------------------
     def customers(self, after: int) -> None:
