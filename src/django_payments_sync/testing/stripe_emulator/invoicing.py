@@ -77,6 +77,7 @@ def new_invoice(
             "amount_due": total,
             "amount_overpaid": 0,
             "amount_paid": 0,
+            "amount_paid_off_stripe": 0,  # paid outside Stripe: never, here
             "amount_remaining": total,
             "auto_advance": True,
             "automatic_tax": {

@@ -39,6 +39,117 @@ def includable(kind: str, path: str) -> Callable[[Includable], Includable]:
     return register
 
 
+#: Stripe's expandable fields, per `object`: an id string, or the object once expanded (what
+#: Stripe's OpenAPI spec types as anyOf string and a resource), dotted inside nested hashes.
+#: Only these, the includable fields and nested hashes on the way to them can be expanded: a
+#: plain value (`balance`, `email`) cannot. tests/emulator/test_openapi_spec.py keeps this table
+#: equal to the spec's.
+EXPANDABLE: dict[str, frozenset[str]] = {
+    kind: frozenset(paths)
+    for kind, paths in {
+        "account": ("settings.branding.icon", "settings.branding.logo"),
+        "customer": ("default_source", "invoice_settings.default_payment_method", "test_clock"),
+        "product": ("default_price", "tax_code"),
+        "price": ("product",),
+        "subscription": (
+            "application",
+            "automatic_tax.liability.account",
+            "customer",
+            "default_payment_method",
+            "default_source",
+            "invoice_settings.issuer.account",
+            "latest_invoice",
+            "on_behalf_of",
+            "pending_setup_intent",
+            "schedule",
+            "test_clock",
+            "transfer_data.destination",
+        ),
+        "subscription_item": (),
+        "invoice": (
+            "application",
+            "customer",
+            "default_payment_method",
+            "default_source",
+            "from_invoice.invoice",
+            "issuer.account",
+            "latest_revision",
+            "on_behalf_of",
+            "parent.subscription_details.subscription",
+            "shipping_cost.shipping_rate",
+            "test_clock",
+        ),
+        "line_item": ("pricing.price_details.price", "subscription"),
+        "item": (),
+        "checkout.session": (
+            "customer",
+            "invoice",
+            "payment_intent",
+            "payment_link",
+            "setup_intent",
+            "shipping_cost.shipping_rate",
+            "subscription",
+        ),
+        "payment_intent": (
+            "application",
+            "customer",
+            "latest_charge",
+            "on_behalf_of",
+            "payment_method",
+            "review",
+            "transfer_data.destination",
+        ),
+        "billing_portal.session": ("configuration",),
+        "tax_id": ("customer", "owner.account", "owner.application", "owner.customer"),
+        "webhook_endpoint": (),
+        "event": (),
+        "entitlements.feature": (),
+        "product_feature": (),
+    }.items()
+}
+
+#: Stripe's product tax codes the emulator names (any other `txcd_` id expands to a generic one).
+TAX_CODES = {
+    "txcd_00000000": "Nontaxable",
+    "txcd_10000000": "General - Electronically Supplied Services",
+    "txcd_10103001": "Software as a service (SaaS) - business use",
+}
+
+
+def _unstored(value: str) -> dict[str, Any] | None:
+    """The object an expandable id names that the emulator does not store, or None.
+
+    Tax codes are Stripe's fixed list, and payment methods are Stripe's test ids
+    (`pm_card_visa`, `pm_card_chargeDeclined`): both expand to what Stripe answers for them.
+    """
+    if value.startswith("txcd_"):
+        name = TAX_CODES.get(value, "Tax code")
+        return {"id": value, "object": "tax_code", "description": name, "name": name}
+    if value.startswith("pm_"):
+        declines = "declined" in value.lower()
+        return {
+            "id": value,
+            "object": "payment_method",
+            "allow_redisplay": "unspecified",
+            "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+            "card": {
+                "brand": "visa",
+                "country": "US",
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": None,
+                "funding": "credit",
+                "last4": "0002" if declines else "4242",
+            },
+            "created": 0,
+            "customer": None,
+            "livemode": False,
+            "metadata": {},
+            "type": "card",
+        }
+    return None
+
+
 def empty_list(url: str) -> dict[str, Any]:
     return {"object": "list", "data": [], "has_more": False, "url": url}
 
@@ -149,17 +260,31 @@ def _expand(
     if isinstance(node.get("object"), str) and node["object"] != "list":
         owner, rel = node, ()
     head, rest = parts[0], parts[1:]
+    kind, dotted = str(owner.get("object")), ".".join((*rel, head))
+    expandable = EXPANDABLE.get(kind)
     if head not in node:
-        compute = INCLUDABLE.get((str(owner.get("object")), ".".join((*rel, head))))
+        compute = INCLUDABLE.get((kind, dotted))
         if compute is None:
+            if expandable is not None and dotted in expandable:
+                return  # a field this emulator leaves out: null, as an unset one is
             raise StripeError(400, f"This property cannot be expanded ({full}).", param="expand")
         value = compute(store, owner)
         if value is ABSENT:
             return
         node[head] = value
     value = node[head]
+    if (
+        expandable is not None
+        and not isinstance(value, (dict, list))
+        and dotted not in expandable
+        and (kind, dotted) not in INCLUDABLE
+    ):
+        # A plain value (`balance`, `email`), not an id: Stripe refuses it.
+        raise StripeError(400, f"This property cannot be expanded ({full}).", param="expand")
     if isinstance(value, str):
         target = store.find(value) or store.deleted.get(value)
+        if target is None:
+            target = _unstored(value)
         if target is None:
             raise StripeError(400, f"This property cannot be expanded ({full}).", param="expand")
         node[head] = render(store, target)

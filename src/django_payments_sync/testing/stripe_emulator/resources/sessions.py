@@ -132,7 +132,6 @@ def create_session(call: Call) -> dict[str, Any]:
             "payment_method_types": ["card"],
             "permissions": None,
             "recovered_from": None,
-            "return_url": p.get("return_url"),
             "saved_payment_method_options": None,
             "shipping_address_collection": None,
             "shipping_cost": None,
@@ -140,11 +139,15 @@ def create_session(call: Call) -> dict[str, Any]:
             "subscription": None,
             "success_url": p.get("success_url"),
             "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": p.get("ui_mode", "hosted"),
+            "ui_mode": p.get("ui_mode", "hosted_page"),
             "url": f"{store.base_url}/c/pay/{session_id}",
             "wallet_options": None,
         }
     )
+    # Stripe leaves out a return_url the session has none of (the spec's field is not nullable).
+    session.pop("return_url", None)
+    if p.get("return_url"):
+        session["return_url"] = p["return_url"]
     store.meta_for(session_id).update(
         {
             "lines": [(pr["id"], q) for pr, q in lines],
@@ -370,6 +373,9 @@ def retrieve_payment_intent(call: Call) -> dict[str, Any]:
 @route("POST", "/v1/billing_portal/sessions", "billing_portal.SessionCreateParams")
 def create_portal_session(call: Call) -> dict[str, Any]:
     store, p = call.store, call.params
+    if not p.get("customer"):
+        # The SDK's types make it optional (a v2 customer account may stand in): Stripe does not.
+        raise StripeError(400, "Missing required param: customer.", param="customer")
     customer = store.get("customer", p["customer"])
     session_id = store.new_id("bps_")
     portal = template("billing_portal.session")

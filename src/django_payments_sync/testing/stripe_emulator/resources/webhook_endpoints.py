@@ -63,7 +63,8 @@ def create_endpoint(call: Call) -> dict[str, Any]:
 
 @route("GET", "/v1/webhook_endpoints/{id}", "WebhookEndpointRetrieveParams")
 def retrieve_endpoint(call: Call) -> dict[str, Any]:
-    return _public(render(call.store, call.store.get("webhook_endpoint", call.args[0])))
+    endpoint = call.store.get("webhook_endpoint", call.args[0])
+    return _public(render(call.store, endpoint, call.expand))
 
 
 @route("POST", "/v1/webhook_endpoints/{id}", "WebhookEndpointUpdateParams")
