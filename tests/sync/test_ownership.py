@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from django_payments_sync.backends.types import CustomerData, PriceData, ProductData
-from django_payments_sync.interactor.events_billing import SUBSCRIPTION_FIELDS
 from django_payments_sync.sync import ownership
 from django_payments_sync.sync.ownership import Owner
 from django_payments_sync.sync.snapshots import CustomerSnapshot
+from django_payments_sync.webhooks.handlers.subscriptions import SUBSCRIPTION_FIELDS
 from tests.factories import BillingInformationFactory, CustomerFactory
 
 T = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

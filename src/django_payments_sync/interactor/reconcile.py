@@ -346,7 +346,7 @@ class _Run:
                     metadata={k: v for k, v in remote.metadata.items() if k not in ours},
                 )
                 ExternalProduct.objects.create(
-                    provider=self.provider, external_id=remote.id, product=product
+                    provider=self.provider, external_id=remote.id, product_id=product.pk
                 )
             linked_products[remote.id] = product.pk
         for price in sorted(self.backend.list_prices(), key=lambda r: r.id):
@@ -380,7 +380,7 @@ class _Run:
                 ExternalPricing.objects.create(
                     provider=self.provider,
                     external_id=price.id,
-                    pricing=pricing,
+                    pricing_id=pricing.pk,
                     content_hash=terms,
                 )
 
@@ -671,11 +671,11 @@ class _Run:
         state: ProviderSubscription,
         pricing_id: int | None,
     ) -> None:
-        from django_payments_sync.interactor.events_billing import (
+        from django_payments_sync.sync.snapshots import subscription_values
+        from django_payments_sync.webhooks.handlers.subscriptions import (
             SUBSCRIPTION_FIELDS,
             send_subscription_signals,
         )
-        from django_payments_sync.sync.snapshots import subscription_values
 
         previous = {f: getattr(sub, f) for f in SUBSCRIPTION_FIELDS}
         values = subscription_values(state, pricing_id)
@@ -694,9 +694,9 @@ class _Run:
     def _create_subscription(
         self, state: ProviderSubscription, customer_id: int, pricing_id: int
     ) -> None:
-        from django_payments_sync.interactor.events_billing import send_subscription_signals
         from django_payments_sync.sync.autosync import suppress_autosync
         from django_payments_sync.sync.snapshots import subscription_values
+        from django_payments_sync.webhooks.handlers.subscriptions import send_subscription_signals
 
         with transaction.atomic(), suppress_autosync():
             sub = Subscription.objects.create(

@@ -115,7 +115,7 @@ class _Step:
 
 def _apply(row: WebhookEvent) -> _Step:
     """Apply one stored event inside the caller's locked transaction and record the outcome."""
-    from django_payments_sync.interactor.events import Deferred, apply_event
+    from django_payments_sync.webhooks.handlers import Deferred, apply_event
 
     backend = get_backend()
     now = timezone.now()

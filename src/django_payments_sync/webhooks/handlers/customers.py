@@ -1,16 +1,9 @@
-"""Applying provider events to local state: the dispatch, ordering guards, customers and tax ids.
-
-Handlers never call the provider: they read the event's snapshot (or, with
-``WEBHOOK_REFETCH``, the object the processing re-fetched). They look up everything they need
-before their first write, so a :class:`Deferred` leaves nothing behind.
-"""
+"""Customer and tax id events: linking provider customers, shared fields, deletions that stick."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -18,14 +11,11 @@ from django.db.models.functions import Coalesce, Now
 
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
-    CATALOG_KINDS,
     METADATA_ID_KEY,
     METADATA_MODEL_KEY,
     EventKind,
     ProviderCustomer,
     ProviderEvent,
-    ProviderPrice,
-    ProviderProduct,
     ProviderTaxId,
 )
 from django_payments_sync.conf import payments_settings
@@ -34,128 +24,20 @@ from django_payments_sync.models import (
     BillingInformation,
     Customer,
     ExternalCustomer,
-    ExternalPricing,
-    ExternalProduct,
     Subscription,
     SyncStatus,
     VatValidationStatus,
-    WebhookEvent,
 )
 from django_payments_sync.sync import ownership
 from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
-
-_T = TypeVar("_T")
-
-
-class Deferred(Exception):
-    """The event refers to something not known locally yet; ``waiting_for`` names it."""
-
-    def __init__(self, waiting_for: str, message: str = "") -> None:
-        super().__init__(message or f"Waiting for {waiting_for}.")
-        self.waiting_for = waiting_for
-
-
-class UnreadableEvent(TypeError):
-    """The event's object is not what its type announces: there is nothing to apply."""
-
-
-@dataclass
-class EventResult:
-    """How an event was applied: ``ignored`` when it changed nothing by design."""
-
-    ignored: bool = False
-    note: str = ""
-    #: What the event made known (e.g. ``"customer:cus_123"``): events waiting for it are
-    #: put back in line, in the same statement that records this event's outcome.
-    release: tuple[str, ...] = ()
-
-
-Handler = Callable[[ProviderEvent], EventResult]
-HANDLERS: dict[EventKind, Handler] = {}
-
-
-def handles(*kinds: EventKind) -> Callable[[Handler], Handler]:
-    """Register a handler for kinds of events (the library's vocabulary, never a provider's)."""
-
-    def register(func: Handler) -> Handler:
-        for kind in kinds:
-            HANDLERS[EventKind(kind)] = func
-        return func
-
-    return register
-
-
-def apply_event(event: ProviderEvent) -> EventResult:
-    """Apply one verified event to local state; raises :class:`Deferred` to wait."""
-    # The billing handlers register themselves on import.
-    from django_payments_sync.interactor import events_billing  # noqa: F401
-
-    handler = HANDLERS.get(event.kind)
-    if handler is None and event.kind in CATALOG_KINDS:
-        handler = record_drift
-    if handler is None:
-        return EventResult(ignored=True, note=f"No handler for {event.type} events.")
-    try:
-        return handler(event)
-    except UnreadableEvent as exc:
-        # Retrying cannot help: kept in the log as ignored, with the reason.
-        return EventResult(ignored=True, note=str(exc))
-
-
-# --- reading event objects ----------------------------------------------------------------
-def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
-    """The event's object as the neutral type ``cls`` (its backend parsed it into ``data``)."""
-    value = event.data
-    if not isinstance(value, cls):
-        raise UnreadableEvent(
-            f"{event.type} carries a {event.object_type!r}, not a {cls.__name__}."
-        )
-    return value
-
-
-# --- ordering guards ----------------------------------------------------------------------
-def is_newer(event: ProviderEvent, link: Any) -> bool:
-    """Whether ``event`` comes after the last event applied to ``link`` (an External row).
-
-    Provider times have one-second resolution. On a tie the kind's rank decides (a
-    subscription's update after its creation); between two events of the same rank, the
-    backend tells which one follows the other (Stripe: the later event's previous values are
-    the earlier one's values); failing that, the event id, so every process agrees on one
-    order. Applying the same event again is allowed (a replay).
-    """
-    last_at = link.last_event_at
-    if last_at is None:
-        return True
-    if event.created != last_at:
-        return event.created > last_at
-    last_id = getattr(link, "last_event_id", "")
-    if not last_id or last_id == event.id:
-        return True
-    stored = (
-        WebhookEvent.objects.filter(provider=event.provider, event_id=last_id)
-        .values_list("payload", flat=True)
-        .first()
-    )
-    if stored is None:
-        return event.id > last_id
-    backend = get_backend()
-    last = backend.parse_event(stored)
-    if event.rank != last.rank:
-        return event.rank > last.rank
-    follows = backend.event_follows(event, last)
-    if follows is not None:
-        return follows
-    return event.id > last_id
-
-
-def stamp(link: Any, event: ProviderEvent) -> list[str]:
-    """Remember ``event`` as the last one applied to ``link``; returns the fields to save."""
-    link.last_event_at = event.created
-    fields = ["last_event_at", "updated_at"]
-    if hasattr(link, "last_event_id"):
-        link.last_event_id = event.id
-        fields.append("last_event_id")
-    return fields
+from django_payments_sync.webhooks.handlers.registry import (
+    Deferred,
+    EventResult,
+    handles,
+    is_newer,
+    read_object,
+    stamp,
+)
 
 
 def waiting_for_customer(provider_customer_id: str) -> str:
@@ -434,64 +316,3 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
 
         transaction.on_commit(push)
     return EventResult(note=f"VAT status {previous_status} -> {status}.")
-
-
-# --- catalog drift ------------------------------------------------------------------------
-def record_drift(event: ProviderEvent) -> EventResult:
-    """Local products and prices are the truth: a provider change is recorded, never applied."""
-    provider = event.provider
-    if event.kind is EventKind.PRODUCT_DELETED:
-        # Remembered even for a product not linked (yet): no push re-creates it unasked.
-        record_deletion(
-            provider, "product", event.object_id, deleted_at=event.created, event_id=event.id
-        )
-    if isinstance(event.data, ProviderProduct):
-        state_p = event.data
-        link_p = (
-            ExternalProduct.objects.select_related("product")
-            .filter(provider=provider, external_id=state_p.id)
-            .first()
-        )
-        if link_p is None:
-            return EventResult(ignored=True, note=f"drift: product {state_p.id} is not ours.")
-        product = link_p.product
-        diffs = [
-            f"{name} {theirs!r} != {ours!r}"
-            for name, theirs, ours in (
-                ("name", state_p.name, product.name),
-                (
-                    "active",
-                    state_p.active and event.kind is not EventKind.PRODUCT_DELETED,
-                    product.active,
-                ),
-            )
-            if theirs != ours
-        ]
-    else:
-        state_r = read_object(event, ProviderPrice)
-        link_r = (
-            ExternalPricing.objects.select_related("pricing")
-            .filter(provider=provider, external_id=state_r.id)
-            .first()
-        )
-        if link_r is None:
-            return EventResult(ignored=True, note=f"drift: price {state_r.id} is not ours.")
-        pricing = link_r.pricing
-        diffs = [
-            f"{name} {theirs!r} != {ours!r}"
-            for name, theirs, ours in (
-                ("amount", state_r.amount, pricing.amount),
-                ("currency", state_r.currency, pricing.currency),
-                (
-                    "active",
-                    state_r.active and event.kind is not EventKind.PRICE_DELETED,
-                    pricing.active,
-                ),
-            )
-            if theirs != ours
-        ]
-    if not diffs:
-        return EventResult(ignored=True, note="in sync with local data")
-    return EventResult(
-        ignored=True, note=f"drift: {event.object_type} {event.object_id}: " + "; ".join(diffs)
-    )

@@ -1,0 +1,285 @@
+"""Subscription events: the local subscription follows the provider's state, never backwards."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from django_payments_sync import signals
+from django_payments_sync.backends.types import (
+    METADATA_ID_KEY,
+    EventKind,
+    ProviderEvent,
+    ProviderSubscription,
+)
+from django_payments_sync.models import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    ExternalPricing,
+    ExternalSubscription,
+    Order,
+    PaymentAttempt,
+    Subscription,
+    SubscriptionStatus,
+    SyncStatus,
+)
+from django_payments_sync.sync.rows import provider_subscription_hash
+from django_payments_sync.sync.snapshots import subscription_values
+from django_payments_sync.webhooks.handlers.customers import (
+    customer_link,
+    waiting_for_customer,
+)
+from django_payments_sync.webhooks.handlers.registry import (
+    Deferred,
+    EventResult,
+    handles,
+    is_newer,
+    read_object,
+    stamp,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Fields of a local subscription that the provider's state decides.
+SUBSCRIPTION_FIELDS = (
+    "status",
+    "quantity",
+    "pricing_id",
+    "current_period_start",
+    "current_period_end",
+    "trial_end",
+    "cancel_at_period_end",
+    "canceled_at",
+    "ended_at",
+)
+
+
+def waiting_for_subscription(provider_subscription_id: str) -> str:
+    return f"subscription:{provider_subscription_id}"
+
+
+def _pricing_id(provider: str, price_id: str) -> int | None:
+    if not price_id:
+        return None
+    return (
+        ExternalPricing.objects.filter(provider=provider, external_id=price_id)
+        .values_list("pricing_id", flat=True)
+        .first()
+    )
+
+
+def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
+    """Link the order paid through the checkout that opened this subscription, if settled."""
+    Order.objects.filter(
+        subscription__isnull=True,
+        pk__in=PaymentAttempt.objects.filter(
+            provider=event.provider, subscription_external_id=event.object_id
+        ).values("order_id"),
+    ).update(subscription=subscription, updated_at=timezone.now())
+
+
+def send_subscription_signals(
+    subscription: Subscription, previous: dict[str, Any] | None, created: bool
+) -> None:
+    customer = subscription.customer
+    if created:
+        signals.send_after_commit(
+            signals.subscription_created,
+            sender=Subscription,
+            subscription=subscription,
+            customer=customer,
+        )
+        return
+    assert previous is not None
+    changed = tuple(f for f in SUBSCRIPTION_FIELDS if previous[f] != getattr(subscription, f))
+    if not changed:
+        return
+    signals.send_after_commit(
+        signals.subscription_updated,
+        sender=Subscription,
+        subscription=subscription,
+        customer=customer,
+        previous_status=previous["status"],
+        changed_fields=changed,
+    )
+    if subscription.status == SubscriptionStatus.CANCELED and previous["status"] != "canceled":
+        signals.send_after_commit(
+            signals.subscription_canceled,
+            sender=Subscription,
+            subscription=subscription,
+            customer=customer,
+            at_period_end=False,
+        )
+    elif subscription.cancel_at_period_end and not previous["cancel_at_period_end"]:
+        signals.send_after_commit(
+            signals.subscription_canceled,
+            sender=Subscription,
+            subscription=subscription,
+            customer=customer,
+            at_period_end=True,
+        )
+
+
+@handles(
+    EventKind.SUBSCRIPTION_CREATED,
+    EventKind.SUBSCRIPTION_UPDATED,
+    EventKind.SUBSCRIPTION_ENDED,
+    EventKind.SUBSCRIPTION_TRIAL_ENDING,
+    EventKind.SUBSCRIPTION_PAUSED,
+    EventKind.SUBSCRIPTION_RESUMED,
+)
+def apply_subscription(event: ProviderEvent) -> EventResult:
+    result = _apply_subscription(event)
+    if event.kind is EventKind.SUBSCRIPTION_TRIAL_ENDING and not result.ignored:
+        # The provider's notice ahead of a trial's end: no field changes with it.
+        link = (
+            ExternalSubscription.objects.select_related("subscription__customer")
+            .filter(provider=event.provider, external_id=event.object_id)
+            .first()
+        )
+        if link is not None and link.subscription.trial_end is not None:
+            signals.send_after_commit(
+                signals.subscription_trial_ending,
+                sender=Subscription,
+                subscription=link.subscription,
+                customer=link.subscription.customer,
+                trial_end=link.subscription.trial_end,
+            )
+    return result
+
+
+def _apply_subscription(event: ProviderEvent) -> EventResult:
+    """Create or update the local subscription from the provider's snapshot, never backwards."""
+    provider = event.provider
+    state = read_object(event, ProviderSubscription)
+    link = (
+        ExternalSubscription.objects.select_related("subscription__customer")
+        .filter(provider=provider, external_id=state.id)
+        .first()
+    )
+    pricing_id = _pricing_id(provider, state.price_id)
+    if link is not None:
+        if not is_newer(event, link):
+            return EventResult(note="Older than the state already applied.")
+        subscription = link.subscription
+        previous = {f: getattr(subscription, f) for f in SUBSCRIPTION_FIELDS}
+        for name, value in subscription_values(state, pricing_id).items():
+            setattr(subscription, name, value)
+        changed = [f for f in SUBSCRIPTION_FIELDS if previous[f] != getattr(subscription, f)]
+        if changed or subscription.sync_status != SyncStatus.SYNCED:
+            subscription.sync_status = SyncStatus.SYNCED
+            subscription.save(update_fields=[*changed, "sync_status", "updated_at"])
+        # What the provider holds now, in the push's terms: a later save of the row (an admin
+        # save that changes nothing) pushes only a real change, never this state's past.
+        link.content_hash = provider_subscription_hash(state)
+        link.save(update_fields=[*stamp(link, event), "content_hash"])
+        send_subscription_signals(subscription, previous, created=False)
+        note = "" if pricing_id or not state.price_id else f"Price {state.price_id} is not ours."
+        if "status" in changed:
+            enforce_subscription_limit(subscription, previous_status=previous["status"])
+        return EventResult(note=note)
+
+    customer_row = customer_link(provider, state.customer_id, with_live_count=True)
+    if customer_row is None:
+        raise Deferred(waiting_for_customer(state.customer_id))
+    if pricing_id is None:
+        raise Deferred(
+            f"price:{state.price_id}",
+            f"Price {state.price_id} has no local pricing; push the catalog, then run "
+            "`payments_sync events process`.",
+        )
+    customer = customer_row.customer
+    values = subscription_values(state, pricing_id)
+    local_id = state.metadata.get(METADATA_ID_KEY, "")
+    # Our own API call created it: the local row exists, its link may not be saved yet.
+    found = (
+        Subscription.objects.filter(pk=int(local_id), customer=customer)
+        .exclude(external_subscriptions__provider=provider)
+        .first()
+        if local_id.isdigit()
+        else None
+    )
+    if found is None:
+        subscription = Subscription(customer=customer, **values)
+        created = True
+    else:
+        subscription = found
+        for name, value in values.items():
+            setattr(subscription, name, value)
+        created = False
+    subscription.sync_status = SyncStatus.SYNCED
+    subscription.save()
+    try:
+        with transaction.atomic():
+            new_link = ExternalSubscription.objects.create(
+                provider=provider,
+                subscription=subscription,
+                external_id=state.id,
+                last_event_at=event.created,
+                last_event_id=event.id,
+                content_hash=provider_subscription_hash(state),
+            )
+    except IntegrityError:
+        # The API call that created it linked it at the same moment: apply over that link.
+        if created:
+            subscription.delete()
+        return _apply_subscription(event)
+    del new_link
+    subscription.customer = customer
+    _order_for_new_subscription(event, subscription)
+    send_subscription_signals(subscription, None, created=True)
+    enforce_subscription_limit(
+        subscription, previous_status=None, live_before=getattr(customer_row, "live_count", None)
+    )
+    return EventResult(release=(waiting_for_subscription(state.id),))
+
+
+def enforce_subscription_limit(
+    subscription: Subscription, *, previous_status: str | None, live_before: int | None = None
+) -> None:
+    """Keep a customer within ``MAX_ACTIVE_SUBSCRIPTIONS`` when a subscription becomes live.
+
+    The provider already holds the new subscription (and may have charged it), so the newest
+    live ones are kept and the oldest beyond the limit are canceled at the provider, after
+    commit; their ``deleted`` events then update the local rows. ``live_before`` (the
+    customer's live subscriptions before this one, when the caller knows it) saves a query.
+    """
+    if subscription.status not in LIVE_SUBSCRIPTION_STATUSES:
+        return
+    if previous_status in LIVE_SUBSCRIPTION_STATUSES:
+        return
+    from django_payments_sync.adapter import get_adapter
+
+    limit = get_adapter().get_subscription_limit(subscription.customer)
+    if limit is None or (live_before is not None and live_before + 1 <= limit):
+        return
+    live = list(
+        Subscription.objects.filter(
+            customer_id=subscription.customer_id, status__in=LIVE_SUBSCRIPTION_STATUSES
+        )
+        .exclude(pk=subscription.pk)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+    excess = live[max(limit - 1, 0) :]
+    if not excess:
+        return
+    Subscription.objects.filter(pk__in=excess).update(
+        cancel_at_period_end=True, sync_status=SyncStatus.PENDING, updated_at=timezone.now()
+    )
+    transaction.on_commit(lambda: _cancel_at_provider(excess))
+
+
+def _cancel_at_provider(subscription_pks: list[int]) -> None:
+    from django_payments_sync.backends import get_backend
+
+    backend = get_backend()
+    for link in ExternalSubscription.objects.filter(
+        provider=backend.provider_name, subscription_id__in=subscription_pks
+    ):
+        try:
+            backend.cancel_subscription(link.external_id, at_period_end=False)
+        except Exception:  # the next event or `payments_sync push` retries; never lose the rest
+            logger.exception("Could not cancel subscription %s over the limit", link.external_id)
