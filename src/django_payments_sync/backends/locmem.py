@@ -14,7 +14,6 @@ from typing import Any, ClassVar, TypeVar
 
 from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.types import (
-    CATALOG_KEY,
     METADATA_ID_KEY,
     NEUTRAL_OBJECT_TYPES,
     Capability,
@@ -37,6 +36,7 @@ from django_payments_sync.backends.types import (
     WebhookEndpoint,
     event_kind,
     from_dict,
+    ordering_key_of,
 )
 from django_payments_sync.exceptions import (
     ObjectNotFound,
@@ -734,12 +734,9 @@ class LocmemBackend(BaseBackend):
             customer_id = payload.get("customer")
             previous = dict(payload["data"].get("previous_attributes") or {})
             neutral = NEUTRAL_OBJECT_TYPES.get(object_type)
-            if customer_id:
-                key = f"customer:{customer_id}"
-            elif object_type in ("product", "price"):
-                key = CATALOG_KEY
-            else:
-                key = f"{object_type}:{object_id}"
+            key = ordering_key_of(
+                customer_id, object_type, object_id, catalog=object_type in ("product", "price")
+            )
             return ProviderEvent(
                 provider=self.provider_name,
                 id=str(payload["id"]),

@@ -322,6 +322,18 @@ CATALOG_KINDS = frozenset(
 CATALOG_KEY = "catalog"
 
 
+def ordering_key_of(
+    customer_id: str | None, object_type: str, object_id: str, *, catalog: bool = False
+) -> str:
+    """The usual ordering key: the customer an event concerns (so a customer's subscription
+    never overtakes the customer), one key for the catalog, else the object itself."""
+    if customer_id:
+        return f"customer:{customer_id}"
+    if catalog:
+        return CATALOG_KEY
+    return f"{object_type}:{object_id}"
+
+
 @dataclass(frozen=True)
 class ProviderEvent:
     """A verified webhook event, parsed into provider-neutral terms by its backend.

@@ -26,10 +26,10 @@ from django.utils import timezone
 from django_payments_sync import signals
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
-    CATALOG_KEY,
     CATALOG_KINDS,
     Capability,
     ProviderEvent,
+    ordering_key_of,
 )
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.models import WebhookEvent, WebhookEventStatus
@@ -52,11 +52,9 @@ def ordering_key_for(event: ProviderEvent) -> str:
     """
     if event.ordering_key:
         return event.ordering_key
-    if event.customer_id:
-        return f"customer:{event.customer_id}"
-    if event.kind in CATALOG_KINDS:
-        return CATALOG_KEY
-    return f"{event.object_type}:{event.object_id}"
+    return ordering_key_of(
+        event.customer_id, event.object_type, event.object_id, catalog=event.kind in CATALOG_KINDS
+    )
 
 
 # --- storing ------------------------------------------------------------------------------

@@ -13,11 +13,7 @@ from django_payments_sync.backends.stripe.objects import (
     stripe_customer_id,
     stripe_event_object,
 )
-from django_payments_sync.backends.types import (
-    CATALOG_KEY,
-    EventKind,
-    ProviderEvent,
-)
+from django_payments_sync.backends.types import EventKind, ProviderEvent, ordering_key_of
 from django_payments_sync.exceptions import WebhookVerificationError
 
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -122,12 +118,9 @@ def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:
     object_id = str(obj.get("id") or "")
     customer_id = None if object_type in CATALOG_OBJECT_TYPES else stripe_customer_id(obj)
     kind = STRIPE_EVENT_KINDS.get(event_type, EventKind.UNKNOWN)
-    if customer_id:
-        ordering_key = f"customer:{customer_id}"
-    elif object_type in CATALOG_OBJECT_TYPES:
-        ordering_key = CATALOG_KEY
-    else:
-        ordering_key = f"{object_type}:{object_id}"
+    ordering_key = ordering_key_of(
+        customer_id, object_type, object_id, catalog=object_type in CATALOG_OBJECT_TYPES
+    )
     return ProviderEvent(
         provider="stripe",
         id=event_id,
