@@ -804,7 +804,13 @@ def test_a_storm_of_edits_on_both_sides_converges_field_by_field(
         # Deletions first, before any creation, for two thirds of them (all the unlinked ones).
         early = [*plan.lost[:3], *rng.sample(plan.deleted[3:], 4)]
         for pk in early:
-            assert poster.post(deletion_events[pk]) == 200
+            answer = poster.post(deletion_events[pk])
+            stored = list(
+                WebhookEvent.objects.filter(event_id=deletion_events[pk]).values(
+                    "status", "last_error"
+                )
+            )
+            assert answer == 200, stored
         for _ in range(DELIVERY_THREADS - 1):
             em.dispatcher.start()
         stop = threading.Event()
