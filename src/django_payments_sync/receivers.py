@@ -22,7 +22,7 @@ def custom_user_post_save(
     """
     if not created or raw:
         return
-    from django_payments_sync.adapter import get_adapter
+    from django_payments_sync.interactor.services import UserInteractor
 
     pk = instance.pk
     using = kwargs.get("using") or "default"
@@ -30,7 +30,7 @@ def custom_user_post_save(
     def run() -> None:
         user = sender._default_manager.using(using).filter(pk=pk).first()
         if user is not None:
-            get_adapter().post_user_created(user)
+            UserInteractor().post_user_created(user)
 
     transaction.on_commit(run, using=using)
 

@@ -9,9 +9,16 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from django_payments_sync.interactor.mailer import MailerService
-    from django_payments_sync.interactor.orders import OrdersService
-    from django_payments_sync.interactor.plans import PlansService
-    from django_payments_sync.interactor.subscriptions import SubscriptionsService
+    from django_payments_sync.interactor.orders import OrderService
+    from django_payments_sync.interactor.plans import PlanService
+    from django_payments_sync.interactor.services import (
+        BillingService,
+        CustomerService,
+        OrganizationService,
+        PaymentService,
+        ProductService,
+    )
+    from django_payments_sync.interactor.subscriptions import SubscriptionService
     from django_payments_sync.models import BillingInformation, Customer, Subscription
 
 
@@ -24,28 +31,58 @@ class PaymentInteractor:
 
     # --- the services ---------------------------------------------------------------------
     @property
-    def subscriptions(self) -> SubscriptionsService:
-        from django_payments_sync.interactor.subscriptions import SubscriptionsService
+    def subscriptions(self) -> SubscriptionService:
+        from django_payments_sync.interactor.subscriptions import SubscriptionService
 
-        return SubscriptionsService()
-
-    @property
-    def orders(self) -> OrdersService:
-        from django_payments_sync.interactor.orders import OrdersService
-
-        return OrdersService()
+        return SubscriptionService()
 
     @property
-    def plans(self) -> PlansService:
-        from django_payments_sync.interactor.plans import PlansService
+    def orders(self) -> OrderService:
+        from django_payments_sync.interactor.orders import OrderService
 
-        return PlansService()
+        return OrderService()
+
+    @property
+    def plans(self) -> PlanService:
+        from django_payments_sync.interactor.plans import PlanService
+
+        return PlanService()
 
     @property
     def mailer(self) -> MailerService:
         from django_payments_sync.interactor.mailer import MailerService
 
         return MailerService()
+
+    @property
+    def billing(self) -> BillingService:
+        from django_payments_sync.interactor.services import BillingService
+
+        return BillingService()
+
+    @property
+    def customers(self) -> CustomerService:
+        from django_payments_sync.interactor.services import CustomerService
+
+        return CustomerService()
+
+    @property
+    def organizations(self) -> OrganizationService:
+        from django_payments_sync.interactor.services import OrganizationService
+
+        return OrganizationService()
+
+    @property
+    def products(self) -> ProductService:
+        from django_payments_sync.interactor.services import ProductService
+
+        return ProductService()
+
+    @property
+    def provider(self) -> PaymentService:
+        from django_payments_sync.interactor.services import PaymentService
+
+        return PaymentService()
 
     # --- customers ------------------------------------------------------------------------
     def get_customer(self, owner: Any) -> Customer:
@@ -176,6 +213,10 @@ class PaymentInteractor:
         from django_payments_sync.webhooks import process_webhook_request
 
         return process_webhook_request(body, headers)
+
+    def handle_webhook_from_stripe(self, body: bytes, headers: Mapping[str, str]) -> Any:
+        """The design's name for :meth:`handle_webhook` with the Stripe backend configured."""
+        return self.handle_webhook(body, headers)
 
 
 #: A ready instance: ``from django_payments_sync.interactor import payments``.

@@ -79,7 +79,7 @@ def resolve_return_urls(
     )
 
 
-class OrdersService:
+class OrderService:
     """Orders of a customer, and the checkout that pays for one."""
 
     def get_for(self, customer: Customer, order_id: int) -> Order:
@@ -179,3 +179,7 @@ class OrdersService:
             locked.status = OrderStatus.CANCELED
             locked.save(update_fields=["status", "updated_at"])
         return locked
+
+
+#: The name before the design's (kept for existing imports).
+OrdersService = OrderService

@@ -95,7 +95,7 @@ def _price(pricing: Any) -> dict[str, Any]:
     }
 
 
-class PlansService:
+class PlanService:
     """Reads the catalog, from the cache while ``PLANS_CACHE_TIMEOUT`` allows."""
 
     def get_plans(self) -> list[dict[str, Any]]:
@@ -123,3 +123,7 @@ def connect_cache_invalidation() -> None:
         uid = f"payments_sync_plans_{model._meta.label_lower}"
         post_save.connect(invalidate_plans_cache, sender=model, dispatch_uid=f"{uid}_save")
         post_delete.connect(invalidate_plans_cache, sender=model, dispatch_uid=f"{uid}_delete")
+
+
+#: The name before the design's (kept for existing imports).
+PlansService = PlanService

@@ -126,7 +126,7 @@ def _mark_failed(subscription: Subscription, error: Exception) -> None:
     subscription.save(update_fields=["sync_status", "sync_error", "status", "updated_at"])
 
 
-class SubscriptionsService:
+class SubscriptionService:
     """Subscriptions of a customer, kept in step with the provider."""
 
     def list_for(self, customer: Customer) -> QuerySet[Subscription]:
@@ -306,3 +306,7 @@ class SubscriptionsService:
                 code="subscription_not_synced",
             )
         return external_id
+
+
+#: The name before the design's (kept for existing imports).
+SubscriptionsService = SubscriptionService

@@ -1,0 +1,51 @@
+"""The REST API's routes (the design's ``billing_router``): billing data, VAT validation, the
+portal link, plans, checkout, orders, subscriptions and the OpenAPI schema."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from django_payments_sync.api import billing_views
+from django_payments_sync.api import checkout as checkout_views
+from django_payments_sync.api import plans as plans_views
+from django_payments_sync.api import subscriptions as subscription_views
+from django_payments_sync.api.schema import schema_view
+
+urlpatterns: list[URLPattern | URLResolver] = []
+
+# --- billing information, VAT validation, portal -----------------------------------------
+
+
+urlpatterns += [
+    path("billing/", billing_views.BillingInformationView.as_view(), name="billing"),
+    path(
+        "billing/validate-vat/",
+        billing_views.VatNumberCheckView.as_view(),
+        name="billing-validate-vat",
+    ),
+    path("billing/portal/", billing_views.PortalLinkView.as_view(), name="billing-portal"),
+]
+
+# --- plans, checkout, subscriptions, orders ----------------------------------------------
+
+
+urlpatterns += [
+    path("plans/", plans_views.PlansView.as_view(), name="plans"),
+    path("checkout/", checkout_views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", checkout_views.OrderListView.as_view(), name="orders"),
+    path("orders/<int:pk>/cancel/", checkout_views.OrderCancelView.as_view(), name="order-cancel"),
+    path(
+        "subscriptions/",
+        subscription_views.SubscriptionListView.as_view(),
+        name="subscriptions",
+    ),
+    path(
+        "subscriptions/<int:pk>/",
+        subscription_views.SubscriptionDetailView.as_view(),
+        name="subscription-detail",
+    ),
+]
+
+# --- OpenAPI schema (drf-spectacular's with the "schema" extra; else a 501 that says so) -----
+
+urlpatterns += [path("schema/", schema_view(), name="schema")]
