@@ -87,7 +87,8 @@ def _seed_local(n_customers: int) -> tuple[list[Any], dict[str, list[str]]]:
         get_pricing_model,
         get_product_model,
     )
-    from django_payments_sync.sync.rows import ensure_provider_customer, sync_product
+    from django_payments_sync.sync.catalog import sync_product
+    from django_payments_sync.sync.customers import ensure_provider_customer
 
     product_model, pricing_model = get_product_model(), get_pricing_model()
     prices: dict[str, list[str]] = {}

@@ -28,7 +28,8 @@ from django_payments_sync.models import (
     Product,
     Subscription,
 )
-from django_payments_sync.sync.rows import SyncAction, sync_customer
+from django_payments_sync.sync.customers import sync_customer
+from django_payments_sync.sync.rows import SyncAction
 from django_payments_sync.testing.stripe_emulator import StripeEmulator
 from tests.backends.helpers import WEBHOOK_SECRET
 from tests.billing.conftest import BILLING_URL, FRENCH_ADDRESS, PORTAL_URL, US_ADDRESS

@@ -22,15 +22,14 @@ from django_payments_sync.models import (
     ProviderDeletion,
     SyncStatus,
 )
-from django_payments_sync.sync.push import diff, push_all
-from django_payments_sync.sync.rows import (
-    SyncAction,
+from django_payments_sync.sync.catalog import sync_product
+from django_payments_sync.sync.customers import (
     ensure_provider_customer,
-    record_deletion,
     sync_customer,
     sync_customer_or_raise,
-    sync_product,
 )
+from django_payments_sync.sync.push import diff, push_all
+from django_payments_sync.sync.rows import SyncAction, record_deletion
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
     PriceSnapshot,

@@ -26,8 +26,8 @@ from django_payments_sync.models import (
     Subscription,
     SyncState,
 )
+from django_payments_sync.sync.customers import sync_customer
 from django_payments_sync.sync.push import diff, push_all
-from django_payments_sync.sync.rows import sync_customer
 from tests.factories import (
     BillingInformationFactory,
     CustomerFactory,

@@ -408,7 +408,7 @@ def push_customer(customer_pk: int) -> bool:
     On failure the customer stays ``pending`` (``failed`` for an error retrying cannot fix),
     with the error recorded, for ``payments_sync push`` or the next save to retry.
     """
-    from django_payments_sync.sync.rows import sync_customer
+    from django_payments_sync.sync.customers import sync_customer
 
     customer = Customer.objects.filter(pk=customer_pk).first()
     if customer is None:
@@ -475,7 +475,7 @@ def get_customer_management_portal_link(
     """
     return_url = portal_return_url(return_url, request)
     from django_payments_sync.sync.accounts import check_account
-    from django_payments_sync.sync.rows import ensure_provider_customer
+    from django_payments_sync.sync.customers import ensure_provider_customer
 
     check_account(get_backend())
     provider_id = ensure_provider_customer(customer)

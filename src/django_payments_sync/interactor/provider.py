@@ -21,7 +21,7 @@ def ensure_customer_id(customer: Customer) -> str:
     credentials reach another account than the installation's links.
     """
     from django_payments_sync.sync.accounts import check_account
-    from django_payments_sync.sync.rows import ensure_provider_customer
+    from django_payments_sync.sync.customers import ensure_provider_customer
 
     check_account(backend())
     return ensure_provider_customer(customer)
@@ -33,7 +33,7 @@ def ensure_price_id(pricing: Any) -> str:
     link = ExternalPricing.objects.filter(provider=provider, pricing=pricing).first()
     if link is not None:
         return link.external_id
-    from django_payments_sync.sync.rows import sync_pricing
+    from django_payments_sync.sync.catalog import sync_pricing
 
     for result in sync_pricing(pricing):
         if result.error is not None:

@@ -54,25 +54,19 @@ from django_payments_sync.models import (
     SyncStatus,
 )
 from django_payments_sync.sync import ownership
+from django_payments_sync.sync.customers import TAX_ID_REFS, align_customer_copies, sync_customer
 from django_payments_sync.sync.push import (
     customer_differences,
     push_catalog,
     subscription_differences,
 )
-from django_payments_sync.sync.rows import (
-    TAX_ID_REFS,
-    SyncAction,
-    align_customer_copies,
-    deletion_of,
-    provider_subscription_hash,
-    record_deletion,
-    sync_customer,
-)
+from django_payments_sync.sync.rows import SyncAction, deletion_of, record_deletion
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
     model_label,
     remote_customer_state,
 )
+from django_payments_sync.sync.subscriptions import provider_subscription_hash
 
 logger = logging.getLogger("django_payments_sync.reconcile")
 

@@ -118,7 +118,7 @@ class ProductService:
 
     def push(self, product: Any) -> list[SyncResult]:
         """Push one product and its prices (only what changed)."""
-        from django_payments_sync.sync.rows import sync_product
+        from django_payments_sync.sync.catalog import sync_product
 
         return sync_product(product)
 

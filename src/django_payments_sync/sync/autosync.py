@@ -83,7 +83,7 @@ def _customer_saved(sender: type[Model], instance: Any, raw: bool = False, **kwa
         return
 
     def push() -> None:
-        from django_payments_sync.sync.rows import sync_customer
+        from django_payments_sync.sync.customers import sync_customer
 
         customer = (
             Customer.objects.select_related("billing_information").filter(pk=customer_id).first()
@@ -100,7 +100,7 @@ def _catalog_saved(sender: type[Model], instance: Any, raw: bool = False, **kwar
     product_id = instance.pk if sender is get_product_model() else instance.product_id
 
     def push() -> None:
-        from django_payments_sync.sync.rows import sync_product
+        from django_payments_sync.sync.catalog import sync_product
 
         product = _reloaded(get_product_model(), product_id)
         if product is not None:
@@ -117,7 +117,7 @@ def _subscription_saved(
     pk = instance.pk
 
     def push() -> None:
-        from django_payments_sync.sync.rows import sync_subscription
+        from django_payments_sync.sync.subscriptions import sync_subscription
 
         subscription = _reloaded(Subscription, pk)
         if subscription is not None:
@@ -150,16 +150,16 @@ def _deleted(external_model: type[Model], field: str, action: str) -> Callable[.
 
 def _delete_at_provider(action: str, provider: str, external_id: str) -> None:
     from django_payments_sync.backends import get_backend
-    from django_payments_sync.sync import rows as sync
+    from django_payments_sync.sync import catalog, customers, subscriptions
 
     backend = get_backend()
     if backend.provider_name != provider:
         return  # linked to a provider that is no longer configured
     jobs: dict[str, Callable[..., Any]] = {
-        "delete_customer": sync.delete_provider_customer,
+        "delete_customer": customers.delete_provider_customer,
         "archive_product": _archive_product_only,
-        "archive_price": sync.archive_provider_price,
-        "cancel_subscription": sync.cancel_provider_subscription,
+        "archive_price": catalog.archive_provider_price,
+        "cancel_subscription": subscriptions.cancel_provider_subscription,
     }
     jobs[action](external_id, backend=backend)
 

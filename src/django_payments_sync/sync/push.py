@@ -28,14 +28,9 @@ from django_payments_sync.models import (
     get_pricing_model,
     get_product_model,
 )
-from django_payments_sync.sync.rows import (
-    SyncAction,
-    SyncResult,
-    _link,
-    archive_provider_price,
-    sync_customer,
-    sync_product,
-)
+from django_payments_sync.sync.catalog import archive_provider_price, sync_product
+from django_payments_sync.sync.customers import sync_customer
+from django_payments_sync.sync.rows import SyncAction, SyncResult, create_link
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
     PriceSnapshot,
@@ -273,7 +268,7 @@ def _push_customers(
             # A customer created by a push whose answer was lost: link it; the empty hash makes
             # the push below update it and finish its tax ids.
             try:
-                ext = _link(ExternalCustomer, provider, found.id, "", customer=customer)
+                ext = create_link(ExternalCustomer, provider, found.id, "", customer=customer)
             except ProviderError as exc:
                 yield SyncResult("customer", str(customer.pk), SyncAction.FAILED, found.id, exc)
                 continue

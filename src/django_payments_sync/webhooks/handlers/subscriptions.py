@@ -25,8 +25,8 @@ from django_payments_sync.models import (
     SubscriptionStatus,
     SyncStatus,
 )
-from django_payments_sync.sync.rows import provider_subscription_hash
 from django_payments_sync.sync.snapshots import subscription_values
+from django_payments_sync.sync.subscriptions import provider_subscription_hash
 from django_payments_sync.webhooks.handlers.customers import (
     customer_link,
     waiting_for_customer,
