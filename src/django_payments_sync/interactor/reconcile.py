@@ -23,7 +23,6 @@ and a local customer (with its owner, through the adapter) is created for the re
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -54,7 +53,7 @@ from django_payments_sync.models import (
     SyncStatus,
 )
 from django_payments_sync.sync import ownership
-from django_payments_sync.sync.customers import TAX_ID_REFS, align_customer_copies, sync_customer
+from django_payments_sync.sync.customers import TAX_ID_REFS, sync_customer, write_customer_identity
 from django_payments_sync.sync.push import (
     customer_differences,
     push_catalog,
@@ -63,6 +62,7 @@ from django_payments_sync.sync.push import (
 from django_payments_sync.sync.rows import SyncAction, deletion_of, record_deletion
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
+    billing_of,
     model_label,
     remote_customer_state,
 )
@@ -94,7 +94,6 @@ class TokenBucket:
         self._clock, self._sleep = clock, sleep
         self._last = clock()
         self._lock = threading.Lock()
-        self.taken = 0
         self.waited = 0.0
 
     def take(self, tokens: float = 1.0) -> float:
@@ -104,7 +103,6 @@ class TokenBucket:
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
             self._last = now
             self._tokens -= tokens
-            self.taken += int(tokens)
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
         if wait:
             self._sleep(wait)
@@ -462,9 +460,9 @@ class _Run:
         )
         with transaction.atomic():
             if applied:
-                values = {name: state[name] for name in applied}
-                new_data = dataclasses.replace(snapshot.data, **values)
-                align_customer_copies(customer, dataclasses.replace(snapshot, data=new_data))
+                write_customer_identity(
+                    customer, billing_of(customer), {n: state[n] for n in applied}
+                )
                 customer.refresh_from_db()
             # What the provider holds now: the push sends exactly the fields that differ.
             ExternalCustomer.objects.filter(pk=link.pk).update(

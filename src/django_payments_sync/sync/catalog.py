@@ -30,15 +30,14 @@ from django_payments_sync.sync.rows import (
     SyncAction,
     SyncResult,
     create_link,
-    deleted_message,
     deletion_of,
     link_of,
     logger,
+    mark_deleted_at_provider,
     mark_sync_error,
     mark_synced,
     move_link,
     record_deletion,
-    set_sync_status,
 )
 
 # --- products and prices ------------------------------------------------------------------
@@ -181,10 +180,7 @@ def _sync_product_row(
 def _product_deleted_at_provider(
     backend: BaseBackend, product: AbstractProduct, external_id: str, dry_run: bool
 ) -> SyncResult:
-    row = deletion_of(backend.provider_name, "product", external_id)
-    message = deleted_message("product", external_id, row)
-    if not dry_run and (product.sync_status, product.sync_error) != (SyncStatus.FAILED, message):
-        set_sync_status(product, SyncStatus.FAILED, message, None)
+    mark_deleted_at_provider(backend.provider_name, product, "product", external_id, dry_run)
     # No provider id: its prices are not pushed onto a deleted product.
     return SyncResult(
         "product",

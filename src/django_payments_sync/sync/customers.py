@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from django_payments_sync.backends import BaseBackend, get_backend
@@ -35,14 +36,13 @@ from django_payments_sync.sync.rows import (
     SyncAction,
     SyncResult,
     create_link,
-    deleted_message,
     deletion_of,
     link_of,
     logger,
+    mark_deleted_at_provider,
     mark_sync_error,
     mark_synced,
     record_deletion,
-    set_sync_status,
 )
 
 # --- customers ----------------------------------------------------------------------------
@@ -130,11 +130,7 @@ def sync_customer_or_raise(
 def _deleted_at_provider(
     backend: BaseBackend, customer: Customer, external_id: str, dry_run: bool
 ) -> SyncResult:
-    provider = backend.provider_name
-    row = deletion_of(provider, "customer", external_id)
-    message = deleted_message("customer", external_id, row)
-    if not dry_run and (customer.sync_status, customer.sync_error) != (SyncStatus.FAILED, message):
-        set_sync_status(customer, SyncStatus.FAILED, message, None)
+    mark_deleted_at_provider(backend.provider_name, customer, "customer", external_id, dry_run)
     return SyncResult(
         "customer",
         str(customer.pk),
@@ -145,26 +141,23 @@ def _deleted_at_provider(
     )
 
 
-def align_customer_copies(customer: Customer, snapshot: CustomerSnapshot) -> None:
-    """Give both local copies of the email and name the value the provider holds (after a
-    provider-side edit is applied).
+def write_customer_identity(customer: Customer, billing: Any, values: Mapping[str, str]) -> None:
+    """Write email/name values the provider holds to both local copies, ``Customer`` and
+    ``BillingInformation`` (``billing``, or ``None``); an empty billing copy stays empty (the
+    customer's copy is sent then).
 
-    Queryset updates: no save signal, so nothing is pushed again.
+    Queryset updates: no save signal, so nothing is pushed back.
     """
-    values = {"email": snapshot.data.email, "name": snapshot.data.name}
     own = {k: v for k, v in values.items() if getattr(customer, k) != v}
     if own:
-        type(customer)._default_manager.filter(pk=customer.pk).update(**own)
+        type(customer)._default_manager.filter(pk=customer.pk).update(**own, updated_at=Now())
         for k, v in own.items():
             setattr(customer, k, v)
-    try:
-        billing = customer.billing_information
-    except ObjectDoesNotExist:
+    if billing is None:
         return
-    # An empty billing copy stays empty (the customer's copy is used then).
     billed = {k: v for k, v in values.items() if getattr(billing, k) and getattr(billing, k) != v}
     if billed:
-        type(billing)._default_manager.filter(pk=billing.pk).update(**billed)
+        type(billing)._default_manager.filter(pk=billing.pk).update(**billed, updated_at=Now())
         for k, v in billed.items():
             setattr(billing, k, v)
 

@@ -134,20 +134,30 @@ def record_deletion(
     deleted_at: dt.datetime | None = None,
     event_id: str = "",
 ) -> ProviderDeletion:
-    """Remember that a provider object is deleted (idempotent; the first record is kept)."""
-    try:
-        with transaction.atomic():
-            row, _ = ProviderDeletion.objects.get_or_create(
-                provider=provider,
-                object_type=object_type,
-                external_id=external_id,
-                defaults={"deleted_at": deleted_at or timezone.now(), "event_id": event_id},
-            )
-    except IntegrityError:
-        row = ProviderDeletion.objects.get(
-            provider=provider, object_type=object_type, external_id=external_id
-        )
+    """Remember that a provider object is deleted (idempotent; the first record is kept).
+
+    ``get_or_create`` creates in a savepoint and reads the winner's row when a concurrent
+    process recorded it first.
+    """
+    row, _ = ProviderDeletion.objects.get_or_create(
+        provider=provider,
+        object_type=object_type,
+        external_id=external_id,
+        defaults={"deleted_at": deleted_at or timezone.now(), "event_id": event_id},
+    )
     return row
+
+
+def mark_deleted_at_provider(
+    provider: str, instance: Any, object_type: str, external_id: str, dry_run: bool
+) -> None:
+    """Mark a local row whose provider object was deleted ``failed``, with the reason (once)."""
+    if dry_run:
+        return
+    row = deletion_of(provider, object_type, external_id)
+    message = deleted_message(object_type, external_id, row)
+    if (instance.sync_status, instance.sync_error) != (SyncStatus.FAILED, message):
+        set_sync_status(instance, SyncStatus.FAILED, message, None)
 
 
 def deleted_message(object_type: str, external_id: str, row: ProviderDeletion | None) -> str:

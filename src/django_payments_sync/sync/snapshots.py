@@ -210,6 +210,14 @@ class ProductToSynchronizePayments:
 # --- customers ----------------------------------------------------------------------------
 
 
+def billing_of(customer: Customer) -> Any:
+    """The customer's billing information (as loaded, e.g. by ``select_related``), or ``None``."""
+    try:
+        return customer.billing_information
+    except ObjectDoesNotExist:
+        return None
+
+
 @dataclass(frozen=True)
 class CustomerSnapshot:
     """A local customer (with its billing information) as the provider should hold it."""
@@ -255,10 +263,7 @@ class CustomerSnapshot:
     def from_customer(cls, customer: Customer) -> CustomerSnapshot:
         from django_payments_sync.sync.ownership import customer_identity
 
-        try:
-            billing = customer.billing_information
-        except ObjectDoesNotExist:
-            billing = None
+        billing = billing_of(customer)
         identity = customer_identity(customer, billing)
         if billing is None:
             data = CustomerData(

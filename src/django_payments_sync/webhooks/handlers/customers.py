@@ -29,6 +29,7 @@ from django_payments_sync.models import (
     VatValidationStatus,
 )
 from django_payments_sync.sync import ownership
+from django_payments_sync.sync.customers import write_customer_identity
 from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
 from django_payments_sync.webhooks.handlers.registry import (
     Deferred,
@@ -188,8 +189,7 @@ def apply_customer_state(
         (r.updated_at for r in (customer, billing) if r is not None and r.updated_at),
         default=None,
     )
-    own: dict[str, str] = {}
-    billed: dict[str, str] = {}
+    applied: dict[str, str] = {}
     notes: list[str] = []
     for name in ownership.fields_owned_by("customer", ownership.Owner.NEWEST):
         value = theirs[name]
@@ -208,10 +208,7 @@ def apply_customer_state(
             local_changed_at=changed_at,
             pending=customer.sync_status == SyncStatus.PENDING,
         ):
-            if getattr(customer, name) != value:
-                own[name] = value
-            if billing is not None and getattr(billing, name) and getattr(billing, name) != value:
-                billed[name] = value
+            applied[name] = value
             synced[name] = value
         elif value == local[name]:
             synced[name] = value
@@ -219,15 +216,8 @@ def apply_customer_state(
         edited = changed is not None and name in changed
         if name in theirs and theirs[name] != local.get(name) and (edited or not synced):
             notes.append(f"drift: {name} {theirs[name]!r} != {local.get(name)!r}")
-    if own:
-        # Queryset updates: the provider already holds these values, nothing is pushed back.
-        Customer.objects.filter(pk=customer.pk).update(**own, updated_at=Now())
-        for k, v in own.items():
-            setattr(customer, k, v)
-    if billed and billing is not None:
-        BillingInformation.objects.filter(pk=billing.pk).update(**billed, updated_at=Now())
-        for k, v in billed.items():
-            setattr(billing, k, v)
+    if applied:
+        write_customer_identity(customer, billing, applied)
     link.synced_state = synced
     return notes
 
