@@ -70,8 +70,9 @@ def database_from_dsn(dsn: str) -> dict[str, object]:
         "HOST": url.hostname or "",
         "PORT": str(url.port or ""),
         "OPTIONS": options,
-        # pytest-django adds the xdist worker's suffix to this name.
-        "TEST": {"NAME": "test_payments_sync"},
+        # pytest-django adds the xdist worker's suffix to this name; a second checkout on the
+        # same server sets PAYMENTS_SYNC_TEST_DB_NAME so that the two runs do not share it.
+        "TEST": {"NAME": os.environ.get("PAYMENTS_SYNC_TEST_DB_NAME", "test_payments_sync")},
     }
 
 
