@@ -36,7 +36,7 @@ class MailerService:
 
     def __init__(self, adapter: DefaultPaymentsAdapter | None = None) -> None:
         if adapter is None:
-            from django_payments_sync.adapter import get_adapter
+            from django_payments_sync.conf import get_adapter
 
             adapter = get_adapter()
         self.adapter = adapter

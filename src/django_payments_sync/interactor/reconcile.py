@@ -520,7 +520,7 @@ class _Run:
         self, remote: dict[str, ProviderCustomer], links: dict[Any, ExternalCustomer]
     ) -> None:
         """Link (or create) a local customer for each provider customer no row is linked to."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
         from django_payments_sync.interactor.customers import get_or_create_customer
 
         label = model_label(Customer)

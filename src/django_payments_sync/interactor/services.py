@@ -39,7 +39,7 @@ class CustomerService:
 
     def get_or_create_custom_user(self, email: str, name: str = "") -> Any:
         """The owner for a checkout by ``email`` (the adapter's ``get_or_create_user``)."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_or_create_user(email, name)
 
@@ -49,17 +49,17 @@ class OrganizationService:
     adapter's policy, ``PAYMENTS_SYNC_CUSTOMER_OWNER_MODEL``)."""
 
     def owner_for_request(self, request: HttpRequest) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_customer_owner(request)
 
     def owner_for_user(self, user: Any, *, create: bool = False) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_owner_for_user(user, create=create)
 
     def owner_for_email(self, email: str) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_owner_for_email(email)
 
@@ -159,7 +159,7 @@ class UserInteractor:
 
     def post_user_created(self, user: Any) -> None:
         """Run the adapter's ``post_user_created`` (e.g. a customer or a team for the user)."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         get_adapter().post_user_created(user)
 
