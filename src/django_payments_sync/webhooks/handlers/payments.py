@@ -72,7 +72,7 @@ def apply_invoice(event: ProviderEvent) -> EventResult:
     newer = link is None or is_newer(event, link)
     # INVOICE_PAID and INVOICE_PAYMENT_SUCCEEDED describe the same payment: one signal.
     if event.kind is EventKind.INVOICE_PAYMENT_SUCCEEDED:
-        return EventResult(note="Signalled on invoice.paid.")
+        return EventResult(note="Signalled on the invoice-paid event.")
     if failed and not newer:
         return EventResult(note="An older failure; the subscription moved on since.")
     signal = signals.payment_failed if failed else signals.payment_succeeded
