@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from django_payments_sync.interactor.billing import RecheckReport
     from django_payments_sync.interactor.tax import TaxDecision
     from django_payments_sync.models import BillingInformation, Customer
-    from django_payments_sync.sync.push import Drift, PushReport
+    from django_payments_sync.sync.diff import Drift
+    from django_payments_sync.sync.push import PushReport
     from django_payments_sync.sync.rows import SyncResult
     from django_payments_sync.vies.result import VatCheckResult
 
@@ -129,7 +130,7 @@ class ProductService:
 
     def diff(self) -> list[Drift]:
         """What differs between the local catalog and the provider's (no subscriptions)."""
-        from django_payments_sync.sync.push import diff
+        from django_payments_sync.sync.diff import diff
 
         return [d for d in diff(subscriptions=False) if d.object_type in ("product", "price")]
 

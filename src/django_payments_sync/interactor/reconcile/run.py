@@ -36,11 +36,8 @@ from django_payments_sync.models import (
 )
 from django_payments_sync.sync import ownership
 from django_payments_sync.sync.customers import TAX_ID_REFS, sync_customer, write_customer_identity
-from django_payments_sync.sync.push import (
-    customer_differences,
-    push_catalog,
-    subscription_differences,
-)
+from django_payments_sync.sync.diff import customer_differences, subscription_differences
+from django_payments_sync.sync.push import push_catalog
 from django_payments_sync.sync.rows import SyncAction, deletion_of, record_deletion
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
