@@ -1,200 +1,37 @@
-"""A local stand-in for VIES: real SOAP over real HTTP, for tests and the offline demo.
-
-Start it in a test (or use the ``vies_responder`` pytest fixture)::
-
-    with VIESResponder() as vies:
-        ...  # PAYMENTS_SYNC["VIES"]["ADDRESS"] = vies.url
-
-or from a shell: ``python -m django_payments_sync.testing.vies_responder --port 8081``.
-
-What it answers depends on the number asked about:
-
-* The EU test service's numbering, for any country code (the number without prefix):
-  ``100`` valid (with a trader name and address), ``200`` invalid, and the faults
-  ``201`` INVALID_INPUT, ``202`` INVALID_REQUESTER_INFO, ``300`` SERVICE_UNAVAILABLE,
-  ``301`` MS_UNAVAILABLE, ``302`` TIMEOUT, ``400`` VAT_BLOCKED, ``401`` IP_BLOCKED,
-  ``500``/``501`` GLOBAL_MAX_CONCURRENT_REQ(_TIME), ``600``/``601``
-  MS_MAX_CONCURRENT_REQ(_TIME). These do not pass the offline checks, so only
-  ``check_vat`` (which skips them) reaches the responder with them.
-* Our own misbehaviours: ``900`` an HTML 503 page (what a proxy in front of VIES sends),
-  ``901`` a 200 whose body is not XML, ``902`` a 200 whose body is XML but not SOAP,
-  ``903`` a valid answer sent after :attr:`VIESResponder.slow_delay` seconds, ``904`` a
-  valid answer carrying an element the WSDL does not describe (VIES adding a field one day).
-* Real-looking numbers, which pass python-stdnum's check digits and therefore go all the way
-  through ``validate_vat`` (see :data:`KNOWN_NUMBERS`): valid traders in several member
-  states, one unavailable member state and one blocked number. They are made up; what the
-  real VIES says about them is unrelated.
-* Any other number: invalid, like VIES for a number nobody registered.
-
-``checkVatApprox`` is answered too, with a consultation number (``requestIdentifier``) when
-the request names the requester's own VAT number. :meth:`VIESResponder.force` answers every
-request with one behaviour (an outage); :attr:`VIESResponder.delay` slows every answer;
-:attr:`VIESResponder.requests` lists what was received. Needs no Django.
-"""
+"""The VIES stand-in's HTTP server: :class:`VIESResponder`, its request handler, its CLI."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import itertools
 import socket
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any
-from xml.sax.saxutils import escape
 
-__all__ = [
-    "FAULT_CODES",
-    "KNOWN_NUMBERS",
-    "MISBEHAVIOURS",
-    "TEST_NUMBERS",
-    "Answer",
-    "ReceivedRequest",
-    "VIESResponder",
-    "main",
-]
-
-TYPES_NS = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"
-SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-_WSDL_PATH = Path(__file__).resolve().parent.parent / "vies" / "checkVatService.wsdl"
-_WSDL_ADDRESS = "http://ec.europa.eu/taxation_customs/vies/services/checkVatService"
-
-#: Every fault code VIES documents.
-FAULT_CODES = frozenset(
-    {
-        "INVALID_INPUT",
-        "INVALID_REQUESTER_INFO",
-        "SERVICE_UNAVAILABLE",
-        "MS_UNAVAILABLE",
-        "TIMEOUT",
-        "SERVER_BUSY",
-        "VAT_BLOCKED",
-        "IP_BLOCKED",
-        "GLOBAL_MAX_CONCURRENT_REQ",
-        "GLOBAL_MAX_CONCURRENT_REQ_TIME",
-        "MS_MAX_CONCURRENT_REQ",
-        "MS_MAX_CONCURRENT_REQ_TIME",
-    }
+from django_payments_sync.testing.vies_responder.soap import (
+    BEHAVIOURS,
+    FAULT_CODES,
+    KNOWN_NUMBERS,
+    TEST_NUMBERS,
+    TEST_TRADER,
+    TYPES_NS,
+    WSDL_ADDRESS,
+    WSDL_PATH,
+    Answer,
+    ReceivedRequest,
+    parse_request,
+    request_date,
+    soap_envelope,
+    soap_fault,
+    xml_text,
 )
-#: Answers no real VIES gives on purpose, but that reach clients all the same.
-MISBEHAVIOURS = frozenset({"html_503", "not_xml", "garbage", "slow", "extra_element"})
-_BEHAVIOURS = FAULT_CODES | MISBEHAVIOURS | {"valid", "invalid"}
-
-#: Number (without prefix, any country) -> behaviour, following the EU test service.
-TEST_NUMBERS: Mapping[str, str] = MappingProxyType(
-    {
-        "100": "valid",
-        "200": "invalid",
-        "201": "INVALID_INPUT",
-        "202": "INVALID_REQUESTER_INFO",
-        "300": "SERVICE_UNAVAILABLE",
-        "301": "MS_UNAVAILABLE",
-        "302": "TIMEOUT",
-        "400": "VAT_BLOCKED",
-        "401": "IP_BLOCKED",
-        "500": "GLOBAL_MAX_CONCURRENT_REQ",
-        "501": "GLOBAL_MAX_CONCURRENT_REQ_TIME",
-        "600": "MS_MAX_CONCURRENT_REQ",
-        "601": "MS_MAX_CONCURRENT_REQ_TIME",
-        "900": "html_503",
-        "901": "not_xml",
-        "902": "garbage",
-        "903": "slow",
-        "904": "extra_element",
-    }
-)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Answer:
-    """How the responder answers for one number: a behaviour, and a trader when valid."""
-
-    behaviour: str
-    name: str = ""
-    address: str = ""
-
-
-_TEST_TRADER = Answer("valid", "VIES Test Trader", "1 Test Street\n1000 Testville")
-
-#: Full numbers (with VIES prefix) that pass python-stdnum's checks, and what VIES says here.
-KNOWN_NUMBERS: Mapping[str, Answer] = MappingProxyType(
-    {
-        "DE812345673": Answer("valid", "Musterhandel GmbH", "Musterstraße 1\n10115 Berlin"),
-        "FR40303265045": Answer("valid", "Exemple Conseil SAS", "12 rue de la Paix\n75002 Paris"),
-        "FR85812345601": Answer(
-            "valid", "Boulangerie Démo SARL", "3 quai du Port\n13002 Marseille"
-        ),
-        "EL094512355": Answer("valid", "Demo Emporiki AE", "Odos Ermou 10\n10563 Athina"),
-        "XI123456782": Answer("valid", "Demo Traders Ltd", "1 Donegall Square\nBelfast BT1 5GS"),
-        "NL123456782B01": Answer("valid", "Voorbeeld Handel B.V.", "Damrak 1\n1012 LG Amsterdam"),
-        "ATU12345675": Answer("valid", "Beispiel Handels GmbH", "Ring 1\n1010 Wien"),
-        "IT12345679992": Answer("valid", "Esempio Commercio S.r.l.", "Via Roma 1\n00184 Roma"),
-        "DE812345681": Answer("invalid"),
-        "DE812345690": Answer("MS_UNAVAILABLE"),
-        "FR42812345619": Answer("VAT_BLOCKED"),
-    }
-)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ReceivedRequest:
-    """One request as the responder saw it (``operation`` is ``GET`` for a WSDL request)."""
-
-    operation: str
-    country_code: str = ""
-    vat_number: str = ""
-    requester_country_code: str = ""
-    requester_vat_number: str = ""
-
-
-def _local_name(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _parse_request(body: bytes) -> ReceivedRequest:
-    root = ET.fromstring(body)
-    soap_body = next((el for el in root if _local_name(el.tag) == "Body"), None)
-    if soap_body is None or len(soap_body) == 0:
-        raise ValueError("no SOAP body")
-    operation = soap_body[0]
-    values = {_local_name(el.tag): (el.text or "").strip() for el in operation}
-    return ReceivedRequest(
-        operation=_local_name(operation.tag),
-        country_code=values.get("countryCode", ""),
-        vat_number=values.get("vatNumber", ""),
-        requester_country_code=values.get("requesterCountryCode", ""),
-        requester_vat_number=values.get("requesterVatNumber", ""),
-    )
-
-
-def _envelope(body: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<env:Envelope xmlns:env="{SOAP_ENV_NS}"><env:Body>{body}</env:Body></env:Envelope>'
-    ).encode()
-
-
-def _fault(code: str) -> bytes:
-    return _envelope(
-        f"<env:Fault><faultcode>env:Server</faultcode><faultstring>{code}</faultstring></env:Fault>"
-    )
-
-
-def _request_date() -> str:
-    # VIES dates its answers in Brussels time and writes the offset after the date.
-    brussels = datetime.timezone(datetime.timedelta(hours=1))
-    return f"{datetime.datetime.now(brussels).date().isoformat()}+01:00"
-
-
-def _text(tag: str, value: str) -> str:
-    return f"<{tag}>{escape(value or '---')}</{tag}>"
 
 
 class VIESResponder:
@@ -294,16 +131,16 @@ class VIESResponder:
     ) -> None:
         """Answer for ``number`` (with its VIES prefix, e.g. ``DE812345673``) with
         ``behaviour``: ``valid``, ``invalid``, a fault code, or one of :data:`MISBEHAVIOURS`."""
-        if behaviour not in _BEHAVIOURS:
-            raise ValueError(f"Unknown behaviour {behaviour!r}; known: {sorted(_BEHAVIOURS)}")
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"Unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOURS)}")
         with self._lock:
             self._registered[number.upper()] = Answer(behaviour, name, address)
 
     def force(self, behaviour: str | None) -> None:
         """Answer every request with ``behaviour`` (e.g. ``SERVICE_UNAVAILABLE`` for an
         outage) until ``force(None)`` or :meth:`reset`."""
-        if behaviour is not None and behaviour not in _BEHAVIOURS:
-            raise ValueError(f"Unknown behaviour {behaviour!r}; known: {sorted(_BEHAVIOURS)}")
+        if behaviour is not None and behaviour not in BEHAVIOURS:
+            raise ValueError(f"Unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOURS)}")
         with self._lock:
             self._forced = behaviour
 
@@ -333,14 +170,14 @@ class VIESResponder:
             forced = self._forced
             registered = self._registered.get(full)
         if forced is not None:
-            return Answer(forced, _TEST_TRADER.name, _TEST_TRADER.address)
+            return Answer(forced, TEST_TRADER.name, TEST_TRADER.address)
         if registered is not None:
             return registered
         if full in KNOWN_NUMBERS:
             return KNOWN_NUMBERS[full]
         behaviour = TEST_NUMBERS.get(vat_number)
         if behaviour is not None:
-            return dataclasses.replace(_TEST_TRADER, behaviour=behaviour)
+            return dataclasses.replace(TEST_TRADER, behaviour=behaviour)
         return Answer("invalid")
 
     def _record(self, request: ReceivedRequest) -> None:
@@ -357,20 +194,20 @@ class VIESResponder:
 
     def wsdl(self) -> bytes:
         """The shipped WSDL, naming this responder as the service address."""
-        text = _WSDL_PATH.read_text(encoding="utf-8")
-        return text.replace(_WSDL_ADDRESS, self.url).encode()
+        text = WSDL_PATH.read_text(encoding="utf-8")
+        return text.replace(WSDL_ADDRESS, self.url).encode()
 
     def respond(self, body: bytes) -> tuple[int, str, bytes]:
         """The (status, content type, body) answering a SOAP request body."""
         try:
-            request = _parse_request(body)
+            request = parse_request(body)
         except (ET.ParseError, ValueError):
             self._record(ReceivedRequest(operation=""))
-            return 500, "text/xml; charset=utf-8", _fault("INVALID_INPUT")
+            return 500, "text/xml; charset=utf-8", soap_fault("INVALID_INPUT")
         self._record(request)
         self._wait(self.delay)
         if request.operation not in ("checkVat", "checkVatApprox"):
-            return 500, "text/xml; charset=utf-8", _fault("INVALID_INPUT")
+            return 500, "text/xml; charset=utf-8", soap_fault("INVALID_INPUT")
         answer = self.answer_for(request.country_code, request.vat_number)
         behaviour = answer.behaviour
         if behaviour == "slow":
@@ -382,7 +219,7 @@ class VIESResponder:
             extra = b"<vatGroupMember>false</vatGroupMember>" + closing
             return 200, "text/xml; charset=utf-8", payload.replace(closing, extra, 1)
         if behaviour in FAULT_CODES:
-            return 500, "text/xml; charset=utf-8", _fault(behaviour)
+            return 500, "text/xml; charset=utf-8", soap_fault(behaviour)
         if behaviour == "html_503":
             page = (
                 "<html><head><title>503 Service Unavailable</title></head><body>"
@@ -405,20 +242,20 @@ class VIESResponder:
         name = answer.name if valid else ""
         address = answer.address if valid else ""
         core = (
-            _text("countryCode", request.country_code)
-            + _text("vatNumber", request.vat_number)
-            + _text("requestDate", _request_date())
-            + _text("valid", "true" if valid else "false")
+            xml_text("countryCode", request.country_code)
+            + xml_text("vatNumber", request.vat_number)
+            + xml_text("requestDate", request_date())
+            + xml_text("valid", "true" if valid else "false")
         )
         if request.operation == "checkVat":
-            inner = core + _text("name", name) + _text("address", address)
-            return _envelope(f'<checkVatResponse xmlns="{TYPES_NS}">{inner}</checkVatResponse>')
-        inner = core + _text("traderName", name) + _text("traderAddress", address)
+            inner = core + xml_text("name", name) + xml_text("address", address)
+            return soap_envelope(f'<checkVatResponse xmlns="{TYPES_NS}">{inner}</checkVatResponse>')
+        inner = core + xml_text("traderName", name) + xml_text("traderAddress", address)
         if request.requester_country_code and request.requester_vat_number:
-            inner += _text("requestIdentifier", self._next_identifier())
+            inner += xml_text("requestIdentifier", self._next_identifier())
         else:
             inner += "<requestIdentifier></requestIdentifier>"
-        return _envelope(
+        return soap_envelope(
             f'<checkVatApproxResponse xmlns="{TYPES_NS}">{inner}</checkVatApproxResponse>'
         )
 
