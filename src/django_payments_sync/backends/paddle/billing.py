@@ -357,7 +357,8 @@ class PaddleBilling:
     def create_webhook_endpoint(self, url: str, events: list[str] | None = None) -> WebhookEndpoint:
         from django_payments_sync.backends.paddle.events import PADDLE_EVENT_KINDS
 
-        names = events or sorted({*PADDLE_EVENT_KINDS, "address.created", "address.updated"})
+        wanted = [e for e in events or () if e != "*"]
+        names = wanted or sorted({*PADDLE_EVENT_KINDS, "address.created", "address.updated"})
         operation = CreateNotificationSetting(
             description="django-payments-sync",
             destination=url,

@@ -193,7 +193,7 @@ def _kind(entity: str, event_type: str, data: Mapping[str, Any]) -> EventKind:
     if event_type.endswith(".updated") and entity in _ARCHIVED_KINDS and not objects.active(data):
         return _ARCHIVED_KINDS[entity]
     if entity == "transaction":
-        checkout = data.get("origin") in objects.CHECKOUT_ORIGINS
+        checkout = objects.is_checkout(data)
         if event_type == "transaction.paid" and checkout:
             # The checkout's payment: its completion (transaction.completed, once Paddle made
             # the subscription) is what the library applies.

@@ -45,6 +45,17 @@ RESERVED_KEYS = frozenset(
 
 #: Transaction origins of a checkout (the others are renewals and changes of a subscription).
 CHECKOUT_ORIGINS = frozenset({"web", "api"})
+
+
+def is_checkout(transaction: Mapping[str, Any]) -> bool:
+    """A transaction for a checkout: opened on the web or through the API, collected
+    automatically (a manually collected one is an invoice)."""
+    return (
+        transaction.get("origin") in CHECKOUT_ORIGINS
+        and transaction.get("collection_mode") != "manual"
+    )
+
+
 #: Transaction statuses once paid.
 PAID_STATUSES = frozenset({"paid", "completed"})
 

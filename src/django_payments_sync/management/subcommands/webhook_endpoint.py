@@ -1,8 +1,8 @@
 """Register this site's webhook endpoint at the provider and print its signing secret.
 
-``webhook-endpoint https://shop.example`` registers ``https://shop.example/api/payment/stripe/webhook/``
-(the path the URLconf gives the webhook view) for every event type; put the printed secret in
-``PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]``.
+``webhook-endpoint https://shop.example`` registers ``https://shop.example/api/payment/<provider>/webhook/``
+(the path the URLconf gives the configured provider's webhook view, e.g. ``stripe/webhook/``)
+for every event type; put the printed secret in ``PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def webhook_path() -> str:
-    try:
-        return reverse("payments_sync:stripe-webhook")
-    except NoReverseMatch:
-        return DEFAULT_PATH
+    """The configured provider's webhook route (``<provider>-webhook``); for a provider
+    without one of its own (locmem), the default route, ``stripe-webhook``'s path."""
+    for name in (f"{get_backend().provider_name}-webhook", "stripe-webhook"):
+        try:
+            return reverse(f"payments_sync:{name}")
+        except NoReverseMatch:
+            continue
+    return DEFAULT_PATH
 
 
 def endpoint_url(site: str) -> str:
