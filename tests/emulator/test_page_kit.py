@@ -60,6 +60,9 @@ def test_no_date_and_intervals() -> None:
     assert ui.every("month") == "per month"
     assert ui.every("month", 3) == "every 3 months"
     assert ui.every(None) == ""
+    assert ui.billed("month") == "Billed monthly"
+    assert ui.billed("week", 2) == "Billed every 2 weeks"
+    assert ui.billed(None) == "One-time payment"
 
 
 def test_text_and_attributes_are_escaped() -> None:

@@ -47,7 +47,7 @@ def test_checkout_subscription_pay(
     assert session.url.startswith(stripe_emulator.url)
     page = requests.get(session.url, timeout=5)
     assert page.status_code == 200
-    assert "Total: 12.00 EUR" in page.text
+    assert "<td class='ps-num' id='total'>12.00 EUR</td>" in page.text
     assert len(_actions(page.text)) == 3
     pay = next(a for a in _actions(page.text) if a.endswith("/pay"))
     answer = requests.post(stripe_emulator.url + pay, allow_redirects=False, timeout=5)
@@ -268,7 +268,7 @@ def test_portal_payment_method_update_recovers_a_past_due_subscription(
     stripe_emulator.advance_clock(31 * 86_400)
     assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
     page = requests.post(f"{portal.url}/payment_method", data={"card": "visa"}, timeout=5)
-    assert "Payment method: pm_card_visa" in page.text
+    assert "<dd>Visa ending in 4242 (pm_card_visa)</dd>" in page.text
     recovered = client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
     assert recovered.status == "active"
     assert recovered.latest_invoice.status == "paid"

@@ -23,16 +23,20 @@ and an optional order summary beside it on a desktop (above it on a phone)::
 
 ``ui.money(2900, "eur")`` is ``"29.00 EUR"`` and ``ui.money(2900, "jpy")`` ``"2,900 JPY"``
 (amounts in minor units, the currency's own decimals); ``ui.date`` takes a Unix timestamp, an
-RFC 3339 string or a datetime and gives ``"2 December 2026"``.
+RFC 3339 string or a datetime and gives ``"2 December 2026"``. For markup of your own, the
+kit re-exports Django's ``format_html`` and ``format_html_join``.
 """
 
 from __future__ import annotations
+
+from django.utils.html import format_html, format_html_join
 
 from .layout import PADDLE, STRIPE, Brand, PageResult, document, escape, page, redirect
 from .parts import (
     Line,
     actions,
     alert,
+    billed,
     button,
     card,
     date,
@@ -56,6 +60,7 @@ __all__ = [
     "PageResult",
     "actions",
     "alert",
+    "billed",
     "button",
     "card",
     "date",
@@ -64,6 +69,8 @@ __all__ = [
     "escape",
     "every",
     "form",
+    "format_html",
+    "format_html_join",
     "headline",
     "hidden",
     "join",

@@ -37,6 +37,7 @@ a{color:var(--accent)}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 16px}
 h2{font-size:1.125rem;line-height:1.3;margin:0 0 8px}
 p{margin:0 0 12px}
+p,li,dd,h1,h2,label,a{overflow-wrap:anywhere}
 .ps-wrap{max-width:1000px;margin:0 auto;padding:0 16px}
 .ps-top{background:#fff;border-bottom:1px solid #e3e8ee}
 .ps-top .ps-wrap{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;
@@ -46,6 +47,7 @@ gap:8px 16px;min-height:56px}
 background:#fff4d6;color:#7a4f00;border-radius:999px;padding:2px 10px}
 .ps-main{display:grid;gap:24px;padding-top:24px;padding-bottom:24px}
 .ps-main>*{min-width:0}
+.ps-main:not(.ps-split){max-width:760px}
 @media (min-width:768px){.ps-split{grid-template-columns:minmax(0,1fr) minmax(0,1fr);
 gap:48px;padding-top:48px}}
 .ps-panel{background:#fff;border:1px solid #e3e8ee;border-radius:12px;padding:24px 20px;

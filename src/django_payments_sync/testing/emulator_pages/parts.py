@@ -40,6 +40,19 @@ def every(interval: str | None, count: int = 1) -> str:
     return f"per {interval}" if count == 1 else f"every {count} {interval}s"
 
 
+_ADVERBS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+
+def billed(interval: str | None, count: int = 1) -> str:
+    """``"month"`` → ``"Billed monthly"``, ``("week", 2)`` → ``"Billed every 2 weeks"``,
+    ``None`` → ``"One-time payment"``."""
+    if not interval:
+        return "One-time payment"
+    if count == 1 and interval in _ADVERBS:
+        return f"Billed {_ADVERBS[interval]}"
+    return f"Billed {every(interval, count)}"
+
+
 def join(*parts: object) -> SafeString:
     """Pieces of HTML (and escaped text) one after another."""
     return format_html_join("", "{}", ((part,) for part in parts if part is not None))
@@ -65,10 +78,14 @@ def pill(status: str, label: str | None = None) -> SafeString:
     )
 
 
-def alert(message: str, *, kind: str = "error", id: str = "error") -> SafeString:
-    """A message the page must not let pass unseen (``role='alert'``): an error by default."""
+def alert(message: str, *, kind: str = "error", id: str | None = None) -> SafeString:
+    """A message the page must not let pass unseen: an error (``role='alert'``, ``id='error'``
+    unless told otherwise) or, with ``kind="info"``, a notice (``role='status'``)."""
     role = "alert" if kind == "error" else "status"
-    return format_html("<p id='{}' role='{}' class='ps-alert {}'>{}</p>", id, role, kind, message)
+    if id is None and kind == "error":
+        id = "error"
+    attributes = format_html("id='{}' ", id) if id else ""
+    return format_html("<p {}role='{}' class='ps-alert {}'>{}</p>", attributes, role, kind, message)
 
 
 def details(rows: Iterable[tuple[str, object]], *, id: str | None = None) -> SafeString:
@@ -245,6 +262,7 @@ __all__ = [
     "Line",
     "actions",
     "alert",
+    "billed",
     "button",
     "card",
     "date",
