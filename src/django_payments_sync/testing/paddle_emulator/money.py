@@ -154,3 +154,22 @@ def payment_attempt(store: Store, txn: dict[str, Any], card: dict[str, Any]) -> 
         "created_at": now,
         "captured_at": None if declined else now,
     }
+
+
+def preview_details(store: Store, owner: dict[str, Any], items: list[dict[str, Any]]) -> Any:
+    """A preview's `details` (no line item ids, totals with an exchange rate), as Paddle shows
+    a subscription's `recurring_transaction_details` and `next_transaction`."""
+    scratch = {
+        "address_id": owner.get("address_id"),
+        "business_id": owner.get("business_id"),
+        "currency_code": owner["currency_code"],
+        "items": items,
+    }
+    fill_details(store, scratch)
+    details = scratch["details"]
+    totals = {**details["totals"], "exchange_rate": "1"}
+    lines = []
+    for line in details["line_items"]:
+        line = {k: val for k, val in line.items() if k != "id"}
+        lines.append({"item_id": None, **line})
+    return {"tax_rates_used": details["tax_rates_used"], "totals": totals, "line_items": lines}

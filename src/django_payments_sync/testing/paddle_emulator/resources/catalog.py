@@ -38,6 +38,8 @@ _TRIAL = v.obj(
         "interval": v.INTERVAL,
         "frequency": v.positive,
         "requires_payment_method": v.boolean,
+        "unit_price": v.nullable(v.MONEY),
+        "unit_price_overrides": v.listof(_OVERRIDE),
     },
     ("interval", "frequency"),
 )
@@ -130,6 +132,8 @@ def new_price(call: Call, values: dict[str, Any], *, emit_event: bool = True) ->
             "interval": trial["interval"],
             "frequency": trial["frequency"],
             "requires_payment_method": trial.get("requires_payment_method", True),
+            "unit_price": trial.get("unit_price"),
+            "unit_price_overrides": trial.get("unit_price_overrides", []),
         }
     price = {
         "id": call.store.new_id("pri"),

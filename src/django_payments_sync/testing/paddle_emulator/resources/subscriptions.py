@@ -16,8 +16,8 @@ from ..billing import (
     resume_now,
 )
 from ..errors import PaddleError, invalid
-from ..money import item_of
-from ..periods import share_left
+from ..money import item_of, preview_details
+from ..periods import period, share_left
 from ..store import iso, paginate, parse_time
 from . import Call, Listed, route
 from .transactions import _items
@@ -74,7 +74,23 @@ def list_subscriptions(call: Call) -> Listed:
 
 @route("GET", "/subscriptions/{id}")
 def get_subscription(call: Call) -> dict[str, Any]:
-    return call.store.get("subscription", call.args[0])
+    sub = call.store.get("subscription", call.args[0])
+    includes = call.includes()
+    if not includes & {"next_transaction", "recurring_transaction_details"}:
+        return sub
+    items = [item_of(call.store, i["price"], i["quantity"]) for i in sub["items"]]
+    details = preview_details(call.store, sub, items)
+    out = dict(sub)
+    if "recurring_transaction_details" in includes:
+        out["recurring_transaction_details"] = details
+    if "next_transaction" in includes and sub["next_billed_at"]:
+        start = parse_time(sub["next_billed_at"])
+        out["next_transaction"] = {
+            "billing_period": period(start, sub["billing_cycle"]),
+            "details": details,
+            "adjustments": [],
+        }
+    return out
 
 
 @route("PATCH", "/subscriptions/{id}")
