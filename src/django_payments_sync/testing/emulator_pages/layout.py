@@ -37,7 +37,8 @@ a{color:var(--accent)}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 16px}
 h2{font-size:1.125rem;line-height:1.3;margin:0 0 8px}
 p{margin:0 0 12px}
-p,li,dd,h1,h2,label,a{overflow-wrap:anywhere}
+p,li,dd,h1,h2,label{overflow-wrap:anywhere}
+a{overflow-wrap:break-word}
 .ps-wrap{max-width:1000px;margin:0 auto;padding:0 16px}
 .ps-top{background:#fff;border-bottom:1px solid #e3e8ee}
 .ps-top .ps-wrap{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;
@@ -52,6 +53,7 @@ background:#fff4d6;color:#7a4f00;border-radius:999px;padding:2px 10px}
 gap:48px;padding-top:48px}}
 .ps-panel{background:#fff;border:1px solid #e3e8ee;border-radius:12px;padding:24px 20px;
 box-shadow:0 1px 3px rgba(26,31,54,.06)}
+@media (max-width:480px){.ps-panel{padding:20px 14px}.ps-card{padding:14px 12px}}
 .ps-muted{color:#5c6779;font-size:.875rem}
 .ps-big{font-size:2rem;font-weight:700;line-height:1.2;margin:4px 0 16px;overflow-wrap:anywhere}
 .ps-big small{font-size:1rem;font-weight:500;color:#5c6779}

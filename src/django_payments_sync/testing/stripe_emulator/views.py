@@ -174,7 +174,7 @@ def portal(store: Store, portal_session: dict[str, Any]) -> PageResult:
     )
     payment = ui.card(
         ui.join(
-            ui.details([("Payment method", card_text)]),
+            ui.details([("Card", card_text)]),
             ui.actions(
                 ui.button(f"{base}/payment_method", "Use a working card", {"card": "visa"}),
                 ui.button(
@@ -256,15 +256,15 @@ def _invoice_history(store: Store, customer_id: str) -> SafeString | None:
         return None
     rows = ui.format_html_join(
         "",
-        "<tr><td>{}</td><td><a href='{}'>Invoice {}</a></td><td>{}</td>"
-        "<td class='ps-num'>{}</td></tr>",
+        "<tr><td><a href='{}'>Invoice {}</a><span class='ps-detail'>{}</span></td>"
+        "<td class='ps-num'>{}<span class='ps-detail'>{}</span></td></tr>",
         (
             (
-                ui.date(i["created"]),
                 i["hosted_invoice_url"] or "",
                 i["number"] or i["id"],
-                ui.pill(i["status"]),
+                ui.date(i["created"]),
                 ui.money(i["total"], i["currency"]),
+                ui.pill(i["status"]),
             )
             for i in sorted(invoices, key=lambda i: i["created"], reverse=True)
         ),
