@@ -14,7 +14,7 @@ from typing import Any
 from paddle_billing import Client
 from paddle_billing.Entities.Events import EventTypeName
 from paddle_billing.Entities.NotificationSettings import NotificationSettingType
-from paddle_billing.Entities.Shared import CollectionMode, TransactionStatus
+from paddle_billing.Entities.Shared import Checkout, CollectionMode, TransactionStatus
 from paddle_billing.Entities.Subscriptions import (
     SubscriptionEffectiveFrom,
     SubscriptionProrationBillingMode,
@@ -155,7 +155,9 @@ class PaddleBilling:
             address_id=addresses[0]["id"] if addresses else None,
             custom_data=convert.custom_data(data.local_id, data.metadata),
             collection_mode=CollectionMode.Manual,
-            billing_details=CreateBillingDetails(payment_terms=convert.duration("day", 14)),
+            billing_details=CreateBillingDetails(
+                payment_terms=convert.duration("day", 14), enable_checkout=False
+            ),
         )
         with convert.translated_errors():
             transaction = convert.as_dict(self.client.transactions.create(operation))
@@ -256,8 +258,9 @@ class PaddleBilling:
     def create_checkout_session(
         self, data: CheckoutData, *, idempotency_key: str
     ) -> CheckoutSession:
-        """A transaction for Paddle's checkout (``checkout.url``: the account's default payment
-        link, or the emulator's page); the return URLs ride in ``custom_data`` for the page."""
+        """A transaction for Paddle's checkout: ``checkout.url`` is sent as the success URL (the
+        page that opens Paddle's checkout, on an approved domain) and the answer's is the
+        checkout link; both return URLs also ride in ``custom_data``."""
         if data.mode not in ("subscription", "payment"):
             raise PermanentProviderError(f"Unknown checkout mode {data.mode!r}.", param="mode")
         if data.mode == "subscription":
@@ -272,10 +275,17 @@ class PaddleBilling:
             items=[self._item(data.price_id, data.quantity, data.trial_period_days)],
             custom_data=convert.custom_data("", data.metadata, **own),
             collection_mode=CollectionMode.Automatic,
+            # Paddle opens its checkout on this page (an approved domain) and returns there.
+            checkout=Checkout(url=data.success_url),
         )
         if data.customer_id:
             convert.check_id(data.customer_id, "customer")
             operation.customer_id = data.customer_id
+            # The address Paddle taxes by: the customer's, when it has one (the checkout
+            # asks for it otherwise).
+            addresses = self._addresses(data.customer_id)  # type: ignore[attr-defined]
+            if addresses:
+                operation.address_id = addresses[0]["id"]
         with convert.translated_errors():
             obj = self.client.transactions.create(operation)
         return objects.checkout_state(convert.as_dict(obj))
@@ -358,7 +368,13 @@ class PaddleBilling:
         from django_payments_sync.backends.paddle.events import PADDLE_EVENT_KINDS
 
         wanted = [e for e in events or () if e != "*"]
-        names = wanted or sorted({*PADDLE_EVENT_KINDS, "address.created", "address.updated"})
+        if not wanted:
+            # Every type the library reads that this account offers (GET /event-types).
+            ours = {*PADDLE_EVENT_KINDS, "address.created", "address.updated"}
+            with convert.translated_errors():
+                offered = {str(t.name) for t in self.client.event_types.list()}
+            wanted = sorted(ours & offered)
+        names = wanted
         operation = CreateNotificationSetting(
             description="django-payments-sync",
             destination=url,

@@ -50,7 +50,7 @@ _T = TypeVar("_T")
 PAGE_SIZE = 200
 
 #: Paddle's id of each entity: a prefix and 26 lower-case base-32 characters.
-ID_PATTERN = re.compile(r"^[a-z]{2,5}_[0-9a-z]{26}$")
+ID_PATTERN = re.compile(r"^[a-z]{2,8}_[0-9a-z]{26}$")
 
 #: Paddle error codes we can explain to a user in plain words.
 USER_MESSAGES = {
