@@ -128,14 +128,7 @@ def button(
     kind: str = "primary",
 ) -> SafeString:
     """A POST form with one submit button: ``kind`` is primary, secondary, danger or link."""
-    return format_html(
-        "<form class='ps-form' method='post' action='{}'>{}"
-        "<button class='ps-btn {}' type='submit'>{}</button></form>",
-        action,
-        hidden(fields),
-        kind,
-        label,
-    )
+    return form(action, "", label, fields, kind=kind)
 
 
 def actions(*buttons: object) -> SafeString:
@@ -256,24 +249,3 @@ def _details(line: Line) -> SafeString:
     return format_html_join(
         "", "<span class='ps-detail'>{}</span>", ((text,) for text in (line.detail, each) if text)
     )
-
-
-__all__ = [
-    "Line",
-    "actions",
-    "alert",
-    "billed",
-    "button",
-    "card",
-    "date",
-    "details",
-    "every",
-    "form",
-    "headline",
-    "hidden",
-    "join",
-    "line_items",
-    "money",
-    "pill",
-    "select",
-]
