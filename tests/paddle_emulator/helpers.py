@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from paddle_billing import Client
@@ -64,9 +65,16 @@ def checkout(client: Client, price_id: str, quantity: int = 1, *, buyer: Any = N
     )
 
 
-def subscribed(client: Client, emulator: Any, price_id: str, quantity: int = 1) -> Any:
-    """A customer who paid a checkout for `price_id`: returns the subscription."""
-    txn = checkout(client, price_id, quantity, buyer=customer(client))
+_buyers = itertools.count(1)
+
+
+def subscribed(
+    client: Client, emulator: Any, price_id: str, quantity: int = 1, *, buyer: Any = None
+) -> Any:
+    """A customer (a new one by default) who paid a checkout for `price_id`: returns the
+    subscription."""
+    buyer = buyer or customer(client, f"buyer{next(_buyers)}@example.com")
+    txn = checkout(client, price_id, quantity, buyer=buyer)
     paid = emulator.pay_transaction(txn.id)
     return client.subscriptions.get(paid["subscription_id"])
 

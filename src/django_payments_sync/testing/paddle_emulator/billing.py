@@ -243,6 +243,7 @@ def bill_subscription(
     _touch(store, txn, "billed")
     assign_invoice(store, txn)
     emit(store, "transaction.created", txn)
+    emit(store, "transaction.billed", txn)
     if sub["collection_mode"] == "manual":
         return txn, True
     paid = charge(store, txn, card_for(store, sub["customer_id"]))
@@ -269,6 +270,8 @@ def renew(store: Store, sub: dict[str, Any]) -> None:
     if was_trialing:
         emit(store, "subscription.activated", sub)
     txn, paid = bill_subscription(store, sub, "subscription_recurring")
+    # One-time items added by an update are billed once, with this renewal.
+    sub["items"] = [i for i in sub["items"] if i["recurring"]]
     if not paid:
         fail_renewal(store, sub, txn)
 

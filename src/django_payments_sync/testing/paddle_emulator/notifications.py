@@ -42,7 +42,30 @@ EVENT_TYPES: dict[str, str] = {
     "transaction.payment_failed": "Occurs when a payment fails for a transaction.",
     "transaction.past_due": "Occurs when a transaction is past due.",
     "transaction.canceled": "Occurs when a transaction is canceled.",
+    "transaction.billed": "Occurs when a transaction is billed.",
 }
+
+#: Paddle's other event types: a destination may subscribe to them; the emulator emits none.
+OTHER_EVENT_TYPES = (
+    "address.imported",
+    "adjustment.created",
+    "adjustment.updated",
+    "business.imported",
+    "customer.imported",
+    "discount.created",
+    "discount.imported",
+    "discount.updated",
+    "payment_method.deleted",
+    "payment_method.saved",
+    "payout.created",
+    "payout.paid",
+    "price.imported",
+    "product.imported",
+    "report.created",
+    "report.updated",
+    "subscription.imported",
+    "transaction.revised",
+)
 
 # Fields of the API's entity that a notification's `data` does not carry.
 _API_ONLY = {
@@ -164,9 +187,10 @@ def _headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
 
 def subscribed_event(name: str) -> dict[str, Any]:
     """An entry of a notification setting's `subscribed_events`, as Paddle describes it."""
+    kind, _, action = name.partition(".")
     return {
         "name": name,
-        "description": EVENT_TYPES[name],
+        "description": EVENT_TYPES.get(name, f"Occurs when a {kind} is {action}."),
         "group": name.split(".", 1)[0].replace("_", " ").title(),
         "available_versions": [1],
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import validate as v
 from ..errors import invalid
-from ..notifications import EVENT_TYPES, event_of, subscribed_event
+from ..notifications import EVENT_TYPES, OTHER_EVENT_TYPES, event_of, subscribed_event
 from ..store import paginate
 from . import Call, Listed, route
 
@@ -33,7 +33,7 @@ def list_event_types(call: Call) -> Listed:
 
 def _events(name: str, value: Any) -> list[dict[str, Any]]:
     names = v.listof(v.string)(name, value)
-    unknown = [n for n in names if n not in EVENT_TYPES]
+    unknown = [n for n in names if n not in EVENT_TYPES and n not in OTHER_EVENT_TYPES]
     if unknown:
         raise invalid(name, f"unknown event types: {', '.join(unknown)}")
     return [subscribed_event(n) for n in names]

@@ -127,9 +127,8 @@ def _change_items(
 ) -> None:
     store = call.store
     items = _items(call, rows)
-    for index, item in enumerate(items):
-        if item["price"]["billing_cycle"] is None:
-            raise invalid(f"items[{index}].price_id", "a subscription's prices must recur")
+    if not any(item["price"]["billing_cycle"] for item in items):
+        raise invalid("items", "a subscription needs at least one recurring price")
     old = {i["price"]["id"]: i["quantity"] for i in sub["items"]}
     start = store.time()
     if mode in ("prorated_immediately", "full_immediately") and sub["status"] == "active":
@@ -165,7 +164,7 @@ def _change_items(
             {
                 "status": existing["status"] if existing else "active",
                 "quantity": item["quantity"],
-                "recurring": True,
+                "recurring": price["billing_cycle"] is not None,
                 "created_at": existing["created_at"] if existing else now,
                 "updated_at": now,
                 "previously_billed_at": existing["previously_billed_at"] if existing else None,
