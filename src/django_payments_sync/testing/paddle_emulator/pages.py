@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from .. import emulator_pages as ui
 from .billing import pay_checkout, set_card
 from .errors import PaddleError
+from .money import fill_details
 from .notifications import emit
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def _buyer(store: Store, txn: dict[str, Any], fields: dict[str, str]) -> None:
         txn["customer_id"] = customer["id"]
     call = Call(store, "POST", "", (txn["customer_id"],), {}, {"country_code": country})
     txn["address_id"] = create_address(call)["id"]
+    fill_details(store, txn)  # the tax follows the buyer's country
     txn["status"] = "ready"
     txn["updated_at"] = store.now()
     emit(store, "transaction.updated", txn)
@@ -150,7 +152,8 @@ def _checkout_page(
             buyer = ui.format_html(
                 "<label for='email'>Email</label><input id='email' name='email' type='email'>"
                 "<label for='country_code'>Country</label>"
-                "<input id='country_code' name='country_code' value='US' maxlength='2'>"
+                "<input id='country_code' name='country_code' value='{}' maxlength='2'>",
+                "US",
             )
         parts.append(ui.form(f"{base}/pay", buyer, "Pay", keep, kind="primary"))
         parts.append(ui.form(f"{base}/decline", buyer, "Pay with a declined card", keep))
