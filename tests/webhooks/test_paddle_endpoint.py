@@ -226,3 +226,37 @@ def test_an_archived_customer_is_a_deletion_that_sticks(client: Client) -> None:
     ).exists()
     local.refresh_from_db()
     assert local.sync_status == "failed"
+
+
+def expected_subscriptions(stream: list[dict[str, Any]]) -> dict[str, tuple[str, int]]:
+    """Each subscription's last state in Paddle's order: what the local row must end as."""
+    last: dict[str, tuple[str, int]] = {}
+    for event in stream:
+        if event["event_type"].startswith("subscription."):
+            data = event["data"]
+            last[data["id"]] = (data["status"], data["items"][0]["quantity"])
+    return last
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_stream_shuffled_and_duplicated_ends_as_paddle_ordered_it(
+    client: Client, seed: int
+) -> None:
+    from tests.webhooks.paddle_streams import build_paddle_stream, make_paddle_world
+    from tests.webhooks.streams import shuffled_with_duplicates
+
+    world = make_paddle_world(12)
+    stream = build_paddle_stream(world, 12, updates=4, seed=seed)
+    for payload in shuffled_with_duplicates(stream, seed=seed):
+        assert post(client, payload).status_code == 200
+    statuses = dict(WebhookEvent.objects.values_list("event_id", "status"))
+    assert len(statuses) == len(stream)
+    assert set(statuses.values()) <= {"processed", "ignored"}, statuses
+    local = {
+        s.external_subscriptions.get().external_id: (s.status, s.quantity)
+        for s in Subscription.objects.all()
+    }
+    assert local == expected_subscriptions(stream)
+    # Every Paddle customer has one local customer; the checkout's made its user.
+    assert ExternalCustomer.objects.filter(provider="paddle").count() == 12
+    assert Customer.objects.filter(email="c2@example.com").count() == 1
