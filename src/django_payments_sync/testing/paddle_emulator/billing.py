@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 DAY = 86400.0
-#: Failed renewals are retried daily; after this many days the subscription is canceled.
+#: Failed renewals are retried daily; after this many days the subscription is canceled (or
+#: paused: the store's `dunning_exhausted_action`, as Paddle's dunning settings say).
 DUNNING_DAYS = 7
 
 
@@ -302,7 +303,10 @@ def retry_payment(store: Store, sub: dict[str, Any]) -> None:
         meta.pop("dunning")
         _touch(store, txn, "canceled")
         emit(store, "transaction.canceled", txn)
-        cancel_now(store, sub)
+        if store.dunning_exhausted_action == "subscription_paused":
+            pause_now(store, sub, None)
+        else:
+            cancel_now(store, sub)
         return
     dunning["retry"] = store.time() + DAY
 

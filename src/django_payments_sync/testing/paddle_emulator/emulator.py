@@ -54,11 +54,13 @@ class PaddleEmulator(EmulatorBase):
         webhook_max_attempts: int = 5,
         webhook_timeout: float = 5.0,
         seed: int | None = None,
+        dunning_exhausted_action: str = "subscription_canceled",
         verbose: bool = False,
     ) -> None:
         super().__init__(host, port, public_url=public_url, verbose=verbose)
         self.api_key = api_key
         self.store = Store(seed)
+        self.dunning_exhausted_action = dunning_exhausted_action
         self.dispatcher = PaddleDispatcher(
             self.store,
             retry_backoff=webhook_retry_backoff,
@@ -70,6 +72,18 @@ class PaddleEmulator(EmulatorBase):
 
     def started(self) -> None:
         self.store.base_url = self.url
+
+    @property
+    def dunning_exhausted_action(self) -> str:
+        """What a renewal unpaid after dunning leads to: `subscription_canceled` or
+        `subscription_paused` (Paddle's dunning setting; kept across resets)."""
+        return self.store.dunning_exhausted_action
+
+    @dunning_exhausted_action.setter
+    def dunning_exhausted_action(self, value: str) -> None:
+        if value not in ("subscription_canceled", "subscription_paused"):
+            raise ValueError("dunning_exhausted_action: subscription_canceled or _paused")
+        self.store.dunning_exhausted_action = value
 
     def environment(self) -> EmulatorEnvironment:
         """For `paddle_billing.Options(environment=...)`: the SDK's requests come here."""

@@ -37,6 +37,8 @@ class Store:
         self.base_url = "http://127.0.0.1"
         self.event_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.clock = Clock()
+        #: What happens when dunning gives up: "subscription_canceled" or "subscription_paused".
+        self.dunning_exhausted_action = "subscription_canceled"
         self.reset()
 
     def reset(self) -> None:
