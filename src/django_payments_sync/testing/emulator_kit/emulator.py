@@ -15,15 +15,17 @@ from .server import EmulatorHTTPServer
 class EmulatorBase:
     """An in-process provider stand-in over real HTTP, served from a daemon thread.
 
-    A subclass sets `handler_class` and `name`, builds `dispatcher` and its state in
-    `__init__`, and implements `reset`, `state`, `now` and `advance_clock`; it may answer
-    control requests of its own in `control`.
+    A subclass sets `handler_class` and `name`, builds `store` and `dispatcher` in `__init__`,
+    and implements `now` and `advance_clock`; it may answer control requests of its own in
+    `control`.
     """
 
     handler_class: ClassVar[type[BaseHTTPRequestHandler]]
     #: Shown in thread names and messages ("stripe", "paddle").
     name: ClassVar[str] = "emulator"
     dispatcher: Dispatcher
+    #: The provider's state: `lock`, `reset()` and `snapshot()`.
+    store: Any
 
     def __init__(
         self, host: str, port: int, *, public_url: str | None = None, verbose: bool = False
@@ -92,14 +94,19 @@ class EmulatorBase:
 
     def reset(self) -> None:
         """Forget every object, event, delivery, fault and clock offset."""
-        raise NotImplementedError
+        with self.store.lock:
+            self.store.reset()
+            self.dispatcher.reset()
+        self.faults.clear()
 
     def state(self) -> dict[str, Any]:
         """A JSON-able dump of every stored object, by kind, plus the clock."""
-        raise NotImplementedError
+        return self.store.snapshot()
 
     def now(self) -> Any:
-        raise NotImplementedError
+        """The emulator's time as the provider writes it (Stripe: Unix seconds; Paddle: RFC
+        3339 with microseconds)."""
+        return self.store.now()
 
     def advance_clock(self, seconds: int) -> Any:
         """Move time on, performing what falls due on the way; return the new time."""

@@ -98,24 +98,10 @@ class PaddleEmulator(EmulatorBase):
 
     # state and clock
 
-    def reset(self) -> None:
-        """Forget every entity, event, notification, delivery, fault and clock offset."""
-        with self.store.lock:
-            self.store.reset()
-            self.dispatcher.reset()
-        self.faults.clear()
-
-    def state(self) -> dict[str, Any]:
-        return self.store.snapshot()
-
-    def now(self) -> str:
-        """The emulator's time, RFC 3339 with microseconds."""
-        return self.store.now()
-
     def advance_clock(self, seconds: int) -> str:
         """Move time on: renewals, failed renewals and retries, scheduled pauses, resumes and
         cancellations due on the way happen at their own moments, in order."""
-        from .billing import next_due, perform
+        from .schedule import next_due, perform
 
         def due() -> tuple[float, Any] | None:
             found = next_due(self.store)

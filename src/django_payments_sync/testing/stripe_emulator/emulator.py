@@ -81,20 +81,6 @@ class StripeEmulator(EmulatorBase):
 
     # state and clock
 
-    def reset(self) -> None:
-        """Forget every object, event, delivery, fault and clock offset."""
-        with self.store.lock:
-            self.store.reset()
-            self.dispatcher.reset()
-        self.faults.clear()
-
-    def state(self) -> dict[str, Any]:
-        """A JSON-able dump of every stored object, by kind, plus the clock."""
-        return self.store.snapshot()
-
-    def now(self) -> int:
-        return self.store.now()
-
     def advance_clock(self, seconds: int) -> int:
         """Move time on, running renewals, trial ends and cancellations due on the way."""
         from .billing import advance

@@ -59,63 +59,18 @@ def checkout(
     error: str | None,
 ) -> PageResult:
     """The checkout page: the order summary beside the contact and the pay buttons."""
-    prices = [line["price"] for line in lines]
     items = [
         ui.Line(
-            _product_name(store, price["product"]),
+            _product_name(store, line["price"]["product"]),
             line["amount_total"],
             line["currency"],
             quantity=line["quantity"],
-            unit_amount=price["unit_amount"],
-            detail=_price_detail(price),
+            unit_amount=line["price"]["unit_amount"],
+            detail=_price_detail(line["price"]),
         )
-        for line, price in zip(lines, prices, strict=True)
+        for line in lines
     ]
-    currency = session["currency"]
-    recurring = [
-        (p["recurring"], line) for line, p in zip(lines, prices, strict=True) if p.get("recurring")
-    ]
-    intervals = {(r["interval"], r["interval_count"]) for r, _ in recurring}
-    interval, count = intervals.pop() if len(intervals) == 1 else (None, 1)
-    # A one-time line beside the plan: the total is due today, the plan's amount recurs.
-    then = sum(line["amount_total"] for _, line in recurring)
-    mixed = interval is not None and then != session["amount_total"]
-    later = (
-        ui.format_html(
-            "<p class='ps-muted'>Then {} {}</p>",
-            ui.money(then, session["currency"]),
-            ui.every(interval, count),
-        )
-        if mixed
-        else None
-    )
-    names = [item.name for item in items]
-    more = f" and {len(names) - 1} more" if len(names) > 1 else ""
-    title = f"Subscribe to {names[0]}{more}" if session["mode"] == "subscription" else "Your order"
-    trial_days = store.meta_for(session["id"])["subscription_data"].get("trial_period_days")
-    trial = (
-        ui.alert(f"{trial_days} days free, then billed {ui.every(interval, count)}.", kind="info")
-        if trial_days and interval
-        else None
-    )
-    summary = ui.join(
-        SafeString("<p class='ps-muted'>Stripe emulator</p>"),
-        ui.card(
-            ui.join(
-                ui.headline(session["amount_total"], currency, None if mixed else interval, count),
-                later,
-                trial,
-                ui.line_items(
-                    items,
-                    currency=currency,
-                    subtotal=session["amount_subtotal"],
-                    tax=session["total_details"]["amount_tax"],
-                    total=session["amount_total"],
-                ),
-            ),
-            title=title,
-        ),
-    )
+    summary = _checkout_summary(store, session, lines, items)
     customer = store.find(session["customer"] or "") or {}
     email = session["customer_email"] or customer.get("email") or "Asked for after paying"
     body = [
@@ -148,6 +103,47 @@ def checkout(
         )
     )
     return page(status, "Checkout", ui.join(*body), summary)
+
+
+def _checkout_summary(
+    store: Store, session: dict[str, Any], lines: list[dict[str, Any]], items: list[ui.Line]
+) -> SafeString:
+    """What is bought: the price in large type, what recurs, a trial, the lines and totals."""
+    currency = session["currency"]
+    recurring = [line for line in lines if line["price"].get("recurring")]
+    intervals = {
+        (line["price"]["recurring"]["interval"], line["price"]["recurring"]["interval_count"])
+        for line in recurring
+    }
+    interval, count = intervals.pop() if len(intervals) == 1 else (None, 1)
+    then = sum(line["amount_total"] for line in recurring)
+    then_text = f"{ui.money(then, currency)} {ui.every(interval, count)}"
+    # A one-time line beside the plan: the total is due today, the plan's amount recurs.
+    mixed = interval is not None and then != session["amount_total"]
+    trial_days = store.meta_for(session["id"])["subscription_data"].get("trial_period_days")
+    names = [item.name for item in items]
+    more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    title = f"Subscribe to {names[0]}{more}" if session["mode"] == "subscription" else "Your order"
+    return ui.join(
+        SafeString("<p class='ps-muted'>Stripe emulator</p>"),
+        ui.card(
+            ui.join(
+                ui.headline(session["amount_total"], currency, None if mixed else interval, count),
+                ui.format_html("<p class='ps-muted'>Then {}</p>", then_text) if mixed else None,
+                ui.alert(f"{trial_days} days free, then {then_text}.", kind="info")
+                if trial_days and interval
+                else None,
+                ui.line_items(
+                    items,
+                    currency=currency,
+                    subtotal=session["amount_subtotal"],
+                    tax=session["total_details"]["amount_tax"],
+                    total=session["amount_total"],
+                ),
+            ),
+            title=title,
+        ),
+    )
 
 
 # billing portal

@@ -6,18 +6,11 @@ import copy
 from typing import Any
 
 from .. import validate as v
-from ..billing import (
-    bill_subscription,
-    cancel_now,
-    emit_updated,
-    fail_renewal,
-    pause_now,
-    renew,
-    resume_now,
-)
+from ..billing import bill_subscription, emit_updated
 from ..errors import PaddleError, invalid
 from ..money import item_of, preview_details
 from ..periods import period, share_left
+from ..schedule import cancel_now, fail_renewal, pause_now, renew, resume_now
 from ..store import iso, paginate, parse_time
 from . import Call, Listed, route
 from .transactions import _items
