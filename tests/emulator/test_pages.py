@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -230,6 +231,10 @@ def test_hosted_invoice_page_and_pdf(client: stripe.StripeClient) -> None:
     assert page.status_code == 200
     assert invoice.number in page.text
     assert "Status: paid" in page.text
+    issued = datetime.datetime.fromtimestamp(invoice.created, tz=datetime.UTC)
+    assert f"<dt>Date of issue</dt><dd>{issued.day} {issued:%B %Y}</dd>" in page.text
+    assert "<span class='ps-name'>Plan</span>" in page.text  # the product, not its line text
+    assert "<td class='ps-num' id='total'>19.99 EUR</td>" in page.text
     pdf = requests.get(invoice.invoice_pdf, timeout=5)
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-1.4")
@@ -272,3 +277,37 @@ def test_portal_payment_method_update_recovers_a_past_due_subscription(
     recovered = client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
     assert recovered.status == "active"
     assert recovered.latest_invoice.status == "paid"
+
+
+def test_checkout_page_reads_like_a_checkout(client: stripe.StripeClient) -> None:
+    """Product and price names, amounts in the currency's decimals, what recurs, a trial."""
+    plan = client.v1.prices.create(
+        {
+            "currency": "jpy",
+            "unit_amount": 4500,
+            "nickname": "Team monthly",
+            "product_data": {"name": "Team <b>&</b> Co"},
+            "recurring": {"interval": "month"},
+        }
+    )
+    setup = helpers.price(client, 12000, None, currency="jpy")
+    session = _subscription_session(client, subscription_data={"trial_period_days": 7})
+    page = requests.get(session.url, timeout=5).text
+    assert "<h2>Subscribe to Plan</h2>" in page
+    assert "7 days free, then 12.00 EUR per month." in page
+    mixed = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": plan.id, "quantity": 2}, {"price": setup.id, "quantity": 1}],
+            "success_url": SUCCESS,
+        }
+    )
+    page = requests.get(mixed.url, timeout=5).text
+    assert "<h2>Subscribe to Team &lt;b&gt;&amp;&lt;/b&gt; Co and 1 more</h2>" in page
+    assert "<p class='ps-big'>21,000 JPY</p>" in page  # due today: 2 x 4,500 + 12,000
+    assert "<p class='ps-muted'>Then 9,000 JPY per month</p>" in page
+    assert "Team monthly · Billed monthly" in page
+    assert "4,500 JPY each" in page
+    assert "One-time payment" in page
+    assert "<td class='ps-num' id='total'>21,000 JPY</td>" in page
+    assert re.search(r"<th scope='row' colspan='2'>Tax</th><td class='ps-num'>0 JPY</td>", page)
