@@ -400,3 +400,17 @@ def test_checks_run_for_the_configured_backend(settings: Any) -> None:
     }
     with pytest.raises(SystemCheckError, match="The Paddle backend has no API key"):
         call_command("check")
+
+
+def test_a_create_that_timed_out_is_found_on_the_retry(paddle_emulator: Any) -> None:
+    backend = paddle_backend(paddle_emulator.url, max_retries=0, timeout=0.3)
+    paddle_emulator.inject_fault("POST /customers", "delay", count=1, delay=0.8)
+    with pytest.raises(TransientProviderError):
+        _customer(backend)
+    # Paddle finished the slow request after we gave up: the retry finds that customer
+    # (Paddle keeps one per email) instead of making a second one.
+    import time
+
+    time.sleep(0.6)
+    again = _customer(backend)
+    assert [c.id for c in backend.list_customers()] == [again]

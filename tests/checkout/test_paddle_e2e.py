@@ -139,3 +139,33 @@ def test_a_declined_card_leaves_the_order_payable(shop: Any, api: APIClient, mon
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert Subscription.objects.get().status == SubscriptionStatus.ACTIVE
+
+
+DAY = 24 * 60 * 60
+
+
+def test_renewals_paid_then_failed_end_past_due(
+    shop: Any, api: APIClient, user: Any, monthly: Any
+) -> None:
+    session = checkout(api, monthly)
+    press(session["url"], "pay", country_code="DE")
+    settle(shop)
+    subscription = Subscription.objects.get()
+    first_end = subscription.current_period_end
+    mail.outbox.clear()
+
+    shop.advance_clock(32 * DAY)  # a renewal, paid with the card on file
+    settle(shop, "shuffled")
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE
+    assert subscription.current_period_end > first_end
+    assert [m for m in mail.outbox if "Payment received" in m.subject]
+
+    customer = ExternalCustomer.objects.get(provider="paddle").external_id
+    shop.set_payment_card(customer, declined=True)
+    mail.outbox.clear()
+    shop.advance_clock(31 * DAY)  # the next renewal fails
+    settle(shop, "shuffled")
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.PAST_DUE
+    assert [m for m in mail.outbox if "failed" in m.subject]
