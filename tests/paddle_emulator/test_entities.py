@@ -141,7 +141,8 @@ def test_events_and_notification_settings_parse(
     events = list(client.events.list())
     assert events
     assert all(isinstance(e, Event) for e in events)
-    assert [e.event_type.value for e in events][:2] == ["product.created", "price.created"]
+    # Newest first, Paddle's default order: the journey began with the product and its price.
+    assert [e.event_type.value for e in events][-2:] == ["price.created", "product.created"]
     setting = paddle_emulator.add_notification_destination("http://127.0.0.1:9/hook")
     parsed = client.notification_settings.get(setting["id"])
     assert isinstance(parsed, NotificationSetting)

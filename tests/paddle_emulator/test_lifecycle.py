@@ -120,8 +120,8 @@ def test_a_trial_price_makes_a_trialing_subscription_billed_when_it_ends(
     after = client.subscriptions.get(sub.id)
     assert after.status.value == "active"
     bills = client.transactions.list()
-    assert [t.origin.value for t in bills.items] == ["api", "subscription_recurring"]
-    assert bills.items[1].details.totals.subtotal == "1000"
+    assert [t.origin.value for t in bills.items] == ["subscription_recurring", "api"]
+    assert bills.items[0].details.totals.subtotal == "1000"
 
 
 def test_renewals_and_a_failed_renewal_with_its_recovery(
@@ -176,7 +176,7 @@ def test_update_items_with_proration(paddle_emulator: PaddleEmulator, client: An
         ),
     )
     assert [(i.price.id, i.quantity) for i in updated.items] == [(bigger.id, 2)]
-    charge = client.transactions.list().items[-1]
+    charge = client.transactions.list().items[0]  # newest first
     assert charge.origin.value == "subscription_update"
     assert charge.items[0].proration is not None
     assert 0 < int(charge.details.totals.subtotal) <= 6000

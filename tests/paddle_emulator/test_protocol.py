@@ -66,6 +66,8 @@ def test_the_api_key_is_required(paddle_emulator: PaddleEmulator) -> None:
 
 def test_cursor_pagination_through_the_sdk(paddle_emulator: PaddleEmulator, client: Any) -> None:
     made = [client.customers.create(CreateCustomer(email=f"c{i}@example.com")).id for i in range(7)]
+    archived = client.customers.create(CreateCustomer(email="gone@example.com"))
+    client.customers.archive(archived.id)
     page = client.customers.list(ListCustomers(Pager(per_page=3)))
     assert len(page.items) == 3
     assert page.paginator.has_more
@@ -74,9 +76,15 @@ def test_cursor_pagination_through_the_sdk(paddle_emulator: PaddleEmulator, clie
     assert [c.id for c in newest.items] == made[::-1][:2]
     after = client.customers.list(ListCustomers(Pager(after=made[4])))
     assert [c.id for c in after.items] == made[5:]
-    assert _call(paddle_emulator, "GET", "/customers?per_page=500").status_code == 400
+    most = _call(paddle_emulator, "GET", "/customers?per_page=500").json()
+    assert most["meta"]["pagination"]["per_page"] == 200  # Paddle's maximum, not an error
+    assert _call(paddle_emulator, "GET", "/customers?per_page=0").status_code == 400
+    unpaged = [c["id"] for c in _call(paddle_emulator, "GET", "/customers").json()["data"]]
+    assert unpaged == made[::-1]  # without order_by: newest first, as Paddle lists
     events = client.events.list(ListEvents(Pager(per_page=2)))
-    assert [e.event_type.value for e in events] == ["customer.created"] * 7
+    assert [e.event_type.value for e in events] == ["customer.created"] * 8 + ["customer.updated"]
+    everyone = _call(paddle_emulator, "GET", "/customers?status=active,archived").json()
+    assert len(everyone["data"]) == 8  # the default scope is active only
 
 
 def _desc() -> Any:

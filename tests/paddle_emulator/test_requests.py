@@ -74,7 +74,7 @@ def _world(emulator: PaddleEmulator, client: Any) -> dict[str, list[str]]:
     client.subscriptions.pause(
         paused.id, PauseSubscription(effective_from=SubscriptionEffectiveFrom.Immediately)
     )
-    txn = helpers.checkout(client, second.id)
+    txn = helpers.checkout(client, second.id, buyer=buyer)
     setting = emulator.add_notification_destination("http://127.0.0.1:9/")
     return {
         "ctm": [buyer[0].id],

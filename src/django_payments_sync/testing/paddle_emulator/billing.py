@@ -110,7 +110,7 @@ def complete(store: Store, txn: dict[str, Any]) -> None:
 
 def pay_checkout(store: Store, txn: dict[str, Any], *, declined: bool = False) -> dict[str, Any]:
     """What the hosted checkout's Pay button does: charge, then create the subscription."""
-    if txn["status"] not in ("draft", "ready"):
+    if txn["status"] not in ("draft", "ready", "billed"):
         raise PaddleError(
             400,
             "transaction_immutable",
@@ -127,13 +127,28 @@ def pay_checkout(store: Store, txn: dict[str, Any], *, declined: bool = False) -
         raise PaddleError(402, "transaction_payment_declined", "The card was declined.")
     store.meta_for(txn["customer_id"])["card"] = card
     recurring = [i for i in txn["items"] if i["price"]["billing_cycle"] is not None]
-    if recurring:
+    if recurring and txn["subscription_id"] is None:
         sub = create_subscription(store, txn, recurring)
         txn["subscription_id"] = sub["id"]
         txn["billing_period"] = copy.deepcopy(sub["current_billing_period"])
         txn["updated_at"] = store.now()
     complete(store, txn)
     return txn
+
+
+def bill_manual(store: Store, txn: dict[str, Any]) -> None:
+    """Mark a manually collected transaction billed (an invoice is issued): for recurring
+    prices Paddle opens the subscription now, before the invoice is paid."""
+    assign_invoice(store, txn)
+    touch(store, txn, "billed")
+    emit(store, "transaction.billed", txn)
+    recurring = [i for i in txn["items"] if i["price"]["billing_cycle"] is not None]
+    if recurring and txn["subscription_id"] is None:
+        sub = create_subscription(store, txn, recurring)
+        txn["subscription_id"] = sub["id"]
+        txn["billing_period"] = copy.deepcopy(sub["current_billing_period"])
+        txn["updated_at"] = store.now()
+        emit(store, "transaction.updated", txn)
 
 
 # subscriptions

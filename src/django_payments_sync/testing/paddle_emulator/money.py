@@ -73,6 +73,11 @@ def fill_details(store: Store, txn: dict[str, Any], *, factor: float = 1.0) -> N
         price = item["price"]
         quantity = item["quantity"]
         unit = unit_amount(price, country, currency)
+        trial = price.get("trial_period")
+        if trial and txn.get("origin") == "api":
+            # The transaction that opens a subscription charges the trial's price (free, or a
+            # paid trial's unit_price); renewals charge the price itself.
+            unit = int((trial.get("unit_price") or {}).get("amount") or 0)
         share = item["proration"]["rate"] if item.get("proration") else "1"
         line_sub, line_tax = _split(int(unit * quantity * float(share) * factor + 0.5), rate)
         unit_sub, unit_tax = _split(unit, rate)

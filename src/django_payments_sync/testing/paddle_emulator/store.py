@@ -88,7 +88,7 @@ class Store:
         return self.objects.get(object_id)
 
     def all(self, kind: str) -> list[dict[str, Any]]:
-        """Entities of one kind, oldest first (Paddle's default order, `id[ASC]`)."""
+        """Entities of one kind, oldest first (`id[ASC]`)."""
         return [self.objects[i] for i in self.order.get(kind, [])]
 
     def where(self, kind: str, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
@@ -120,17 +120,18 @@ def _encode(number: int, width: int) -> str:
 def paginate(
     store: Store, rows: list[dict[str, Any]], path: str, query: dict[str, str]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Paddle's cursor pagination: `after` (an id), `per_page` (1-200, default 50), `order_by`.
+    """Paddle's cursor pagination: `after` (an id), `per_page` (default 50; more than 200
+    gives 200, as Paddle does), `order_by` (default `id[DESC]`: newest first, as Paddle lists).
 
     Returns the page and `meta.pagination`, whose `next` is an absolute URL the SDK follows.
     """
     try:
-        per_page = int(query.get("per_page", 50))
+        per_page = min(int(query.get("per_page", 50)), 200)
     except ValueError:
         raise invalid("per_page", "must be an integer") from None
-    if not 1 <= per_page <= 200:
-        raise invalid("per_page", "must be between 1 and 200")
-    order_by = query.get("order_by", "id[ASC]")
+    if per_page < 1:
+        raise invalid("per_page", "must be at least 1")
+    order_by = query.get("order_by", "id[DESC]")
     field, _, direction = order_by.partition("[")
     direction = direction.rstrip("]").upper() or "ASC"
     if direction not in ("ASC", "DESC"):

@@ -104,7 +104,7 @@ def list_products(call: Call) -> Listed:
         wanted = call.filter(name)
         if wanted:
             rows = [r for r in rows if r[name] in wanted]
-    listed = listing(call, "product", rows, "name", "description")
+    listed = listing(call, rows, "name", "description")
     listed.data = [_with_prices(call, p) for p in listed.data]
     return listed
 
@@ -182,7 +182,7 @@ def list_prices(call: Call) -> Listed:
     recurring = call.query.get("recurring")
     if recurring in ("true", "false"):
         rows = [r for r in rows if (r["billing_cycle"] is not None) == (recurring == "true")]
-    listed = listing(call, "price", rows, "description", "name")
+    listed = listing(call, rows, "description", "name")
     listed.data = [_with_product(call, p) for p in listed.data]
     return listed
 

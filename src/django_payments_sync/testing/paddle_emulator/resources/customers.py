@@ -49,11 +49,10 @@ def apply_update(call: Call, kind: str, entity: dict[str, Any], values: dict[str
         emit(call.store, f"{kind}.updated", entity)
 
 
-def listing(call: Call, kind: str, rows: list[dict[str, Any]], *search: str) -> Listed:
-    """Filter by `id`, `status` and `search` (over the named fields), then paginate."""
-    ids, statuses = call.filter("id"), call.filter("status") or {"active", "archived"}
-    if "status" not in call.query and kind in ("address", "business", "customer"):
-        statuses = {"active"}
+def listing(call: Call, rows: list[dict[str, Any]], *search: str) -> Listed:
+    """Filter by `id`, `status` (by default `active` only, Paddle's default scope) and
+    `search` (over the named fields), then paginate."""
+    ids, statuses = call.filter("id"), call.filter("status") or {"active"}
     rows = [r for r in rows if (not ids or r["id"] in ids) and r.get("status") in statuses]
     term = call.query.get("search", "").lower()
     if term:
@@ -104,7 +103,7 @@ def list_customers(call: Call) -> Listed:
     emails = {e.lower() for e in call.filter("email")}
     if emails:
         rows = [r for r in rows if r["email"].lower() in emails]
-    return listing(call, "customer", rows, "id", "name", "email")
+    return listing(call, rows, "id", "name", "email")
 
 
 @route("GET", "/customers/{id}")
@@ -157,7 +156,7 @@ def create_address(call: Call) -> dict[str, Any]:
 def list_addresses(call: Call) -> Listed:
     customer = call.store.get("customer", call.args[0])
     rows = call.store.where("address", lambda a: a["customer_id"] == customer["id"])
-    return listing(call, "address", rows, "first_line", "city", "postal_code", "description")
+    return listing(call, rows, "first_line", "city", "postal_code", "description")
 
 
 @route("GET", "/customers/{id}/addresses/{address}")
@@ -200,7 +199,7 @@ def create_business(call: Call) -> dict[str, Any]:
 def list_businesses(call: Call) -> Listed:
     customer = call.store.get("customer", call.args[0])
     rows = call.store.where("business", lambda b: b["customer_id"] == customer["id"])
-    return listing(call, "business", rows, "name", "tax_identifier", "company_number")
+    return listing(call, rows, "name", "tax_identifier", "company_number")
 
 
 @route("GET", "/customers/{id}/businesses/{business}")

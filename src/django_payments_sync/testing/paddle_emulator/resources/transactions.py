@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import validate as v
-from ..billing import assign_invoice, is_ready, new_transaction
+from ..billing import bill_manual, is_ready, new_transaction
 from ..errors import PaddleError, invalid
 from ..money import fill_details, item_of
 from ..notifications import emit
@@ -151,8 +151,7 @@ def create_transaction(call: Call) -> dict[str, Any]:
         txn["checkout"] = {"url": checkout_url(call.store, txn, given)}
     emit(call.store, "transaction.created", txn)
     if values.get("status") == "billed" and is_ready(txn):
-        assign_invoice(call.store, txn)
-        txn["status"] = "billed"
+        bill_manual(call.store, txn)
     elif is_ready(txn):
         txn["status"] = "ready"
         emit(call.store, "transaction.ready", txn)
@@ -209,6 +208,11 @@ def update_transaction(call: Call) -> dict[str, Any]:
         txn["status"] = "canceled"
         emit(call.store, "transaction.canceled", txn)
         return txn
+    if values.get("status") == "billed":
+        if not is_ready(txn):
+            raise invalid("status", "a transaction needs a customer and an address to be billed")
+        bill_manual(call.store, txn)
+        return _with_includes(call, txn)
     txn["status"] = "ready" if is_ready(txn) else "draft"
     emit(call.store, "transaction.updated", txn)
     if txn["status"] == "ready" and not was_ready:
