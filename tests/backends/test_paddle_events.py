@@ -223,8 +223,8 @@ EXPECTED: dict[str, tuple[EventKind, type | None, str]] = {
     "transaction.updated": (EventKind.UNKNOWN, ProviderInvoice, CUSTOMER_KEY),
     "transaction.revised": (EventKind.UNKNOWN, ProviderInvoice, CUSTOMER_KEY),
     "transaction.billed": (EventKind.INVOICE_FINALIZED, ProviderInvoice, CUSTOMER_KEY),
-    # A checkout's payment: its completion is what the library applies.
-    "transaction.paid": (EventKind.UNKNOWN, ProviderInvoice, CUSTOMER_KEY),
+    # A subscription checkout's first payment: an invoice paid (a one-time one: UNKNOWN).
+    "transaction.paid": (EventKind.INVOICE_PAID, ProviderInvoice, CUSTOMER_KEY),
     "transaction.completed": (EventKind.CHECKOUT_COMPLETED, CheckoutSession, CUSTOMER_KEY),
     # A declined card at checkout: the customer may retry on the page.
     "transaction.payment_failed": (EventKind.UNKNOWN, ProviderInvoice, CUSTOMER_KEY),
@@ -313,6 +313,11 @@ def test_neutral_fields_of_a_checkout_and_an_invoice() -> None:
     assert (
         parse_paddle_event(notification("transaction.paid", renewal)).kind is EventKind.INVOICE_PAID
     )
+    # A one-time checkout's payment is applied on its completion only.
+    once = entity("transaction.paid")
+    for item in once["items"]:
+        item["price"]["billing_cycle"] = None
+    assert parse_paddle_event(notification("transaction.paid", once)).kind is EventKind.UNKNOWN
     past_due = parse_paddle_event(
         notification("transaction.past_due", entity("transaction.past_due"))
     )

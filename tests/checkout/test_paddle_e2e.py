@@ -92,6 +92,11 @@ def test_checkout_paid_then_change_then_cancel(
     assert ExternalCustomer.objects.get(provider="paddle").external_id == remote_customer.id
     if mode == "duplicates":
         assert WebhookEvent.objects.filter(provider="paddle").count() == len(shop.events())
+    # One receipt for the first payment, whatever the delivery order or count.
+    receipts = [m for m in mail.outbox if "Payment received" in m.subject]
+    assert [m.to for m in receipts] == [[user.email]]
+    # What Paddle charged: 2 x 15.00 EUR and the German VAT Paddle adds, as merchant of record.
+    assert "35.70 EUR" in receipts[0].subject
 
     changed = api.patch(subscription_url(subscription.pk), {"pricing": yearly.pk, "quantity": 3})
     assert changed.status_code == 200, changed.content
@@ -124,6 +129,7 @@ def test_one_time_checkout_paid(shop: Any, api: APIClient, one_time: Any) -> Non
     order = Order.objects.get(pk=session["order_id"])
     assert (order.status, order.subscription) == (OrderStatus.PAID, None)
     assert not Subscription.objects.exists()
+    assert [m.subject for m in mail.outbox] == ["Payment received: 99.00 EUR"]
 
 
 def test_a_declined_card_leaves_the_order_payable(shop: Any, api: APIClient, monthly: Any) -> None:

@@ -194,9 +194,10 @@ def _kind(entity: str, event_type: str, data: Mapping[str, Any]) -> EventKind:
         return _ARCHIVED_KINDS[entity]
     if entity == "transaction":
         checkout = objects.is_checkout(data)
-        if event_type == "transaction.paid" and checkout:
-            # The checkout's payment: its completion (transaction.completed, once Paddle made
-            # the subscription) is what the library applies.
+        if event_type == "transaction.paid" and checkout and not objects.is_recurring(data):
+            # A one-time checkout's payment: its completion (transaction.completed) is what
+            # the library applies, and signals. A subscription's first payment is an invoice
+            # paid, as a renewal's is.
             return EventKind.UNKNOWN
         if event_type == "transaction.completed" and not checkout:
             # A renewal's payment: transaction.paid told it already.

@@ -295,6 +295,7 @@ def invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         amount_due=total,
         amount_paid=total if status in PAID_STATUSES else 0,
         currency=text(obj.get("currency_code")).lower(),
-        hosted_invoice_url=text(mapping(obj.get("checkout")).get("url")) or None,
+        # Paddle's invoice PDF is a link the API makes on request, not part of the entity.
+        hosted_invoice_url=None,
         created=timestamp(obj.get("created_at")),
     )
