@@ -84,6 +84,7 @@ def test_the_checkout_page_asks_a_guest_for_email_and_country(
     assert "name='email'" in requests.get(txn.checkout.url, timeout=5).text
     missing = _page(txn.checkout.url, "pay", email="", country_code="FR")
     assert missing.status_code == 400
+    assert "email: must be a valid email address" in missing.text
     paid = _page(txn.checkout.url, "pay", email="guest@example.com", country_code="FR")
     assert paid.status_code == 200
     done = client.transactions.get(txn.id)
@@ -284,3 +285,18 @@ def test_dashboard_edits_emit_their_events(paddle_emulator: PaddleEmulator, clie
     paddle_emulator.cancel_subscription(sub.id)
     assert client.subscriptions.get(sub.id).status.value == "canceled"
     assert paddle_emulator.events()[-1]["event_type"] == "subscription.canceled"
+
+
+def test_the_checkout_page_escapes_what_the_merchant_typed(
+    paddle_emulator: PaddleEmulator, client: Any
+) -> None:
+    from paddle_billing.Entities.Shared import TaxCategory
+    from paddle_billing.Resources.Products.Operations import CreateProduct
+
+    product = client.products.create(
+        CreateProduct(name="<script>alert(1)</script>", tax_category=TaxCategory.Standard)
+    )
+    price = helpers.price(client, product_id=product.id)
+    page = requests.get(helpers.checkout(client, price.id).checkout.url, timeout=5).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page

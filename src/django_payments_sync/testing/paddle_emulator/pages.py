@@ -78,10 +78,16 @@ def _checkout(
         _buyer(store, txn, fields)
         pay_checkout(store, txn, declined=action == "decline")
     except PaddleError as exc:
-        return _checkout_page(store, txn, back, exc.detail, status=exc.status)
+        return _checkout_page(store, txn, back, _message(exc), status=exc.status)
     if back:
         return ui.redirect(with_query(back, _ptxn=txn_id))
     return _page("Payment complete", ui.alert(f"Transaction {txn_id} is paid.", kind="info"))
+
+
+def _message(exc: PaddleError) -> str:
+    """What the buyer reads: the detail, and each field at fault (`email: must be ...`)."""
+    fields = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+    return f"{exc.detail} {fields}".strip() if fields else exc.detail
 
 
 def _buyer(store: Store, txn: dict[str, Any], fields: dict[str, str]) -> None:
