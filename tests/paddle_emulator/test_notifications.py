@@ -8,6 +8,13 @@ import time
 from typing import Any
 
 import pytest
+from paddle_billing.Entities.Shared import (
+    BillingDetails,
+    CollectionMode,
+    Duration,
+    Interval,
+    TransactionStatus,
+)
 from paddle_billing.Entities.Subscriptions import (
     SubscriptionEffectiveFrom,
     SubscriptionProrationBillingMode,
@@ -27,8 +34,16 @@ from paddle_billing.Resources.Subscriptions.Operations import (
 from paddle_billing.Resources.Subscriptions.Operations.Update.SubscriptionUpdateItem import (
     SubscriptionUpdateItem,
 )
+from paddle_billing.Resources.Transactions.Operations import (
+    CreateTransaction,
+    UpdateTransaction,
+)
+from paddle_billing.Resources.Transactions.Operations.Create.TransactionCreateItem import (
+    TransactionCreateItem,
+)
 
 from django_payments_sync.testing.paddle_emulator import PaddleEmulator, sign
+from django_payments_sync.testing.paddle_emulator.notifications import EVENT_TYPES
 
 from . import helpers
 from .conftest import NOTIFICATION_ENTITIES, PaddleReceiver, SignedRequest, fixture
@@ -97,6 +112,22 @@ def _every_kind_of_change(emulator: PaddleEmulator, client: Any) -> None:
     )
     emulator.set_payment_card(customer.id, declined=True)
     emulator.advance_clock(MONTH)
+    # A manual (invoiced) subscription, and a transaction canceled before it was paid.
+    manual = client.transactions.create(
+        CreateTransaction(
+            items=[TransactionCreateItem(price.id, 1)],
+            customer_id=customer.id,
+            address_id=address.id,
+            collection_mode=CollectionMode.Manual,
+            billing_details=BillingDetails(
+                payment_terms=Duration(Interval.Day, 14), enable_checkout=False
+            ),
+            status=TransactionStatus.Billed,
+        )
+    )
+    assert manual.subscription_id
+    dropped = helpers.checkout(client, price.id, buyer=buyer)
+    client.transactions.update(dropped.id, UpdateTransaction(status=TransactionStatus.Canceled))
 
 
 def test_every_notification_type_is_signed_and_shaped_as_paddles(
@@ -112,6 +143,7 @@ def test_every_notification_type_is_signed_and_shaped_as_paddles(
     payloads = receiver.payloads()
     types = [p["event_type"] for p in payloads]
     assert [t for t in REQUIRED if t not in types] == []
+    assert [t for t in EVENT_TYPES if t not in types] == []  # every type the emulator emits
     whole = json.loads(
         (
             NOTIFICATION_ENTITIES.parents[3] / "Notification/_fixtures/standard_payload.json"
