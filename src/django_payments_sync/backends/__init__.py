@@ -14,6 +14,7 @@ from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
 #: The provider column of the link tables offers these (and the configured backend's name).
 PROVIDERS: dict[str, tuple[str, str]] = {
     "stripe": ("Stripe", "django_payments_sync.backends.stripe.StripeBackend"),
+    "paddle": ("Paddle", "django_payments_sync.backends.paddle.PaddleBackend"),
     "locmem": ("In-memory (tests)", "django_payments_sync.backends.locmem.LocmemBackend"),
 }
 

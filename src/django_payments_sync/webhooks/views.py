@@ -145,3 +145,10 @@ class StripeWebhookView(WebhookView):
     """``POST /api/payment/stripe/webhook/``: Stripe's events, signed with the endpoint secret."""
 
     provider = "stripe"
+
+
+class PaddleWebhookView(WebhookView):
+    """``POST /api/payment/paddle/webhook/``: Paddle's notifications, signed
+    (``Paddle-Signature``) with the notification destination's secret key."""
+
+    provider = "paddle"

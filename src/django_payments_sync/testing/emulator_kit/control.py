@@ -1,4 +1,4 @@
-"""The `/_emulator/` control endpoints: plain JSON, no API key, never under `/v1/`."""
+"""The `/_emulator/` control endpoints: plain JSON, no API key, beside the provider's API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
-    from .emulator import StripeEmulator
+    from .emulator import EmulatorBase
 
 
 def _body(raw: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def _body(raw: str) -> dict[str, Any]:
     return dict(parse_qsl(raw))
 
 
-def handle_control(emulator: StripeEmulator, method: str, path: str, raw: str) -> tuple[int, Any]:
+def handle_control(emulator: EmulatorBase, method: str, path: str, raw: str) -> tuple[int, Any]:
     """Answer one control request with (status, JSON payload)."""
     try:
         body = _body(raw)
@@ -35,7 +35,7 @@ def handle_control(emulator: StripeEmulator, method: str, path: str, raw: str) -
 
 
 def _route(
-    emulator: StripeEmulator, method: str, action: str, body: dict[str, Any]
+    emulator: EmulatorBase, method: str, action: str, body: dict[str, Any]
 ) -> tuple[int, Any]:
     if (method, action) == ("GET", "state"):
         return 200, emulator.state()
@@ -76,9 +76,7 @@ def _route(
     if (method, action) == ("DELETE", "faults"):
         emulator.clear_faults()
         return 200, {"faults": []}
-    if (method, action) == ("POST", "webhook_endpoints"):
-        events = body.get("enabled_events") or ["*"]
-        if isinstance(events, str):
-            events = events.split(",")
-        return 200, emulator.add_webhook_endpoint(str(body["url"]), list(events))
+    answer = emulator.control(method, action, body)
+    if answer is not None:
+        return answer
     return 404, {"error": f"no control endpoint {method} /_emulator/{action}"}
