@@ -205,13 +205,10 @@ class PaddleBilling:
         self, subscription_id: str, *, at_period_end: bool = True
     ) -> ProviderSubscription:
         convert.check_id(subscription_id, "subscription")
-        when = (
-            SubscriptionEffectiveFrom.NextBillingPeriod
-            if at_period_end
-            else SubscriptionEffectiveFrom.Immediately
-        )
         with convert.translated_errors():
-            obj = self.client.subscriptions.cancel(subscription_id, CancelSubscription(when))
+            obj = self.client.subscriptions.cancel(
+                subscription_id, CancelSubscription(_effective_from(at_period_end))
+            )
         return objects.subscription_state(convert.as_dict(obj))
 
     def pause_subscription(
@@ -219,13 +216,10 @@ class PaddleBilling:
     ) -> ProviderSubscription:
         """Paddle's pause (no neutral operation calls it yet: for hosts using Paddle)."""
         convert.check_id(subscription_id, "subscription")
-        when = (
-            SubscriptionEffectiveFrom.NextBillingPeriod
-            if at_period_end
-            else SubscriptionEffectiveFrom.Immediately
-        )
         with convert.translated_errors():
-            obj = self.client.subscriptions.pause(subscription_id, PauseSubscription(when))
+            obj = self.client.subscriptions.pause(
+                subscription_id, PauseSubscription(_effective_from(at_period_end))
+            )
         return objects.subscription_state(convert.as_dict(obj))
 
     def resume_subscription(self, subscription_id: str) -> ProviderSubscription:
@@ -301,3 +295,9 @@ class PaddleBilling:
         return convert.paged(
             lambda: self.client.transactions.list(operation), objects.invoice_state
         )
+
+
+def _effective_from(at_period_end: bool) -> SubscriptionEffectiveFrom:
+    if at_period_end:
+        return SubscriptionEffectiveFrom.NextBillingPeriod
+    return SubscriptionEffectiveFrom.Immediately
