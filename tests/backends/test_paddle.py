@@ -78,6 +78,20 @@ def _price(backend: PaddleBackend, interval: str | None = "month", amount: int =
     return backend.create_price(data, idempotency_key="pr").id
 
 
+def _checkout(
+    backend: PaddleBackend, price_id: str, mode: str = "subscription", **kwargs: Any
+) -> Any:
+    """A checkout session of one price (returning to shop.example)."""
+    values: dict[str, Any] = {
+        "quantity": 1,
+        "success_url": "https://shop.example/ok",
+        "cancel_url": "https://shop.example/no",
+        **kwargs,
+    }
+    data = CheckoutData(mode=mode, price_id=price_id, **values)
+    return backend.create_checkout_session(data, idempotency_key="-")
+
+
 def test_built_from_settings_without_global_state(paddle_emulator: Any, settings: Any) -> None:
     settings.PAYMENTS_SYNC = {
         "BACKEND": "django_payments_sync.backends.paddle.PaddleBackend",
@@ -212,18 +226,13 @@ def test_checkout_transaction_and_its_page(paddle_emulator: Any) -> None:
     backend = paddle_backend(paddle_emulator.url)
     customer_id = _customer(backend, address=ADDRESS)
     price_id = _price(backend)
-    session = backend.create_checkout_session(
-        CheckoutData(
-            mode="subscription",
-            price_id=price_id,
-            quantity=2,
-            success_url="https://shop.example/ok",
-            cancel_url="https://shop.example/no",
-            customer_id=customer_id,
-            client_reference_id="7",
-            metadata={"payments_sync_attempt": "3"},
-        ),
-        idempotency_key="c",
+    session = _checkout(
+        backend,
+        price_id,
+        quantity=2,
+        customer_id=customer_id,
+        client_reference_id="7",
+        metadata={"payments_sync_attempt": "3"},
     )
     assert session.id.startswith("txn_")
     assert session.url.startswith(paddle_emulator.url)
@@ -250,18 +259,7 @@ def test_a_trial_rides_on_a_copy_of_the_price(paddle_emulator: Any) -> None:
     backend = paddle_backend(paddle_emulator.url)
     customer_id = _customer(backend, address=ADDRESS)
     price_id = _price(backend)
-    session = backend.create_checkout_session(
-        CheckoutData(
-            mode="subscription",
-            price_id=price_id,
-            quantity=1,
-            success_url="https://x/ok",
-            cancel_url="https://x/no",
-            customer_id=customer_id,
-            trial_period_days=7,
-        ),
-        idempotency_key="t",
-    )
+    session = _checkout(backend, price_id, customer_id=customer_id, trial_period_days=7)
     paddle_emulator.pay_transaction(session.id)
     [sub] = backend.list_subscriptions(customer_id)
     # The library sees the catalog price; the copy stays out of the catalog.
@@ -275,17 +273,7 @@ def test_change_pause_resume_cancel_and_undo(paddle_emulator: Any) -> None:
     customer_id = _customer(backend, address=ADDRESS)
     monthly = _price(backend)
     bigger = _price(backend, amount=2500)
-    session = backend.create_checkout_session(
-        CheckoutData(
-            mode="subscription",
-            price_id=monthly,
-            quantity=1,
-            success_url="https://x/ok",
-            cancel_url="https://x/no",
-            customer_id=customer_id,
-        ),
-        idempotency_key="s",
-    )
+    session = _checkout(backend, monthly, customer_id=customer_id)
     paddle_emulator.pay_transaction(session.id)
     [sub] = backend.list_subscriptions(customer_id)
     changed = backend.update_subscription(
@@ -312,29 +300,10 @@ def test_change_pause_resume_cancel_and_undo(paddle_emulator: Any) -> None:
 def test_one_time_checkout_and_a_subscription_of_a_one_time_price(paddle_emulator: Any) -> None:
     backend = paddle_backend(paddle_emulator.url)
     once = _price(backend, None)
-    pay = backend.create_checkout_session(
-        CheckoutData(
-            mode="payment",
-            price_id=once,
-            quantity=1,
-            success_url="https://x/ok",
-            cancel_url="https://x/no",
-            customer_email="guest@example.com",
-        ),
-        idempotency_key="o",
-    )
+    pay = _checkout(backend, once, "payment", customer_email="guest@example.com")
     assert (pay.mode, pay.customer_email, pay.customer_id) == ("payment", "guest@example.com", None)
     with pytest.raises(PermanentProviderError) as info:
-        backend.create_checkout_session(
-            CheckoutData(
-                mode="subscription",
-                price_id=once,
-                quantity=1,
-                success_url="https://x",
-                cancel_url="https://x",
-            ),
-            idempotency_key="o2",
-        )
+        _checkout(backend, once)
     assert info.value.param == "price_id"
 
 

@@ -2,7 +2,9 @@
 ``[paddle]`` extra).
 
 - :mod:`.backend`: :class:`PaddleBackend`, customers and the catalog;
-- :mod:`.billing`: subscriptions, checkout, portal, invoices, webhooks and reads;
+- :mod:`.billing`: subscriptions, checkout, portal and invoices;
+- :mod:`.webhooks`: webhook verification and parsing, the events list, notification settings,
+  ``retrieve`` and ``refetch``;
 - :mod:`.client`: the SDK client of one backend (no global state) and its options' checks;
 - :mod:`.params`: the library's data as the SDK's operations, Paddle's errors as the library's;
 - :mod:`.objects`: Paddle's entities as the neutral types;

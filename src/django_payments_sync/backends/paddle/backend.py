@@ -26,6 +26,7 @@ from django_payments_sync.backends.paddle import objects
 from django_payments_sync.backends.paddle import params as convert
 from django_payments_sync.backends.paddle.billing import PaddleBilling
 from django_payments_sync.backends.paddle.client import build_client, check_paddle_options
+from django_payments_sync.backends.paddle.webhooks import PaddleWebhooks
 from django_payments_sync.backends.types import (
     METADATA_ID_KEY,
     Address,
@@ -44,7 +45,7 @@ from django_payments_sync.exceptions import ObjectNotFound, PermanentProviderErr
 _BOTH = [Status.Active, Status.Archived]
 
 
-class PaddleBackend(PaddleBilling, BaseBackend):
+class PaddleBackend(PaddleBilling, PaddleWebhooks, BaseBackend):
     """Paddle Billing through its official SDK, one ``paddle_billing.Client`` per backend.
 
     Paddle is the merchant of record: it computes and remits tax itself. The customer's tax

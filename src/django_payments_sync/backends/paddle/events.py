@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -21,18 +20,11 @@ from django_payments_sync.backends.types import (
     ProviderEvent,
     ordering_key_of,
 )
+from django_payments_sync.backends.webhook_bodies import body_text, header, json_object
 from django_payments_sync.exceptions import WebhookVerificationError
 
 SIGNATURE_HEADER = "Paddle-Signature"
 PROVIDER = "paddle"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
 
 
 def parse_signature(header: str) -> tuple[int, list[str]]:
@@ -87,10 +79,10 @@ def verify_paddle_webhook(
             "PAYMENTS_SYNC['OPTIONS']['webhook_secret'] to the notification destination's "
             "secret key (pdl_ntfset_...)."
         )
-    header = _header(headers, SIGNATURE_HEADER)
-    if not header:
+    signature = header(headers, SIGNATURE_HEADER)
+    if not signature:
         raise WebhookVerificationError(f"The request has no {SIGNATURE_HEADER} header.")
-    timestamp, signatures = parse_signature(header)
+    timestamp, signatures = parse_signature(signature)
     if tolerance and abs(now() - timestamp) > tolerance:
         raise WebhookVerificationError(
             f"The {SIGNATURE_HEADER} timestamp is more than {tolerance} seconds away."
@@ -98,32 +90,8 @@ def verify_paddle_webhook(
     expected = [sign(body, key, timestamp) for key in keys]
     if not any(hmac.compare_digest(e, s) for e in expected for s in signatures):
         raise WebhookVerificationError("Paddle signature verification failed.")
-    try:
-        payload = json.loads(body.decode("utf-8"), parse_constant=_not_json)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebhookVerificationError("The webhook body is not JSON text.") from exc
-    except RecursionError as exc:
-        raise WebhookVerificationError("The webhook body is nested too deeply.") from exc
-    if not isinstance(payload, dict):
-        raise WebhookVerificationError("The webhook body is not a JSON object.")
-    if "\\u0000" in body.decode("utf-8"):
-        payload = _without_nul(payload)
+    payload = json_object(body_text(body))
     return parse_paddle_event(payload, livemode=livemode)
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL stores no NUL character; none means anything in a Paddle entity."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
 
 
 #: Paddle's notification types -> the library's kinds, where the type alone decides.

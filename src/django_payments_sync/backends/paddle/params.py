@@ -94,26 +94,23 @@ def customer_custom_data(data: CustomerData) -> dict[str, Any]:
     return {**values, TAX_EXEMPTION_KEY: data.tax_exemption}
 
 
+def _address_fields(address: Address) -> dict[str, Any]:
+    return {
+        "country_code": CountryCode(address.country.upper()),
+        "first_line": address.line1 or None,
+        "second_line": address.line2 or None,
+        "city": address.city or None,
+        "postal_code": address.postal_code or None,
+        "region": address.state or None,
+    }
+
+
 def address_create(address: Address) -> CreateAddress:
-    return CreateAddress(
-        country_code=CountryCode(address.country.upper()),
-        first_line=address.line1 or None,
-        second_line=address.line2 or None,
-        city=address.city or None,
-        postal_code=address.postal_code or None,
-        region=address.state or None,
-    )
+    return CreateAddress(**_address_fields(address))
 
 
 def address_update(address: Address) -> UpdateAddress:
-    return UpdateAddress(
-        country_code=CountryCode(address.country.upper()),
-        first_line=address.line1 or None,
-        second_line=address.line2 or None,
-        city=address.city or None,
-        postal_code=address.postal_code or None,
-        region=address.state or None,
-    )
+    return UpdateAddress(**_address_fields(address))
 
 
 def product_create(data: ProductData) -> CreateProduct:

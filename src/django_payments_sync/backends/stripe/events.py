@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,21 +13,13 @@ from django_payments_sync.backends.stripe.objects import (
     stripe_event_object,
 )
 from django_payments_sync.backends.types import EventKind, ProviderEvent, ordering_key_of
+from django_payments_sync.backends.webhook_bodies import body_text, header, json_object
 from django_payments_sync.exceptions import WebhookVerificationError
 
 SIGNATURE_HEADER = "Stripe-Signature"
 
 #: Object types whose events describe the catalog rather than one customer.
 CATALOG_OBJECT_TYPES = frozenset({"product", "price", "plan"})
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever the case (Django's ``request.headers`` or a plain dict)."""
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
 
 
 def verify_stripe_webhook(
@@ -44,46 +35,16 @@ def verify_stripe_webhook(
             "No Stripe webhook signing secret is configured: set "
             "PAYMENTS_SYNC['OPTIONS']['webhook_secret'] to the endpoint's whsec_... secret."
         )
-    signature = _header(headers, SIGNATURE_HEADER)
+    signature = header(headers, SIGNATURE_HEADER)
     if not signature:
         raise WebhookVerificationError(f"The request has no {SIGNATURE_HEADER} header.")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookVerificationError("The webhook body is not UTF-8 text.") from exc
+    text = body_text(body)
     try:
         stripe.WebhookSignature.verify_header(text, signature, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
         raise WebhookVerificationError(f"Stripe signature verification failed: {exc}") from exc
-    try:
-        payload = json.loads(text, parse_constant=_not_json)
-    except ValueError as exc:
-        raise WebhookVerificationError("The webhook body is not JSON.") from exc
-    except RecursionError as exc:
-        # Signed, yet nested deeper than the parser goes: no Stripe event is.
-        raise WebhookVerificationError("The webhook body is nested too deeply.") from exc
-    if not isinstance(payload, dict):
-        raise WebhookVerificationError("The webhook body is not a JSON object.")
-    if "\\u0000" in text:
-        payload = _without_nul(payload)
+    payload = json_object(text)
     return parse_stripe_event(payload)
-
-
-def _without_nul(value: Any) -> Any:
-    """``value`` with NUL characters removed from its strings and keys: PostgreSQL stores
-    none (in ``text`` or ``jsonb``), and they mean nothing in a Stripe object."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
-
-
-def _not_json(name: str) -> Any:
-    """``NaN`` and ``Infinity`` are Python's extensions, not JSON: no database stores them."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_stripe_event(payload: Mapping[str, Any]) -> ProviderEvent:

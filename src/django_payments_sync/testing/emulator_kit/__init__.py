@@ -6,6 +6,7 @@ from .clock import Clock
 from .delivery import DELIVERY_MODES, Delivery, Dispatcher
 from .emulator import EmulatorBase
 from .faults import FAULT_KINDS, Fault, Faults
+from .routing import Route, Router
 from .server import EmulatorHandler, EmulatorHTTPServer, dump
 
 __all__ = [
@@ -19,5 +20,7 @@ __all__ = [
     "EmulatorHandler",
     "Fault",
     "Faults",
+    "Route",
+    "Router",
     "dump",
 ]

@@ -38,20 +38,23 @@ class Delivery:
 class Dispatcher:
     """A background thread that posts queued deliveries to endpoints and retries failures.
 
-    Subclasses decide what to queue for an event (`enqueue`) and what a success changes
-    (`delivered`); `start()` again adds another sending thread on the same queue.
+    Subclasses decide what to queue for an event of their `store` (`enqueue`) and what a
+    success changes (`delivered`); `start()` again adds another sending thread on the same
+    queue.
     """
 
     thread_name = "emulator-webhooks"
 
     def __init__(
         self,
+        store: Any,
         *,
         retry_backoff: float = 0.5,
         max_attempts: int = 5,
         timeout: float = 5.0,
         seed: int | None = None,
     ) -> None:
+        self.store = store
         self.retry_backoff = retry_backoff
         self.max_attempts = max_attempts
         self.timeout = timeout
@@ -139,6 +142,10 @@ class Dispatcher:
             return list(self.log)
 
     # queueing
+
+    def enqueue(self, event: dict[str, Any]) -> None:
+        """Queue `event` for the endpoints that want it (called with the store's lock held)."""
+        raise NotImplementedError
 
     def copies(self) -> int:
         """How many times each delivery is queued now (2 in `duplicates` mode)."""

@@ -15,25 +15,44 @@ from .server import EmulatorHTTPServer
 class EmulatorBase:
     """An in-process provider stand-in over real HTTP, served from a daemon thread.
 
-    A subclass sets `handler_class` and `name`, builds `store` and `dispatcher` in `__init__`,
-    and implements `now` and `advance_clock`; it may answer control requests of its own in
+    A subclass sets `handler_class`, `dispatcher_class` and `name`, hands its `store` to
+    `__init__`, and implements `advance_clock`; it may answer control requests of its own in
     `control`.
     """
 
     handler_class: ClassVar[type[BaseHTTPRequestHandler]]
+    dispatcher_class: ClassVar[type[Dispatcher]]
     #: Shown in thread names and messages ("stripe", "paddle").
     name: ClassVar[str] = "emulator"
-    dispatcher: Dispatcher
-    #: The provider's state: `lock`, `reset()` and `snapshot()`.
-    store: Any
 
     def __init__(
-        self, host: str, port: int, *, public_url: str | None = None, verbose: bool = False
+        self,
+        host: str,
+        port: int,
+        store: Any,
+        *,
+        public_url: str | None = None,
+        webhook_retry_backoff: float = 0.5,
+        webhook_max_attempts: int = 5,
+        webhook_timeout: float = 5.0,
+        seed: int | None = None,
+        verbose: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.verbose = verbose
         self._public_url = public_url
+        #: The provider's state: `lock`, `reset()`, `snapshot()`, `now()`, `base_url` and the
+        #: `event_listeners` its events go to.
+        self.store = store
+        self.dispatcher = self.dispatcher_class(
+            store,
+            retry_backoff=webhook_retry_backoff,
+            max_attempts=webhook_max_attempts,
+            timeout=webhook_timeout,
+            seed=seed,
+        )
+        store.event_listeners.append(self.dispatcher.enqueue)
         self.faults = Faults()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -58,7 +77,9 @@ class EmulatorBase:
         return self
 
     def started(self) -> None:
-        """Called once the port is known, before the first request is served."""
+        """Called once the port is known, before the first request is served: the links the
+        emulator writes (hosted pages, pagination) use its URL."""
+        self.store.base_url = self.url
 
     def stop(self) -> None:
         if self._server is None:

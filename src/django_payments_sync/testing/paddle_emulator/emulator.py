@@ -41,6 +41,7 @@ class PaddleEmulator(EmulatorBase):
     """
 
     handler_class = PaddleHandler
+    dispatcher_class = PaddleDispatcher
     name = "paddle"
 
     def __init__(
@@ -57,21 +58,20 @@ class PaddleEmulator(EmulatorBase):
         dunning_exhausted_action: str = "subscription_canceled",
         verbose: bool = False,
     ) -> None:
-        super().__init__(host, port, public_url=public_url, verbose=verbose)
-        self.api_key = api_key
-        self.store = Store(seed)
-        self.dunning_exhausted_action = dunning_exhausted_action
-        self.dispatcher = PaddleDispatcher(
-            self.store,
-            retry_backoff=webhook_retry_backoff,
-            max_attempts=webhook_max_attempts,
-            timeout=webhook_timeout,
+        self.store: Store
+        super().__init__(
+            host,
+            port,
+            Store(seed),
+            public_url=public_url,
+            webhook_retry_backoff=webhook_retry_backoff,
+            webhook_max_attempts=webhook_max_attempts,
+            webhook_timeout=webhook_timeout,
             seed=seed,
+            verbose=verbose,
         )
-        self.store.event_listeners.append(self.dispatcher.enqueue)
-
-    def started(self) -> None:
-        self.store.base_url = self.url
+        self.api_key = api_key
+        self.dunning_exhausted_action = dunning_exhausted_action
 
     @property
     def dunning_exhausted_action(self) -> str:

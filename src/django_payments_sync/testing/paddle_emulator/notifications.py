@@ -126,10 +126,7 @@ class PaddleDispatcher(Dispatcher):
     """Sends each event, as a notification of its own id, to every destination subscribed to it."""
 
     thread_name = "paddle-emulator-webhooks"
-
-    def __init__(self, store: Store, **options: Any) -> None:
-        self.store = store
-        super().__init__(**options)
+    store: Store
 
     # called by emit with the store lock held
     def enqueue(self, event: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ class StripeEmulator(EmulatorBase):
     """
 
     handler_class = StripeHandler
+    dispatcher_class = StripeDispatcher
     name = "stripe"
 
     def __init__(
@@ -46,20 +47,19 @@ class StripeEmulator(EmulatorBase):
         account_id: str | None = None,
         verbose: bool = False,
     ) -> None:
-        super().__init__(host, port, public_url=public_url, verbose=verbose)
-        self.api_key = api_key
-        self.store = Store(seed, account_id)
-        self.dispatcher = StripeDispatcher(
-            self.store,
-            retry_backoff=webhook_retry_backoff,
-            max_attempts=webhook_max_attempts,
-            timeout=webhook_timeout,
+        self.store: Store
+        super().__init__(
+            host,
+            port,
+            Store(seed, account_id),
+            public_url=public_url,
+            webhook_retry_backoff=webhook_retry_backoff,
+            webhook_max_attempts=webhook_max_attempts,
+            webhook_timeout=webhook_timeout,
             seed=seed,
+            verbose=verbose,
         )
-        self.store.event_listeners.append(self.dispatcher.enqueue)
-
-    def started(self) -> None:
-        self.store.base_url = self.url
+        self.api_key = api_key
 
     @property
     def account_id(self) -> str:

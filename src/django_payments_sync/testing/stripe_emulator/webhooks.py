@@ -25,20 +25,7 @@ class StripeDispatcher(Dispatcher):
     """Queues each event for every enabled endpoint that listens to its type."""
 
     thread_name = "stripe-emulator-webhooks"
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        retry_backoff: float = 0.5,
-        max_attempts: int = 5,
-        timeout: float = 5.0,
-        seed: int | None = None,
-    ) -> None:
-        self.store = store
-        super().__init__(
-            retry_backoff=retry_backoff, max_attempts=max_attempts, timeout=timeout, seed=seed
-        )
+    store: Store
 
     # called by events.emit with the store lock held
     def enqueue(self, event: dict[str, Any]) -> None:

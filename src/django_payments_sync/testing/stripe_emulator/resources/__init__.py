@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ...emulator_kit.routing import Router
 from ..errors import StripeError
 
 if TYPE_CHECKING:
@@ -30,56 +29,14 @@ class Call:
         return list(self.params.get("expand") or [])
 
 
-Handler = Callable[[Call], dict[str, Any]]
-
-
-@dataclass
-class Route:
-    method: str
-    regex: re.Pattern[str]
-    params_class: str | None
-    handler: Handler
-
-
-ROUTES: list[Route] = []
-
-
-def route(method: str, pattern: str, params_class: str | None) -> Callable[[Handler], Handler]:
-    """Register a handler for `method pattern`; `{x}` in the pattern captures one path segment."""
-    regex = re.compile("^" + re.sub(r"\{\w+\}", r"([^/]+)", pattern) + "$")
-
-    def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, regex, params_class, handler))
-        return handler
-
-    return register
-
-
-def match(method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
-    """The route for a request, loading the handler modules on first use."""
-    _load()
-    for candidate in ROUTES:
-        if candidate.method == method:
-            found = candidate.regex.match(path)
-            if found:
-                return candidate, found.groups()
-    return None
-
-
-def path_exists(path: str) -> bool:
-    _load()
-    return any(r.regex.match(path) for r in ROUTES)
-
-
-_loaded = False
-
-
 def _load() -> None:
-    global _loaded
-    if not _loaded:
-        from . import catalog, customers, sessions, subscriptions, webhook_endpoints  # noqa: F401
+    from . import catalog, customers, sessions, subscriptions, webhook_endpoints  # noqa: F401
 
-        _loaded = True
+
+ROUTER = Router(_load)
+route = ROUTER.route
+match = ROUTER.match
+path_exists = ROUTER.path_exists
 
 
 def apply_metadata(obj: dict[str, Any], value: Any) -> None:
