@@ -207,6 +207,15 @@ class PaymentInteractor:
         """Cancel at the end of the paid period (default) or at once."""
         return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
 
+    # --- access ---------------------------------------------------------------------------
+    def has_active_subscription(self, owner: Any) -> bool:
+        """Whether ``owner`` (a user or an organization) has a subscription that gives access
+        now: active or trialing; set to cancel, until the period's end; past_due, for
+        ``GRACE_PERIOD_DAYS``. Never creates a customer."""
+        from django_payments_sync.interactor.access import has_active_subscription
+
+        return has_active_subscription(owner)
+
     # --- webhooks -------------------------------------------------------------------------
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> Any:
         """Verify, store and apply one provider webhook request (what the webhook view does)."""

@@ -76,11 +76,14 @@ def live_subscriptions(customer: Customer) -> QuerySet[Subscription]:
 
 
 def check_subscription_limit(customer: Customer) -> None:
-    """Refuse one more subscription when the customer already holds the most allowed."""
+    """Refuse one more subscription when the customer already holds the most allowed (those
+    that give access, a first payment underway, paused ones: see ``access.holds_a_place``)."""
+    from django_payments_sync.interactor.access import subscriptions_holding_a_place
+
     limit = get_adapter().get_subscription_limit(customer)
     if limit is None:
         return
-    count = live_subscriptions(customer).count()
+    count = len(subscriptions_holding_a_place(customer))
     if count >= limit:
         noun = "subscription" if limit == 1 else "subscriptions"
         raise PolicyViolation(

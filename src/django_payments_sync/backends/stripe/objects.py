@@ -116,6 +116,8 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
     price = item.get("price") or item.get("plan")
     period_start = item.get("current_period_start", obj.get("current_period_start"))
     period_end = item.get("current_period_end", obj.get("current_period_end"))
+    pause = obj.get("pause_collection")
+    pause = pause if isinstance(pause, Mapping) else {}
     return ProviderSubscription(
         id=_text(obj.get("id")),
         customer_id=_id_of(obj.get("customer")) or "",
@@ -130,6 +132,8 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
         canceled_at=from_timestamp(obj.get("canceled_at")),
         ended_at=from_timestamp(obj.get("ended_at")),
         metadata=_metadata(obj),
+        pause_behavior=_text(pause.get("behavior")),
+        resumes_at=from_timestamp(pause.get("resumes_at")),
     )
 
 
@@ -141,6 +145,8 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         details = parent.get("subscription_details")
         if isinstance(details, Mapping):
             subscription = _id_of(details.get("subscription"))
+    transitions = obj.get("status_transitions")
+    transitions = transitions if isinstance(transitions, Mapping) else {}
     return ProviderInvoice(
         id=_text(obj.get("id")),
         customer_id=_id_of(obj.get("customer")) or "",
@@ -152,7 +158,26 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         hosted_invoice_url=_text(obj.get("hosted_invoice_url")) or None,
         invoice_pdf=_text(obj.get("invoice_pdf")) or None,
         created=from_timestamp(obj.get("created")),
+        number=_text(obj.get("number")),
+        billing_reason=_text(obj.get("billing_reason")),
+        subtotal=_int(obj.get("subtotal"), 0),
+        tax=_invoice_tax(obj),
+        total=_int(obj.get("total"), 0),
+        amount_remaining=_int(obj.get("amount_remaining"), 0),
+        period_start=from_timestamp(obj.get("period_start")),
+        period_end=from_timestamp(obj.get("period_end")),
+        paid_at=from_timestamp(transitions.get("paid_at")),
+        attempt_count=_int(obj.get("attempt_count"), 0),
+        next_payment_attempt=from_timestamp(obj.get("next_payment_attempt")),
     )
+
+
+def _invoice_tax(obj: Mapping[str, Any]) -> int:
+    """The tax of an invoice: the sum of ``total_taxes`` (``tax`` in older API versions)."""
+    taxes = obj.get("total_taxes")
+    if isinstance(taxes, list):
+        return sum(_int(t.get("amount"), 0) for t in taxes if isinstance(t, Mapping))
+    return _int(obj.get("tax"), 0)
 
 
 def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:
