@@ -78,7 +78,9 @@ payment_succeeded = Signal()
 #: A payment failed.
 #: Arguments: ``sender`` (the Subscription or Order model), ``customer``, ``subscription``
 #: (or ``None``), ``order`` (or ``None``), ``amount`` (minor units), ``currency``,
-#: ``invoice_id`` (or ``None``), ``hosted_invoice_url`` (or ``None``), ``failure_message``.
+#: ``invoice_id`` (or ``None``), ``hosted_invoice_url`` (or ``None``), ``failure_message``;
+#: for an invoice also ``attempt_count`` (attempts so far) and ``next_payment_attempt`` (the
+#: provider's next retry, ``None`` after the last one: the final notice).
 payment_failed = Signal()
 
 #: A webhook event was applied (status ``processed`` or ``ignored``).

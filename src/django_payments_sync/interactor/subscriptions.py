@@ -133,7 +133,18 @@ class SubscriptionService:
     """Subscriptions of a customer, kept in step with the provider."""
 
     def list_for(self, customer: Customer) -> QuerySet[Subscription]:
-        return Subscription.objects.filter(customer=customer).select_related("pricing__product")
+        """The customer's subscriptions with their product and their open invoices (what the
+        customer still has to pay or confirm: ``open_invoices``)."""
+        from django.db.models import Prefetch
+
+        from django_payments_sync.models import Invoice
+
+        open_invoices = Invoice.objects.filter(status="open", amount_remaining__gt=0)
+        return (
+            Subscription.objects.filter(customer=customer)
+            .select_related("pricing__product")
+            .prefetch_related(Prefetch("invoices", open_invoices, to_attr="open_invoices"))
+        )
 
     def get_for(self, customer: Customer, subscription_id: int) -> Subscription:
         """The customer's own subscription; another customer's raises ``DoesNotExist`` too."""

@@ -180,6 +180,20 @@ def _invoice_tax(obj: Mapping[str, Any]) -> int:
     return _int(obj.get("tax"), 0)
 
 
+#: The amounts of an invoice: one that is not an integer makes the invoice unreadable.
+_INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining", "subtotal", "total")
+
+
+def _readable_invoice(obj: Mapping[str, Any]) -> ProviderInvoice | None:
+    """The invoice of an event, or ``None`` when an amount is not an integer: an invoice the
+    library cannot account for is not applied (no amount is guessed)."""
+    for name in _INVOICE_AMOUNTS:
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return None
+    return stripe_invoice_state(obj)
+
+
 def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:
     """The session, with the name the customer gave (``customer_details.name``)."""
     details = obj.get("customer_details")
@@ -245,7 +259,7 @@ def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
     readers: dict[str, Any] = {
         "customer": stripe_customer_state,
         "subscription": stripe_subscription_state,
-        "invoice": stripe_invoice_state,
+        "invoice": _readable_invoice,
         "checkout.session": stripe_checkout_state,
         "tax_id": stripe_tax_id_state,
         "product": stripe_product_state,
