@@ -47,7 +47,8 @@ def test_invoices_of_a_subscription_are_recorded_listed_and_mailed(
         )
         assert (row.subscription, row.customer) == (subscription, subscription.customer)
         assert row.invoice_pdf == at_stripe.invoice_pdf
-        assert row.issued_at is not None and row.paid_at is not None
+        assert row.issued_at is not None
+        assert row.paid_at is not None
     assert {r.billing_reason for r in rows} == {"subscription_create", "subscription_cycle"}
 
     listed = api.get(INVOICES_URL).json()

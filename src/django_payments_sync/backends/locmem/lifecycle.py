@@ -127,8 +127,8 @@ class LocmemLifecycle(LocmemState):
         return self._settle(invoice, outcome)
 
     def _issue(self, sub: ProviderSubscription, amount: int, currency: str) -> ProviderInvoice:
-        numbered = [i for i in self.invoices.values() if i.customer_id == sub.customer_id and i.number]
-        number = len(numbered) + 1
+        ours = [i for i in self.invoices.values() if i.customer_id == sub.customer_id]
+        number = sum(1 for i in ours if i.number) + 1
         invoice_id = self._new_id("in")
         invoice = ProviderInvoice(
             id=invoice_id,
