@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, path
 from django_payments_sync.api import billing_views
 from django_payments_sync.api import checkout as checkout_views
 from django_payments_sync.api import invoices as invoice_views
+from django_payments_sync.api import lifecycle as lifecycle_views
 from django_payments_sync.api import plans as plans_views
 from django_payments_sync.api import subscriptions as subscription_views
 from django_payments_sync.api.schema import schema_view
@@ -44,6 +45,21 @@ urlpatterns += [
         "subscriptions/<int:pk>/",
         subscription_views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
+    ),
+    path(
+        "subscriptions/<int:pk>/preview/",
+        lifecycle_views.SubscriptionPreviewView.as_view(),
+        name="subscription-preview",
+    ),
+    path(
+        "subscriptions/<int:pk>/pause/",
+        lifecycle_views.SubscriptionPauseView.as_view(),
+        name="subscription-pause",
+    ),
+    path(
+        "subscriptions/<int:pk>/resume/",
+        lifecycle_views.SubscriptionResumeView.as_view(),
+        name="subscription-resume",
     ),
 ]
 

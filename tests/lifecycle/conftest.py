@@ -11,3 +11,4 @@ from tests.checkout.conftest import (  # noqa: F401
     other_api,
     yearly,
 )
+from tests.checkout.test_emulator_e2e import shop  # noqa: F401

@@ -11,14 +11,14 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from django_payments_sync.models import Invoice, Subscription
-from tests.checkout.test_emulator_e2e import DAY, checkout, press, settle, shop  # noqa: F401
+from tests.checkout.test_emulator_e2e import DAY, checkout, press, settle
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 INVOICES_URL = "/api/payment/invoices/"
 
 
 def test_invoices_of_a_subscription_are_recorded_listed_and_mailed(
-    shop: Any,  # noqa: F811
+    shop: Any,
     api: APIClient,
     other_api: APIClient,
     user: Any,

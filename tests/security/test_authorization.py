@@ -138,6 +138,9 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("get", f"subscriptions/{sub}/", None),
         ("patch", f"subscriptions/{sub}/", {"quantity": 5}),
         ("delete", f"subscriptions/{sub}/", None),
+        ("get", f"subscriptions/{sub}/preview/?quantity=2", None),
+        ("post", f"subscriptions/{sub}/pause/", {"behavior": "void"}),
+        ("post", f"subscriptions/{sub}/resume/", None),
         ("post", "subscriptions/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "checkout/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
@@ -198,6 +201,10 @@ def test_a_teammate_acts_for_the_teams_customer(world: dict[str, Any]) -> None:
     assert teammate.get(API + "billing/").json()["name"] == "Victim GmbH"
     sub = world["subscription"].pk
     assert teammate.get(f"{API}subscriptions/{sub}/").status_code == 200
+    # The victim's subscription has no provider link in this world: the teammate reaches it
+    # and is told so, where everyone else is told it does not exist.
+    preview = teammate.get(f"{API}subscriptions/{sub}/preview/?quantity=2")
+    assert (preview.status_code, preview.json()["code"]) == (409, "subscription_not_synced")
     assert [o["id"] for o in teammate.get(API + "orders/").json()] == [world["order"].pk]
     assert [i["id"] for i in teammate.get(API + "invoices/").json()] == [world["invoice"].pk]
     assert teammate.get(f"{API}invoices/{world['invoice'].pk}/").status_code == 200
@@ -226,6 +233,9 @@ def test_another_customers_ids_answer_like_missing_ones(world: dict[str, Any], w
     )
     for method, template, data in [
         ("get", "invoices/{}/", None),
+        ("get", "subscriptions/{}/preview/?quantity=2", None),
+        ("post", "subscriptions/{}/pause/", {"behavior": "void"}),
+        ("post", "subscriptions/{}/resume/", None),
         ("get", "subscriptions/{}/", None),
         ("patch", "subscriptions/{}/", {"quantity": 2}),
         ("delete", "subscriptions/{}/", None),

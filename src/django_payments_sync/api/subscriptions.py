@@ -96,9 +96,15 @@ class SubscriptionUpdateSerializer(serializers.Serializer[Any]):
     cancel_at_period_end = serializers.BooleanField(
         required=False, help_text="false resumes a subscription set to end at the period's end."
     )
+    proration_behavior = serializers.ChoiceField(
+        choices=["create_prorations", "always_invoice", "none"],
+        required=False,
+        help_text="How this change of price or quantity is prorated (default: the "
+        "PRORATION_BEHAVIOR setting).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
+        if not set(attrs) - {"proration_behavior"}:
             raise serializers.ValidationError(
                 "Send at least one of pricing, quantity, cancel_at_period_end."
             )
@@ -137,20 +143,26 @@ class SubscriptionListView(PaymentsViewMixin, CustomerRowsListMixin, GenericAPIV
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
 
-class SubscriptionDetailView(PaymentsViewMixin, GenericAPIView[Subscription]):
-    """One of the requester's subscriptions; any other id answers 404, like a missing one."""
+class OwnSubscriptionMixin:
+    """The requester's subscription named by the URL's ``pk``; any other id answers 404."""
 
-    permission_classes = [IsAuthenticated]
-    serializer_class = SubscriptionSerializer
+    kwargs: dict[str, Any]
 
     def get_object(self) -> Subscription:
-        customer = existing_customer_for_request(self.request)
+        customer = existing_customer_for_request(self.request)  # type: ignore[attr-defined]
         if customer is None:
             raise Http404("No such subscription.")
         try:
             return payments.subscriptions.get_for(customer, int(self.kwargs["pk"]))
         except Subscription.DoesNotExist:
             raise Http404("No such subscription.") from None
+
+
+class SubscriptionDetailView(PaymentsViewMixin, OwnSubscriptionMixin, GenericAPIView[Subscription]):
+    """One of the requester's subscriptions; any other id answers 404, like a missing one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = SubscriptionSerializer
 
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

@@ -41,6 +41,7 @@ CONFLICT_CODES = frozenset(
         "subscription_not_synced",
         "order_not_pending",
         "price_not_synced",
+        "subscription_not_paused",
     }
 )
 
@@ -243,16 +244,11 @@ class SubscriptionService:
             code="no_payment_method",
         )
 
-    def update_subscription(
-        self,
-        subscription: Subscription,
-        *,
-        pricing: Any = None,
-        quantity: int | None = None,
-        cancel_at_period_end: bool | None = None,
-    ) -> Subscription:
-        """Change the price or quantity (prorated as ``PRORATION_BEHAVIOR`` says), or undo a
-        cancellation at period end with ``cancel_at_period_end=False``."""
+    def check_change(
+        self, subscription: Subscription, pricing: Any = None, quantity: int | None = None
+    ) -> tuple[Any, int]:
+        """The price and quantity a change asks for, refused when the subscription is over,
+        the price is not available or in another currency, or the quantity is out of range."""
         if not subscription.is_live:
             raise PolicyViolation(
                 f"This subscription is {subscription.status} and can no longer be changed.",
@@ -269,6 +265,21 @@ class SubscriptionService:
                     code="currency_mismatch",
                 )
         check_quantity(new_pricing, new_quantity)
+        return new_pricing, new_quantity
+
+    def update_subscription(
+        self,
+        subscription: Subscription,
+        *,
+        pricing: Any = None,
+        quantity: int | None = None,
+        cancel_at_period_end: bool | None = None,
+        proration_behavior: str | None = None,
+    ) -> Subscription:
+        """Change the price or quantity (prorated as ``proration_behavior`` says, by default
+        the ``PRORATION_BEHAVIOR`` setting), or undo a cancellation at period end with
+        ``cancel_at_period_end=False``."""
+        new_pricing, new_quantity = self.check_change(subscription, pricing, quantity)
         price_changed = new_pricing.pk != subscription.pricing_id
         quantity_changed = new_quantity != subscription.quantity
         cancel_changed = (
@@ -277,14 +288,14 @@ class SubscriptionService:
         )
         if not (price_changed or quantity_changed or cancel_changed):
             return subscription
-        external_id = self._external_id(subscription)
+        external_id = self.external_id_of(subscription)
         try:
             state = provider.backend().update_subscription(
                 external_id,
                 price_id=provider.ensure_price_id(new_pricing) if price_changed else None,
                 quantity=new_quantity if (quantity_changed or price_changed) else None,
                 proration_behavior=(
-                    payments_settings.PRORATION_BEHAVIOR
+                    proration_behavior or payments_settings.PRORATION_BEHAVIOR
                     if (price_changed or quantity_changed)
                     else None
                 ),
@@ -308,11 +319,11 @@ class SubscriptionService:
         if at_period_end and subscription.cancel_at_period_end:
             return subscription
         state = provider.backend().cancel_subscription(
-            self._external_id(subscription), at_period_end=at_period_end
+            self.external_id_of(subscription), at_period_end=at_period_end
         )
         return show_provider_state(subscription, state)
 
-    def _external_id(self, subscription: Subscription) -> str:
+    def external_id_of(self, subscription: Subscription) -> str:
         external_id = provider.subscription_external_id(subscription)
         if not external_id:
             raise PolicyViolation(

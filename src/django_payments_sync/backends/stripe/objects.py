@@ -9,6 +9,8 @@ from typing import Any
 from django_payments_sync.backends.types import (
     Address,
     CheckoutSession,
+    InvoiceLine,
+    InvoicePreview,
     ProviderCustomer,
     ProviderInvoice,
     ProviderPrice,
@@ -192,6 +194,40 @@ def _readable_invoice(obj: Mapping[str, Any]) -> ProviderInvoice | None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return None
     return stripe_invoice_state(obj)
+
+
+def stripe_preview_state(obj: Mapping[str, Any]) -> InvoicePreview:
+    """A preview invoice as the neutral preview: amounts, tax, lines, when it is issued."""
+    invoice = stripe_invoice_state(obj)
+    lines = obj.get("lines")
+    rows = lines.get("data") if isinstance(lines, Mapping) else None
+    return InvoicePreview(
+        currency=invoice.currency,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax,
+        total=invoice.total,
+        amount_due=invoice.amount_due,
+        lines=tuple(_line(row) for row in rows or () if isinstance(row, Mapping)),
+        date=invoice.next_payment_attempt or invoice.created,
+    )
+
+
+def _line(row: Mapping[str, Any]) -> InvoiceLine:
+    parent = row.get("parent")
+    details = parent.get("subscription_item_details") if isinstance(parent, Mapping) else None
+    pricing = row.get("pricing")
+    price = pricing.get("price_details") if isinstance(pricing, Mapping) else None
+    period = row.get("period")
+    period = period if isinstance(period, Mapping) else {}
+    return InvoiceLine(
+        description=_text(row.get("description")),
+        amount=_int(row.get("amount"), 0),
+        quantity=_int(row.get("quantity"), 1),
+        proration=bool(details.get("proration")) if isinstance(details, Mapping) else False,
+        price_id=_text(price.get("price")) if isinstance(price, Mapping) else "",
+        period_start=from_timestamp(period.get("start")),
+        period_end=from_timestamp(period.get("end")),
+    )
 
 
 def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:

@@ -284,6 +284,22 @@ def renew(store: Store, sub: dict[str, Any]) -> None:
     pending = store.meta_for(sub["id"]).pop("prorations", [])
     lines = pending + lines
     was_trialing = sub["status"] == "trialing"
+    if sub.get("pause_collection"):
+        from .resources.lifecycle import paused_invoice
+
+        invoice = new_invoice(
+            store,
+            sub["customer"],
+            subscription=sub,
+            lines=lines,
+            billing_reason="subscription_cycle",
+            period=(old_start, old_end),
+            collection_method=sub["collection_method"],
+        )
+        sub["latest_invoice"] = invoice["id"]
+        paused_invoice(store, sub, invoice)
+        emit(store, "customer.subscription.updated", sub, before)
+        return
     _, paid = invoice_and_charge(store, sub, lines, "subscription_cycle", (old_start, old_end))
     if paid:
         sub["status"] = "active"
@@ -309,6 +325,9 @@ def next_due(store: Store) -> tuple[int, str, dict[str, Any]] | None:
             candidates.append((notice, "trial_will_end", sub))
         if sub["cancel_at"] is not None and sub["cancel_at"] < period_of(sub)[1]:
             candidates.append((sub["cancel_at"], "cancel", sub))
+        pause = sub.get("pause_collection")
+        if pause and pause.get("resumes_at"):
+            candidates.append((pause["resumes_at"], "resume", sub))
         candidates.append((period_of(sub)[1], "renew", sub))
     for session in store.all("checkout.session"):
         if session["status"] == "open":
@@ -340,6 +359,10 @@ def _perform(store: Store, what: str, obj: dict[str, Any]) -> None:
         renew(store, obj)
     elif what == "cancel":
         cancel_now(store, obj)
+    elif what == "resume":
+        before = copy.deepcopy(obj)
+        obj["pause_collection"] = None
+        emit(store, "customer.subscription.updated", obj, before)
     elif what == "trial_will_end":
         store.meta_for(obj["id"])["trial_notice_sent"] = True
         emit(store, "customer.subscription.trial_will_end", obj)

@@ -63,9 +63,35 @@ def new_invoice(
     invoice_id: str | None = None,
 ) -> dict[str, Any]:
     """A draft invoice with its lines; emits invoice.created."""
+    invoice = build_invoice(
+        store,
+        customer_id,
+        subscription=subscription,
+        lines=lines,
+        billing_reason=billing_reason,
+        period=period,
+        collection_method=collection_method,
+        invoice_id=invoice_id or store.new_id("in_"),
+    )
+    store.add("invoice", invoice)
+    emit(store, "invoice.created", invoice)
+    return invoice
+
+
+def build_invoice(
+    store: Store,
+    customer_id: str,
+    *,
+    subscription: dict[str, Any] | None,
+    lines: list[dict[str, Any]],
+    billing_reason: str,
+    period: tuple[int, int],
+    invoice_id: str,
+    collection_method: str = "charge_automatically",
+) -> dict[str, Any]:
+    """A draft invoice object with its lines, neither stored nor announced (a preview's)."""
     customer = store.find(customer_id) or store.deleted[customer_id]
     now = store.now()
-    invoice_id = invoice_id or store.new_id("in_")
     total = sum(line["amount"] for line in lines)
     invoice = template("invoice")
     for line in lines:
@@ -136,8 +162,6 @@ def new_invoice(
             "webhooks_delivered_at": None,
         }
     )
-    store.add("invoice", invoice)
-    emit(store, "invoice.created", invoice)
     return invoice
 
 
