@@ -48,6 +48,18 @@ def lifecycle_journey(emulator: StripeEmulator, client: stripe.StripeClient) -> 
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.subscriptions.update(sub.id, {"pause_collection": {"behavior": "later"}})  # type: ignore[typeddict-item]
 
+    # A card that needs authentication, then one that declines through every retry.
+    sca = customer(client, "pm_card_authenticationRequired", email="sca@example.com")
+    waiting = client.v1.subscriptions.create({"customer": sca.id, "items": [{"price": monthly.id}]})
+    assert waiting.status == "incomplete"
+    emulator.configure_dunning(retry_days=[1, 2], final="unpaid")
+    client.v1.customers.update(
+        jane.id, {"invoice_settings": {"default_payment_method": "pm_card_chargeDeclined"}}
+    )
+    emulator.advance_clock(40 * DAY)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "unpaid"
+    client.v1.invoices.list({"customer": jane.id, "status": "open"})
+
 
 def test_lifecycle_answers_and_events_match_the_spec(
     stripe_emulator: StripeEmulator, recorder: Recorder
@@ -74,5 +86,10 @@ def test_lifecycle_answers_and_events_match_the_spec(
                 f"event {event['type']} ({obj['object']}): {e}"
                 for e in errors(component(obj["object"]), obj)[:5]
             ]
-    assert {"invoice.voided", "invoice.marked_uncollectible"} <= kinds
+    assert {
+        "invoice.voided",
+        "invoice.marked_uncollectible",
+        "invoice.payment_action_required",
+        "invoice.payment_failed",
+    } <= kinds
     assert problems == [], "\n".join(problems)

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from django_payments_sync.backends.types import InvoicePreview
 from django_payments_sync.conf import payments_settings
-from django_payments_sync.exceptions import PolicyViolation
+from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
 from django_payments_sync.interactor.subscriptions import SubscriptionService, show_provider_state
-from django_payments_sync.models import PauseBehavior, Subscription
+from django_payments_sync.models import Invoice, PauseBehavior, Subscription
 
 #: What ``proration_behavior`` accepts, per call or as ``PRORATION_BEHAVIOR``.
 PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
@@ -101,3 +101,23 @@ class LifecycleService:
             self.subscriptions.external_id_of(subscription)
         )
         return show_provider_state(subscription, state)
+
+
+def show_open_invoices(subscription: Subscription, customer_id: str, subscription_id: str) -> None:
+    """Set the provider's open invoices of a subscription on it in memory (``open_invoices``,
+    what the API's ``hosted_invoice_url`` reads) before their events have been applied: the
+    answer to a create whose first payment needs the customer. The rows themselves are
+    written by the invoice events only."""
+    from django_payments_sync.webhooks.handlers.invoices import invoice_values
+
+    try:
+        found = [
+            i
+            for i in provider.backend().list_invoices(customer_id)
+            if i.subscription_id == subscription_id and i.status == "open"
+        ]
+    except ProviderError:  # the answer without the link beats no answer; events bring it
+        return
+    subscription.open_invoices = [  # type: ignore[attr-defined]
+        Invoice(subscription=subscription, external_id=i.id, **invoice_values(i)) for i in found
+    ]

@@ -156,8 +156,10 @@ class SubscriptionService:
     ) -> Subscription:
         """Subscribe ``customer`` directly, charging their default payment method.
 
-        For a customer without one, checkout is the way; the provider's refusal is turned into
-        a ``PolicyViolation`` that says so, and nothing stays live.
+        For a customer without one, checkout is the way (the provider refuses the create).
+        A first payment that needs the customer (3-D Secure, a declined card) leaves the
+        subscription ``incomplete`` with the open invoice's ``hosted_invoice_url`` to finish
+        it; the provider ends it (``incomplete_expired``) when it is not paid within a day.
         """
         check_pricing(pricing, recurring=True)
         check_quantity(pricing, quantity)
@@ -197,8 +199,6 @@ class SubscriptionService:
         except ProviderError as exc:
             _mark_failed(subscription, exc)
             raise
-        if state.status == SubscriptionStatus.INCOMPLETE:
-            self._give_up_incomplete(subscription, state.id)
         # Saved without its provider link: the subscription's created event links it (found
         # through the metadata) and signals ``subscription_created``. Should that event have
         # been applied already, its state stands.
@@ -209,6 +209,12 @@ class SubscriptionService:
             external_subscriptions__provider=provider.backend().provider_name
         ).update(**values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now())
         subscription.refresh_from_db()
+        if state.status == SubscriptionStatus.INCOMPLETE:
+            # The first payment needs the customer (authentication, or another card): the
+            # answer shows the provider's page for it; its events keep the local invoice.
+            from django_payments_sync.interactor.lifecycle import show_open_invoices
+
+            show_open_invoices(subscription, state.customer_id, state.id)
         return subscription
 
     def _unanswered_create(
@@ -228,20 +234,6 @@ class SubscriptionService:
             )
             .order_by("-pk")
             .first()
-        )
-
-    def _give_up_incomplete(self, subscription: Subscription, external_id: str) -> None:
-        try:
-            provider.backend().cancel_subscription(external_id, at_period_end=False)
-        except ProviderError:
-            logger.exception("Could not cancel incomplete subscription %s", external_id)
-        # Ended for good: it must not count towards the limit while its events arrive.
-        subscription.status = SubscriptionStatus.INCOMPLETE_EXPIRED
-        subscription.sync_status = SyncStatus.SYNCED
-        subscription.save(update_fields=["status", "sync_status", "updated_at"])
-        raise PolicyViolation(
-            "There is no default payment method to charge: subscribe through checkout instead.",
-            code="no_payment_method",
         )
 
     def check_change(

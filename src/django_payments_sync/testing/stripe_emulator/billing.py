@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from .dunning import needs_authentication
 from .errors import StripeError, card_declined
 from .events import emit
 from .fixtures import template
@@ -219,7 +220,11 @@ def create_subscription(
     elif (
         collection_method == "send_invoice"
         or amount == 0
-        or (payment_behavior != "default_incomplete" and not declines(payment_method))
+        or (
+            payment_behavior != "default_incomplete"
+            and not declines(payment_method)
+            and not needs_authentication(payment_method)
+        )
     ):
         sub["status"] = "active"
     # The first invoice is made in the same request, so the created event already names it.
@@ -329,6 +334,9 @@ def next_due(store: Store) -> tuple[int, str, dict[str, Any]] | None:
         if pause and pause.get("resumes_at"):
             candidates.append((pause["resumes_at"], "resume", sub))
         candidates.append((period_of(sub)[1], "renew", sub))
+    from .dunning import due_retries
+
+    candidates += due_retries(store)
     for session in store.all("checkout.session"):
         if session["status"] == "open":
             candidates.append((session["expires_at"], "expire_session", session))
@@ -359,6 +367,10 @@ def _perform(store: Store, what: str, obj: dict[str, Any]) -> None:
         renew(store, obj)
     elif what == "cancel":
         cancel_now(store, obj)
+    elif what == "retry_invoice":
+        from .dunning import retry
+
+        retry(store, obj)
     elif what == "resume":
         before = copy.deepcopy(obj)
         obj["pause_collection"] = None

@@ -258,9 +258,19 @@ def finalize(store: Store, invoice: dict[str, Any]) -> None:
 
 
 def attempt_payment(store: Store, invoice: dict[str, Any], payment_method: str | None) -> bool:
-    """Charge an open invoice with a test payment method; emits paid/payment_failed events."""
+    """Charge an open invoice with a test payment method; emits paid/payment_failed events
+    (and payment_action_required for a card that needs authentication, see `dunning`)."""
+    from .dunning import authenticated, needs_authentication, next_attempt, require_action
+
     before = copy.deepcopy(invoice)
     now = store.now()
+    if (
+        invoice["amount_due"] > 0
+        and needs_authentication(payment_method)
+        and not authenticated(store, invoice)
+    ):
+        require_action(store, invoice, before)
+        return False
     if invoice["amount_due"] == 0 or (payment_method is not None and not declines(payment_method)):
         invoice.update(
             {
@@ -276,12 +286,7 @@ def attempt_payment(store: Store, invoice: dict[str, Any], payment_method: str |
         emit(store, "invoice.paid", invoice, before)
         emit(store, "invoice.payment_succeeded", invoice)
         return True
-    invoice.update(
-        {
-            "attempted": True,
-            "attempt_count": invoice["attempt_count"] + 1,
-            "next_payment_attempt": now + 3 * DAY,
-        }
-    )
+    invoice.update({"attempted": True, "attempt_count": invoice["attempt_count"] + 1})
+    invoice["next_payment_attempt"] = next_attempt(store, invoice)
     emit(store, "invoice.payment_failed", invoice, before)
     return False

@@ -25,7 +25,7 @@ PageResult = tuple[int, dict[str, str], bytes]
 
 _CHECKOUT = re.compile(r"^/c/pay/([^/]+)(?:/(pay|decline|cancel))?$")
 _PORTAL = re.compile(r"^/p/session/([^/]+)(?:/(cancel|renew|switch|payment_method))?$")
-_INVOICE = re.compile(r"^/i/([^/]+)(/pdf)?$")
+_INVOICE = re.compile(r"^/i/([^/]+)(?:/(pdf|authenticate|fail|pay))?$")
 
 
 def is_page(path: str) -> bool:
@@ -41,8 +41,10 @@ def handle(store: Store, method: str, path: str, form: dict[str, str]) -> PageRe
     if found:
         return _portal(store, method, found.group(1), found.group(2), form)
     found = _INVOICE.match(path)
-    if found and method == "GET":
-        return _invoice(store, found.group(1), bool(found.group(2)))
+    if found and method == "GET" and found.group(2) in (None, "pdf"):
+        return _invoice(store, found.group(1), found.group(2) == "pdf")
+    if found and method == "POST" and found.group(2) not in (None, "pdf"):
+        return _invoice_action(store, found.group(1), found.group(2))
     return _page(404, "Not found", "<p>No such page.</p>")
 
 
@@ -235,7 +237,39 @@ def _invoice(store: Store, invoice_id: str, pdf: bool) -> PageResult:
         f"<p id='due'>Amount due: {_money(invoice['amount_remaining'], invoice['currency'])}</p>"
         f"<p><a href='/i/{invoice['id']}/pdf'>Download PDF</a></p>"
     )
+    if invoice["status"] == "open" and invoice["amount_remaining"] > 0:
+        base = f"/i/{invoice['id']}"
+        if store.meta_for(invoice["id"]).get("awaiting_authentication"):
+            body += (
+                "<p id='action'>Your bank asks you to confirm this payment.</p>"
+                + _button(f"{base}/authenticate", "Complete authentication")
+                + _button(f"{base}/fail", "Fail authentication")
+            )
+        body += _button(f"{base}/pay", "Pay with another card")
     return _page(200, "Invoice", body)
+
+
+def _invoice_action(store: Store, invoice_id: str, action: str) -> PageResult:
+    """The hosted invoice page's buttons: 3-D Secure completed or failed, another card."""
+    from .dunning import complete_authentication, pay_with_new_card
+    from .events import set_request
+
+    invoice = store.find(invoice_id)
+    if invoice is None or invoice.get("object") != "invoice":
+        return _page(404, "Invoice not found", "<p>Unknown invoice.</p>")
+    if invoice["status"] != "open":
+        return _page(409, "Invoice", f"<p>This invoice is {html.escape(invoice['status'])}.</p>")
+    waiting = store.meta_for(invoice_id).get("awaiting_authentication")
+    if action in ("authenticate", "fail") and not waiting:
+        return _page(409, "Invoice", "<p>No authentication is pending.</p>")
+    set_request(None, None)
+    if action == "pay":
+        paid = pay_with_new_card(store, invoice)
+    else:
+        paid = complete_authentication(store, invoice, succeed=action == "authenticate")
+    if paid:
+        return _page(200, "Invoice paid", "<p id='result'>Thank you: the invoice is paid.</p>")
+    return _page(402, "Payment failed", "<p id='result'>The payment did not go through.</p>")
 
 
 def invoice_pdf(invoice: dict[str, Any]) -> bytes:
