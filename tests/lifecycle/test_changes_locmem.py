@@ -179,3 +179,28 @@ def test_a_backend_without_the_capability_refuses_clearly(
     assert (preview.status_code, preview.json()["code"]) == (501, "unsupported")
     pause = api.post(f"{subscription_url(sub.pk)}pause/")
     assert (pause.status_code, pause.json()["code"]) == (501, "unsupported")
+
+
+def test_queries_per_request(
+    api: Any, locmem: LocmemBackend, monthly: Any, django_assert_num_queries: Any
+) -> None:
+    """The subscription list reads its open invoices in one query, however many there are;
+    pause and resume read the subscription, its link and the price of the provider's answer,
+    and write nothing (the events do)."""
+    sub = subscribe(api, locmem, monthly)
+    invoice = locmem.renew(remote_id(sub), outcome="failed")
+    locmem.retry(invoice.id, outcome="failed")
+    deliver(locmem)
+    from tests.checkout.conftest import SUBSCRIPTIONS_URL
+
+    # Session, user, customer, subscriptions with product and pricing, their open invoices.
+    with django_assert_num_queries(5):
+        listed = api.get(SUBSCRIPTIONS_URL).json()
+    assert listed[0]["hosted_invoice_url"] == invoice.hosted_invoice_url
+    # ... and the subscription's provider link, then the answer's price (its link, product),
+    # as every change's answer (show_provider_state).
+    with django_assert_num_queries(8):
+        assert api.post(f"{subscription_url(sub.pk)}pause/").status_code == 200
+    deliver(locmem)
+    with django_assert_num_queries(8):
+        assert api.post(f"{subscription_url(sub.pk)}resume/").status_code == 200
