@@ -39,3 +39,31 @@ def emulated_site(stripe_emulator: Any, live_server: Any, **settings: Any) -> It
             yield stripe_emulator
     finally:
         stripe_emulator.resume_deliveries()
+
+
+@contextmanager
+def paddle_site(paddle_emulator: Any, live_server: Any, **settings: Any) -> Iterator[Any]:
+    """The same for Paddle: the live server's ``paddle/webhook/`` is a notification destination
+    of the Paddle emulator, and the library's backend is the Paddle backend talking to it."""
+    from django_payments_sync.testing.paddle_emulator import DEFAULT_API_KEY as PADDLE_KEY
+
+    destination = paddle_emulator.add_notification_destination(
+        f"{live_server.url}/api/payment/paddle/webhook/"
+    )
+    config = {
+        "BACKEND": "django_payments_sync.backends.paddle.PaddleBackend",
+        "OPTIONS": {
+            "api_key": PADDLE_KEY,
+            "api_base": paddle_emulator.url,
+            "webhook_secret": destination["endpoint_secret_key"],
+            "max_retries": 0,
+        },
+        "SELLER_COUNTRY": "DE",
+        **settings,
+    }
+    paddle_emulator.pause_deliveries()
+    try:
+        with override_settings(PAYMENTS_SYNC=config):
+            yield paddle_emulator
+    finally:
+        paddle_emulator.resume_deliveries()

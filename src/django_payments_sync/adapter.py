@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -17,9 +16,8 @@ from django.db import IntegrityError, models, transaction
 from django.http.request import split_domain_port, validate_host
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.utils.module_loading import import_string
 
-from django_payments_sync.conf import on_reload, payments_settings
+from django_payments_sync.conf import get_adapter, payments_settings
 from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -28,6 +26,8 @@ if TYPE_CHECKING:
 
     from django_payments_sync.interactor.tax import TaxDecision
     from django_payments_sync.models import AbstractBillingInformation, Customer
+
+__all__ = ["DefaultPaymentsAdapter", "get_adapter", "owner_is_user"]
 
 logger = logging.getLogger(__name__)
 
@@ -308,13 +308,3 @@ class DefaultPaymentsAdapter:
                 logger.exception("Could not send the %s mail to %s", template_prefix, recipients)
 
         transaction.on_commit(send)
-
-
-@functools.cache
-def get_adapter() -> DefaultPaymentsAdapter:
-    """The configured adapter instance (one per process, rebuilt when the settings change)."""
-    cls = import_string(payments_settings.ADAPTER)
-    return cls()
-
-
-on_reload(get_adapter.cache_clear)

@@ -3,7 +3,8 @@
 docs/settings.md lists every id (a test checks it): E001 unknown key, E002 unknown backend
 option, E003 Stripe API key, E005 seller country, E006 value outside its choices, E007 adapter,
 E008/E009 swapped models, E010 wrong type, E011 out of range, E012 backend class, E013
-``rest_framework`` not installed; W001 webhook secret, W002 schema route without drf-spectacular.
+``rest_framework`` not installed, E014 Paddle API key or environment; W001 webhook secret, W002
+schema route without drf-spectacular.
 """
 
 from __future__ import annotations

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django_payments_sync.adapter import DefaultPaymentsAdapter
 
 #: Every key of ``settings.PAYMENTS_SYNC`` with its default. ``docs/settings.md`` documents each
 #: one, and a test checks that the two never drift apart.
@@ -285,3 +290,18 @@ def _reload_payments_settings(*, setting: str, **kwargs: Any) -> None:
         payments_settings.reload()
         for callback in _reload_callbacks:
             callback()
+
+
+@functools.cache
+def get_adapter() -> DefaultPaymentsAdapter:
+    """The configured adapter instance (one per process, rebuilt when the settings change).
+
+    It lives here, beside the setting that names it, so that every layer can ask the host's
+    policy without importing :mod:`django_payments_sync.adapter`, whose default methods call
+    the services above those layers (the adapter is loaded by name, like a Django backend).
+    """
+    cls = import_string(payments_settings.ADAPTER)
+    return cls()
+
+
+on_reload(get_adapter.cache_clear)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -47,7 +48,7 @@ def test_checkout_subscription_pay(
     assert session.url.startswith(stripe_emulator.url)
     page = requests.get(session.url, timeout=5)
     assert page.status_code == 200
-    assert "Total: 12.00 EUR" in page.text
+    assert "<td class='ps-num' id='total'>12.00 EUR</td>" in page.text
     assert len(_actions(page.text)) == 3
     pay = next(a for a in _actions(page.text) if a.endswith("/pay"))
     answer = requests.post(stripe_emulator.url + pay, allow_redirects=False, timeout=5)
@@ -230,6 +231,10 @@ def test_hosted_invoice_page_and_pdf(client: stripe.StripeClient) -> None:
     assert page.status_code == 200
     assert invoice.number in page.text
     assert "Status: paid" in page.text
+    issued = datetime.datetime.fromtimestamp(invoice.created, tz=datetime.UTC)
+    assert f"<dt>Date of issue</dt><dd>{issued.day} {issued:%B %Y}</dd>" in page.text
+    assert "<span class='ps-name'>Plan</span>" in page.text  # the product, not its line text
+    assert "<td class='ps-num' id='total'>19.99 EUR</td>" in page.text
     pdf = requests.get(invoice.invoice_pdf, timeout=5)
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-1.4")
@@ -268,7 +273,41 @@ def test_portal_payment_method_update_recovers_a_past_due_subscription(
     stripe_emulator.advance_clock(31 * 86_400)
     assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
     page = requests.post(f"{portal.url}/payment_method", data={"card": "visa"}, timeout=5)
-    assert "Payment method: pm_card_visa" in page.text
+    assert "<dd>Visa ending in 4242 (pm_card_visa)</dd>" in page.text
     recovered = client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
     assert recovered.status == "active"
     assert recovered.latest_invoice.status == "paid"
+
+
+def test_checkout_page_reads_like_a_checkout(client: stripe.StripeClient) -> None:
+    """Product and price names, amounts in the currency's decimals, what recurs, a trial."""
+    plan = client.v1.prices.create(
+        {
+            "currency": "jpy",
+            "unit_amount": 4500,
+            "nickname": "Team monthly",
+            "product_data": {"name": "Team <b>&</b> Co"},
+            "recurring": {"interval": "month"},
+        }
+    )
+    setup = helpers.price(client, 12000, None, currency="jpy")
+    session = _subscription_session(client, subscription_data={"trial_period_days": 7})
+    page = requests.get(session.url, timeout=5).text
+    assert "<h2>Subscribe to Plan</h2>" in page
+    assert "7 days free, then 12.00 EUR per month." in page
+    mixed = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": plan.id, "quantity": 2}, {"price": setup.id, "quantity": 1}],
+            "success_url": SUCCESS,
+        }
+    )
+    page = requests.get(mixed.url, timeout=5).text
+    assert "<h2>Subscribe to Team &lt;b&gt;&amp;&lt;/b&gt; Co and 1 more</h2>" in page
+    assert "<p class='ps-big'>21,000 JPY</p>" in page  # due today: 2 x 4,500 + 12,000
+    assert "<p class='ps-muted'>Then 9,000 JPY per month</p>" in page
+    assert "Team monthly · Billed monthly" in page
+    assert "4,500 JPY each" in page
+    assert "One-time payment" in page
+    assert "<td class='ps-num' id='total'>21,000 JPY</td>" in page
+    assert re.search(r"<th scope='row' colspan='2'>Tax</th><td class='ps-num'>0 JPY</td>", page)

@@ -76,7 +76,8 @@ def test_webhook_endpoint_registers_the_url_and_prints_the_secret(provider: Prov
     status, out, _ = run("webhook-endpoint", "https://shop.example/")
     assert status == 0
     [endpoint] = list(provider.backend.list_webhook_endpoints())
-    assert endpoint.url == "https://shop.example/api/payment/stripe/webhook/"
+    name = provider.backend.provider_name
+    assert endpoint.url == f"https://shop.example/api/payment/{name}/webhook/"
     secret = out.split('["webhook_secret"] = "', 1)[1].split('"', 1)[0]
     assert secret  # only shown now, at creation
     with pytest.raises(CommandError, match="already registered"):

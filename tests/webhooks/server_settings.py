@@ -19,4 +19,14 @@ PAYMENTS_SYNC = {
     "WEBHOOK_PROCESSING": os.environ.get("PAYMENTS_SYNC_TEST_PROCESSING", "sync"),
     "MAIL": {"ENABLED": False},
 }
+if os.environ.get("PAYMENTS_SYNC_TEST_PROVIDER") == "paddle":
+    # The Paddle backend (nothing here calls Paddle: the webhooks carry what is applied).
+    PAYMENTS_SYNC["BACKEND"] = "django_payments_sync.backends.paddle.PaddleBackend"
+    PAYMENTS_SYNC["OPTIONS"] = {
+        "api_key": "pdl_sdbx_server_tests",
+        "api_base": "http://127.0.0.1:9",
+        "webhook_secret": os.environ.get(
+            "PAYMENTS_SYNC_TEST_PADDLE_SECRET", "pdl_ntfset_payments_sync_server_tests"
+        ),
+    }
 CONN_MAX_AGE = 60

@@ -164,3 +164,22 @@ def test_a_subscription_over_the_limit_cancels_the_oldest_at_the_provider(
     assert old.status == "canceled"
     kept = Subscription.objects.get(external_subscriptions__external_id=second.id)
     assert kept.status == "active"
+
+
+def test_every_provider_has_its_route_and_only_the_configured_one_answers(locmem, client):
+    """``<provider>/webhook/``: the configured backend's route applies the event; another
+    provider's route (Stripe's included) is not in use on this site and answers 404."""
+    from django.urls import reverse
+
+    locmem.create_customer(CustomerData(local_id="", email="r@example.com"), idempotency_key="r")
+    [event] = locmem.pop_events()
+    body, headers = locmem.signed_request(event)
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    url = reverse("payments_sync:webhook", kwargs={"provider": "locmem"})
+    assert url == "/api/payment/locmem/webhook/"
+    for other in ("/api/payment/stripe/webhook/", "/api/payment/acme/webhook/"):
+        assert client.post(other, body, content_type="application/json", **extra).status_code == 404
+    assert not WebhookEvent.objects.exists()
+    answer = client.post(url, body, content_type="application/json", **extra)
+    assert answer.status_code == 200, answer.content
+    assert WebhookEvent.objects.get().event_id == event.id

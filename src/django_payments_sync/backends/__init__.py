@@ -10,6 +10,14 @@ from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.conf import on_reload, payments_settings
 from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
 
+#: The backends shipped with the package, by ``provider_name``: display name and dotted path.
+#: The provider column of the link tables offers these (and the configured backend's name).
+PROVIDERS: dict[str, tuple[str, str]] = {
+    "stripe": ("Stripe", "django_payments_sync.backends.stripe.StripeBackend"),
+    "paddle": ("Paddle", "django_payments_sync.backends.paddle.PaddleBackend"),
+    "locmem": ("In-memory (tests)", "django_payments_sync.backends.locmem.LocmemBackend"),
+}
+
 
 def get_backend_class(path: str | None = None) -> type[BaseBackend]:
     """The backend class named by ``path`` (default ``PAYMENTS_SYNC["BACKEND"]``)."""
@@ -36,4 +44,4 @@ def get_backend() -> BaseBackend:
 
 on_reload(get_backend.cache_clear)
 
-__all__ = ["BaseBackend", "get_backend", "get_backend_class"]
+__all__ = ["PROVIDERS", "BaseBackend", "get_backend", "get_backend_class"]

@@ -17,6 +17,10 @@ _T = TypeVar("_T")
 METADATA_ID_KEY = "payments_sync_id"
 #: Metadata key holding the ``app_label.model`` of that row, so events link back to the right table.
 METADATA_MODEL_KEY = "payments_sync_model"
+#: Metadata keys a checkout session carries, so its events lead back to our rows.
+METADATA_ORDER_KEY = "payments_sync_order"
+METADATA_ATTEMPT_KEY = "payments_sync_payment_attempt"
+METADATA_PRICING_KEY = "payments_sync_pricing"
 
 
 class Capability(enum.StrEnum):
@@ -143,7 +147,9 @@ class ProviderTaxId:
     customer_id: str
     type: str
     value: str
-    verification_status: str  # "pending" | "verified" | "unverified" | "unavailable"
+    #: The provider's verification as a :class:`~django_payments_sync.choices.VatStatus` value:
+    #: ``pending``, ``valid``, ``invalid`` or ``unavailable``.
+    verification_status: str
 
 
 @dataclass(frozen=True)

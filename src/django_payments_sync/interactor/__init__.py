@@ -108,7 +108,7 @@ class PaymentInteractor:
     def get_or_create_custom_user(self, email: str, name: str = "") -> Any:
         """The owner for a checkout by ``email``: the existing user's, or a new user (and, in a
         host adapter, their organization). Idempotent per email."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_or_create_user(email, name)
 

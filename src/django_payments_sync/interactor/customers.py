@@ -5,39 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 
-from django_payments_sync import signals
-from django_payments_sync.adapter import get_adapter
+from django_payments_sync.conf import get_adapter
 from django_payments_sync.models import Customer
+from django_payments_sync.sync.owners import get_or_create_customer
+
+__all__ = [
+    "customer_for_request",
+    "existing_customer_for_request",
+    "get_customer_owner",
+    "get_or_create_customer",
+]
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-
-
-def get_or_create_customer(owner: Any, *, created_from: str = "local") -> Customer:
-    """The customer of ``owner`` (a user or an organization), created on first use.
-
-    A new customer takes its email and name from the adapter's ``get_owner_email`` and
-    ``get_owner_name``; ``customer_created`` is sent after commit. Safe under concurrency:
-    the owner is unique, so the loser of a race reads the winner's row.
-    """
-    customer = Customer.objects.filter(owner=owner).first()
-    if customer is not None:
-        return customer
-    adapter = get_adapter()
-    defaults = {"email": adapter.get_owner_email(owner), "name": adapter.get_owner_name(owner)}
-    try:
-        with transaction.atomic():
-            customer, created = Customer.objects.get_or_create(owner=owner, defaults=defaults)
-    except IntegrityError:
-        # Another request created it between our read and our insert.
-        return Customer.objects.get(owner=owner)
-    if created:
-        signals.send_after_commit(
-            signals.customer_created, sender=Customer, customer=customer, created_from=created_from
-        )
-    return customer
 
 
 def get_customer_owner(request: HttpRequest) -> Any:

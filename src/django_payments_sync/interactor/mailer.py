@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from django_payments_sync import signals
+from django_payments_sync import currencies, signals
 from django_payments_sync.conf import payments_settings
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class MailerService:
 
     def __init__(self, adapter: DefaultPaymentsAdapter | None = None) -> None:
         if adapter is None:
-            from django_payments_sync.adapter import get_adapter
+            from django_payments_sync.conf import get_adapter
 
             adapter = get_adapter()
         self.adapter = adapter
@@ -218,12 +218,8 @@ class MailerService:
 
 
 def format_amount(amount: int, currency: str) -> str:
-    """``1500, "eur"`` → ``"15.00 EUR"`` (two decimals; zero-decimal currencies keep none)."""
-    zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
-                    "vnd", "vuv", "xaf", "xof", "xpf"}  # fmt: skip
-    if currency.lower() in zero_decimal:
-        return f"{amount} {currency.upper()}"
-    return f"{amount / 100:.2f} {currency.upper()}"
+    """``1500, "eur"`` → ``"15.00 EUR"`` (the currency's decimals: zero-decimal ones keep none)."""
+    return currencies.format_amount(amount, currency)
 
 
 def _local_invoice(invoice_id: Any) -> Any:

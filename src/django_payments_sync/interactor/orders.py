@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from django_payments_sync.adapter import get_adapter
-from django_payments_sync.backends.types import CheckoutData
-from django_payments_sync.conf import payments_settings
+from django_payments_sync.backends.types import (
+    METADATA_ATTEMPT_KEY,
+    METADATA_ORDER_KEY,
+    METADATA_PRICING_KEY,
+    CheckoutData,
+)
+from django_payments_sync.conf import get_adapter, payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
 from django_payments_sync.interactor.subscriptions import (
@@ -30,11 +34,6 @@ from django_payments_sync.sync.snapshots import installation_key
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-
-#: Metadata keys a checkout session carries, so its events lead back to our rows.
-METADATA_ORDER_KEY = "payments_sync_order"
-METADATA_ATTEMPT_KEY = "payments_sync_payment_attempt"
-METADATA_PRICING_KEY = "payments_sync_pricing"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from django_payments_sync.interactor.billing import RecheckReport
     from django_payments_sync.interactor.tax import TaxDecision
     from django_payments_sync.models import BillingInformation, Customer
-    from django_payments_sync.sync.push import Drift, PushReport
+    from django_payments_sync.sync.diff import Drift
+    from django_payments_sync.sync.push import PushReport
     from django_payments_sync.sync.rows import SyncResult
     from django_payments_sync.vies.result import VatCheckResult
 
@@ -39,7 +40,7 @@ class CustomerService:
 
     def get_or_create_custom_user(self, email: str, name: str = "") -> Any:
         """The owner for a checkout by ``email`` (the adapter's ``get_or_create_user``)."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_or_create_user(email, name)
 
@@ -49,17 +50,17 @@ class OrganizationService:
     adapter's policy, ``PAYMENTS_SYNC_CUSTOMER_OWNER_MODEL``)."""
 
     def owner_for_request(self, request: HttpRequest) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_customer_owner(request)
 
     def owner_for_user(self, user: Any, *, create: bool = False) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_owner_for_user(user, create=create)
 
     def owner_for_email(self, email: str) -> Any:
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         return get_adapter().get_owner_for_email(email)
 
@@ -129,7 +130,7 @@ class ProductService:
 
     def diff(self) -> list[Drift]:
         """What differs between the local catalog and the provider's (no subscriptions)."""
-        from django_payments_sync.sync.push import diff
+        from django_payments_sync.sync.diff import diff
 
         return [d for d in diff(subscriptions=False) if d.object_type in ("product", "price")]
 
@@ -159,7 +160,7 @@ class UserInteractor:
 
     def post_user_created(self, user: Any) -> None:
         """Run the adapter's ``post_user_created`` (e.g. a customer or a team for the user)."""
-        from django_payments_sync.adapter import get_adapter
+        from django_payments_sync.conf import get_adapter
 
         get_adapter().post_user_created(user)
 

@@ -10,14 +10,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from django_payments_sync.adapter import get_adapter
 from django_payments_sync.backends.types import (
     METADATA_ID_KEY,
     METADATA_MODEL_KEY,
     ProviderSubscription,
     SubscriptionData,
 )
-from django_payments_sync.conf import payments_settings
+from django_payments_sync.conf import get_adapter, payments_settings
 from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.interactor import provider
 from django_payments_sync.models import (

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_payments_sync', '0003_attempt_subscription'),
+        ('django_payments_sync', '0004_vat_status'),
     ]
 
     operations = [

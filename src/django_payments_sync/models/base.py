@@ -7,8 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 def provider_choices() -> list[tuple[str, str]]:
-    """Providers a row can link to: the shipped backends (Stripe first), then the configured one."""
-    choices: list[tuple[str, str]] = [("stripe", "Stripe"), ("locmem", "In-memory (tests)")]
+    """Providers a row can link to: the shipped backends (``backends.PROVIDERS``, Stripe
+    first), then the configured one if it is another."""
+    from django_payments_sync.backends import PROVIDERS
+
+    choices = [(name, label) for name, (label, _path) in PROVIDERS.items()]
     try:
         from django_payments_sync.backends import get_backend_class
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_payments_sync.choices import TaxExemption, VatStatus
 from django_payments_sync.conf import customer_owner_model_name
 from django_payments_sync.models.base import ExternalPaymentProvider, SyncedModel, TimestampedModel
 
@@ -35,21 +36,8 @@ class Customer(AbstractCustomer):
         pass
 
 
-class TaxExemption(models.TextChoices):
-    """How the provider taxes the customer (Stripe's ``tax_exempt`` values)."""
-
-    NONE = "none", _("VAT charged")
-    EXEMPT = "exempt", _("Exempt (outside the EU)")
-    REVERSE = "reverse", _("Reverse charge")
-
-
-class VatValidationStatus(models.TextChoices):
-    NOT_REQUIRED = "not_required", _("Not required")
-    PENDING = "pending", _("Pending")
-    VALID = "valid", _("Valid")
-    INVALID = "invalid", _("Invalid")
-    UNAVAILABLE = "unavailable", _("VIES unavailable")
-    ERROR = "error", _("Could not be checked")
+#: The billing information's VAT validation status (the one enum, :class:`VatStatus`).
+VatValidationStatus = VatStatus
 
 
 class AbstractBillingInformation(TimestampedModel):

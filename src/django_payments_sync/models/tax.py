@@ -5,12 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_payments_sync.choices import VatStatus
 
-class VatCheckStatus(models.TextChoices):
-    VALID = "valid", _("Valid")
-    INVALID = "invalid", _("Invalid")
-    UNAVAILABLE = "unavailable", _("Unavailable")
-    ERROR = "error", _("Error")
+#: The status of a cached VIES answer (the one enum, :class:`VatStatus`).
+VatCheckStatus = VatStatus
 
 
 class VatCheck(models.Model):
@@ -18,7 +16,7 @@ class VatCheck(models.Model):
 
     country_code = models.CharField(_("VIES country code"), max_length=2)
     vat_number = models.CharField(_("VAT number"), max_length=20, help_text=_("Without prefix"))
-    status = models.CharField(_("status"), max_length=16, choices=VatCheckStatus.choices)
+    status = models.CharField(_("status"), max_length=16, choices=VatStatus.choices)
     name = models.CharField(_("trader name"), max_length=255, blank=True, default="")
     address = models.TextField(_("trader address"), blank=True, default="")
     request_identifier = models.CharField(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -19,18 +20,10 @@ from django_payments_sync.exceptions import (
     ProviderError,
 )
 from django_payments_sync.models import (
+    Customer,
     ExternalCustomer,
     SyncStatus,
 )
-from django_payments_sync.sync.snapshots import (
-    CustomerSnapshot,
-    digest,
-    idempotency_key,
-    model_label,
-)
-
-if TYPE_CHECKING:
-    from django_payments_sync.models import Customer
 from django_payments_sync.sync.rows import (
     UNKNOWN_LINK,
     SyncAction,
@@ -43,6 +36,12 @@ from django_payments_sync.sync.rows import (
     mark_sync_error,
     mark_synced,
     record_deletion,
+)
+from django_payments_sync.sync.snapshots import (
+    CustomerSnapshot,
+    digest,
+    idempotency_key,
+    model_label,
 )
 
 # --- customers ----------------------------------------------------------------------------
@@ -333,3 +332,41 @@ def delete_provider_customer(external_id: str, *, backend: BaseBackend | None = 
     with contextlib.suppress(ObjectNotFound):
         backend.delete_customer(external_id)
     return SyncResult("customer", "", SyncAction.DELETED, external_id)
+
+
+def push_customer(customer_pk: int) -> bool:
+    """Push a customer's data and tax status to the provider now; ``False`` if it failed.
+
+    On failure the customer stays ``pending`` (``failed`` for an error retrying cannot fix),
+    with the error recorded, for ``payments_sync push`` or the next save to retry.
+    """
+    customer = Customer.objects.filter(pk=customer_pk).first()
+    if customer is None:
+        return False
+    try:
+        # sync_customer never raises a provider error: it marks the row and reports it.
+        result = sync_customer(customer)
+    except Exception as exc:
+        # Whatever else broke, the data is committed: keep the customer pending for a retry.
+        logger.exception("Pushing customer %s to the provider failed", customer_pk)
+        Customer.objects.filter(pk=customer_pk).update(
+            sync_status=SyncStatus.PENDING, sync_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return False
+    return result.ok
+
+
+def push_customer_after_commit(customer: Customer) -> None:
+    """Mark ``customer`` pending now and push it once the transaction commits (if AUTO_SYNC).
+
+    What the billing save, the VIES recheck and a tax id event do after they change what the
+    provider must hold: the mark survives a failed push, for ``payments_sync push`` to retry.
+    """
+    Customer.objects.filter(pk=customer.pk).update(
+        sync_status=SyncStatus.PENDING, updated_at=timezone.now()
+    )
+    customer.sync_status = SyncStatus.PENDING
+    if not payments_settings.AUTO_SYNC:
+        return
+    customer_pk = customer.pk
+    transaction.on_commit(lambda: push_customer(customer_pk), robust=True)

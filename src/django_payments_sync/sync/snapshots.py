@@ -335,3 +335,10 @@ def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> 
     if pricing_id is not None:
         values["pricing_id"] = pricing_id
     return values
+
+
+def our_local_id(metadata: dict[str, str], label: str) -> str | None:
+    """The local id a provider object mirrors, if it carries our identity for ``label``."""
+    if metadata.get(METADATA_MODEL_KEY) == label:
+        return metadata.get(METADATA_ID_KEY)
+    return None

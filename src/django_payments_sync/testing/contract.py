@@ -209,8 +209,11 @@ class BackendContract:
             backend.create_price(data, idempotency_key="contract-missing-product")
 
     # --- subscriptions --------------------------------------------------------------------
+    #: Where a subscription is billed to: a provider that computes tax (Paddle) needs it.
+    billing_address = Address(line1="Hauptstr. 1", city="Berlin", postal_code="10115", country="DE")
+
     def test_subscription_lifecycle(self, backend: BaseBackend) -> None:
-        customer_id = self.customer(backend)
+        customer_id = self.customer(backend, address=self.billing_address)
         product_id = self.product(backend)
         monthly = self.price(backend, product_id, 1500)
         bigger = self.price(backend, product_id, 2500)
@@ -237,7 +240,7 @@ class BackendContract:
         assert (invoice.amount_due, invoice.currency) == (0, "eur")  # a trial starts free
 
     def test_subscription_needs_a_recurring_price(self, backend: BaseBackend) -> None:
-        customer_id = self.customer(backend)
+        customer_id = self.customer(backend, address=self.billing_address)
         once = self.price(backend, self.product(backend), 900, None)
         data = SubscriptionData(local_id="s2", customer_id=customer_id, price_id=once)
         with pytest.raises(PermanentProviderError):

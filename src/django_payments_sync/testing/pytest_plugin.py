@@ -15,6 +15,7 @@ import pytest
 from .vies_fixtures import vies_responder, vies_settings
 
 if TYPE_CHECKING:
+    from .paddle_emulator import PaddleEmulator
     from .stripe_emulator import StripeEmulator
 
 
@@ -130,4 +131,42 @@ def stripe_emulator(stripe_emulator_server: StripeEmulator) -> Iterator[StripeEm
     stripe_emulator_server.reset()
 
 
-__all__ = ["stripe_emulator", "stripe_emulator_server", "vies_responder", "vies_settings"]
+@pytest.fixture(scope="session")
+def paddle_emulator_server() -> Iterator[PaddleEmulator]:
+    """One Paddle Billing emulator per test session (per xdist worker), short webhook retries.
+
+    Most tests want `paddle_emulator`, which also resets the state around each test. Needs
+    the `[paddle]` extra (paddle-python-sdk) only for `.client()`.
+    """
+    from .paddle_emulator import PaddleEmulator
+
+    emulator = PaddleEmulator(
+        webhook_retry_backoff=0.05, webhook_max_attempts=4, webhook_timeout=2.0
+    ).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def paddle_emulator(paddle_emulator_server: PaddleEmulator) -> Iterator[PaddleEmulator]:
+    """The session's Paddle emulator, emptied before and after the test.
+
+    `.url` is its base URL, `.client()` a configured `paddle_billing.Client`, and the control
+    helpers (`advance_clock`, `add_notification_destination`, `pay_transaction`,
+    `wait_for_deliveries`, `inject_fault`, ...) steer it.
+    """
+    paddle_emulator_server.reset()
+    yield paddle_emulator_server
+    paddle_emulator_server.reset()
+
+
+__all__ = [
+    "paddle_emulator",
+    "paddle_emulator_server",
+    "stripe_emulator",
+    "stripe_emulator_server",
+    "vies_responder",
+    "vies_settings",
+]

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from enum import StrEnum
+
+from django_payments_sync.choices import VatStatus
 
 __all__ = ["VatCheckResult", "VatStatus"]
-
-
-class VatStatus(StrEnum):
-    """What a check established about a VAT number."""
-
-    #: VIES confirmed the number is registered.
-    VALID = "valid"
-    #: VIES answered that the number is not registered.
-    INVALID = "invalid"
-    #: VIES or the member state could not answer; ask again later.
-    UNAVAILABLE = "unavailable"
-    #: VIES refused the request for a reason asking again will not fix (see ``fault_code``).
-    ERROR = "error"
 
 
 #: Statuses that are VIES's answer about the number itself, as opposed to about the service.

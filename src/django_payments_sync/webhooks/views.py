@@ -57,9 +57,11 @@ class WebhookView(View):
 
     def get_backend(self) -> BaseBackend:
         backend = get_backend()
-        if self.provider is not None and backend.provider_name != self.provider:
+        # The class names its provider, or the route does (``<provider>/webhook/``).
+        wanted = self.provider or self.kwargs.get("provider")
+        if wanted is not None and backend.provider_name != wanted:
             # This provider's endpoint is not in use on this site.
-            raise Http404(f"No {self.provider} backend is configured.")
+            raise Http404(f"No {wanted} backend is configured.")
         return backend
 
     def read_body(self, request: HttpRequest) -> bytes:
@@ -143,3 +145,10 @@ class StripeWebhookView(WebhookView):
     """``POST /api/payment/stripe/webhook/``: Stripe's events, signed with the endpoint secret."""
 
     provider = "stripe"
+
+
+class PaddleWebhookView(WebhookView):
+    """``POST /api/payment/paddle/webhook/``: Paddle's notifications, signed
+    (``Paddle-Signature``) with the notification destination's secret key."""
+
+    provider = "paddle"

@@ -18,6 +18,7 @@ from django_payments_sync.backends.types import (
     ProviderSubscription,
     ProviderTaxId,
 )
+from django_payments_sync.choices import VatStatus
 
 
 def _id_of(value: Any) -> str | None:
@@ -251,6 +252,15 @@ def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:
     return session
 
 
+#: Stripe's ``tax_id.verification.status`` -> the library's VAT status.
+STRIPE_VERIFICATION_STATUS = {
+    "verified": VatStatus.VALID,
+    "unverified": VatStatus.INVALID,
+    "pending": VatStatus.PENDING,
+    "unavailable": VatStatus.UNAVAILABLE,
+}
+
+
 def stripe_tax_id_state(obj: Mapping[str, Any]) -> ProviderTaxId:
     verification = obj.get("verification")
     status = verification.get("status") if isinstance(verification, Mapping) else None
@@ -259,7 +269,7 @@ def stripe_tax_id_state(obj: Mapping[str, Any]) -> ProviderTaxId:
         customer_id=stripe_customer_id(obj) or "",
         type=_text(obj.get("type")),
         value=_text(obj.get("value")),
-        verification_status=_text(status) or "unavailable",
+        verification_status=STRIPE_VERIFICATION_STATUS.get(_text(status), VatStatus.UNAVAILABLE),
     )
 
 

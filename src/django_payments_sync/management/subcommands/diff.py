@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from django_payments_sync.exceptions import PaymentsSyncError
-from django_payments_sync.sync.push import diff
+from django_payments_sync.sync.diff import diff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
 """Register this site's webhook endpoint at the provider and print its signing secret.
 
-``webhook-endpoint https://shop.example`` registers ``https://shop.example/api/payment/stripe/webhook/``
-(the path the URLconf gives the webhook view) for every event type; put the printed secret in
+``webhook-endpoint https://shop.example`` registers, for every event type, the configured
+provider's route, e.g. ``https://shop.example/api/payment/stripe/webhook/`` (the path the
+URLconf gives its webhook view); put the printed secret in
 ``PAYMENTS_SYNC["OPTIONS"]["webhook_secret"]``.
 """
 
@@ -17,8 +18,8 @@ from django.urls import NoReverseMatch, reverse
 from django_payments_sync.backends import get_backend
 from django_payments_sync.exceptions import PaymentsSyncError
 
-#: Where the webhook view lives when the host includes our URLconf under ``api/payment/``.
-DEFAULT_PATH = "/api/payment/stripe/webhook/"
+#: Where a provider's webhook view lives when the host includes our URLconf under ``api/payment/``.
+DEFAULT_PATH = "/api/payment/{provider}/webhook/"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,26 +36,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def webhook_path() -> str:
+def webhook_path(provider: str) -> str:
+    """The path of ``provider``'s webhook route in this site's URLconf."""
     try:
-        return reverse("payments_sync:stripe-webhook")
+        return reverse("payments_sync:webhook", kwargs={"provider": provider})
     except NoReverseMatch:
-        return DEFAULT_PATH
+        return DEFAULT_PATH.format(provider=provider)
 
 
-def endpoint_url(site: str) -> str:
+def endpoint_url(site: str, provider: str) -> str:
     parts = urlsplit(site.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CommandError(f"{site!r} is not a site URL: give one like https://shop.example")
     if parts.query or parts.fragment:
         raise CommandError(f"{site!r} has a query or fragment: give the site's base URL only.")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{webhook_path()}"
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{webhook_path(provider)}"
 
 
 def handle(command: BaseCommand, options: dict[str, Any]) -> int:
-    url = endpoint_url(options["site"])
-    events = [e.strip() for e in str(options.get("events") or "*").split(",") if e.strip()]
     backend = get_backend()
+    url = endpoint_url(options["site"], backend.provider_name)
+    events = [e.strip() for e in str(options.get("events") or "*").split(",") if e.strip()]
     try:
         existing = [e for e in backend.list_webhook_endpoints() if e.url == url]
         if existing and not options.get("replace"):

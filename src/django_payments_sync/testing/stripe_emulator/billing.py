@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from typing import TYPE_CHECKING, Any
 
 from .dunning import needs_authentication
@@ -23,6 +24,7 @@ from .invoicing import (
 from .render import plan_from_price
 
 if TYPE_CHECKING:
+    from ..emulator_kit.clock import Due
     from .store import Store
 
 TRIAL_NOTICE = 3 * DAY
@@ -350,15 +352,15 @@ def advance(store: Store, seconds: int) -> int:
     from .events import set_request
 
     set_request(None, None)
-    target = store.now() + seconds
-    for _ in range(10_000):
-        due = next_due(store)
-        if due is None or due[0] > target:
-            break
-        when, what, obj = due
-        store.clock_offset += max(0, when - store.now())
-        _perform(store, what, obj)
-    store.clock_offset += max(0, target - store.now())
+
+    def due() -> Due | None:
+        found = next_due(store)
+        if found is None:
+            return None
+        when, what, obj = found
+        return when, functools.partial(_perform, store, what, obj)
+
+    store.clock.advance(seconds, due)
     return store.now()
 
 

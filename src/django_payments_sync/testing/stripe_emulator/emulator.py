@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import copy
-import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .faults import Faults
+from ..emulator_kit import EmulatorBase
+from .server import StripeHandler
 from .store import Store
-from .webhooks import Dispatcher
+from .webhooks import StripeDispatcher
 
 if TYPE_CHECKING:
     import stripe
     from stripe._base_address import BaseAddresses
 
-    from .server import EmulatorHTTPServer
-
 DEFAULT_API_KEY = "sk_test_emulator"
 
 
-class StripeEmulator:
+class StripeEmulator(EmulatorBase):
     """An in-process, stateful Stripe stand-in listening on `url` (127.0.0.1, ephemeral port).
 
     >>> with StripeEmulator() as emulator:
@@ -31,6 +28,9 @@ class StripeEmulator:
     from `seed`, random without one), the same after `reset()`; a second emulator is another
     account.
     """
+
+    handler_class = StripeHandler
+    name = "stripe"
 
     def __init__(
         self,
@@ -46,14 +46,10 @@ class StripeEmulator:
         account_id: str | None = None,
         verbose: bool = False,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port, public_url=public_url, verbose=verbose)
         self.api_key = api_key
-        self.verbose = verbose
-        self._public_url = public_url
         self.store = Store(seed, account_id)
-        self.faults = Faults()
-        self.dispatcher = Dispatcher(
+        self.dispatcher = StripeDispatcher(
             self.store,
             retry_backoff=webhook_retry_backoff,
             max_attempts=webhook_max_attempts,
@@ -61,64 +57,14 @@ class StripeEmulator:
             seed=seed,
         )
         self.store.event_listeners.append(self.dispatcher.enqueue)
-        self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # lifecycle
-
-    def start(self) -> StripeEmulator:
-        """Bind, serve in a daemon thread, and return self."""
-        from .server import EmulatorHTTPServer
-
-        if self._server is not None:
-            return self
-        self._server = EmulatorHTTPServer((self.host, self.port), self)
-        self.port = self._server.server_address[1]
+    def started(self) -> None:
         self.store.base_url = self.url
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="stripe-emulator-http",
-            daemon=True,
-        )
-        self._thread.start()
-        self.dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server = None
-        self.dispatcher.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> StripeEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def account_id(self) -> str:
         """The id of the account this emulator plays (`GET /v1/account`), e.g. `acct_...`."""
         return self.store.account_id
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:54321` (what `base_addresses` wants)."""
-        if self._public_url:
-            return self._public_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
 
     def base_addresses(self) -> BaseAddresses:
         """Every base address of the SDK pointed here (connect and files too)."""
@@ -134,20 +80,6 @@ class StripeEmulator:
         )
 
     # state and clock
-
-    def reset(self) -> None:
-        """Forget every object, event, delivery, fault and clock offset."""
-        with self.store.lock:
-            self.store.reset()
-            self.dispatcher.reset()
-        self.faults.clear()
-
-    def state(self) -> dict[str, Any]:
-        """A JSON-able dump of every stored object, by kind, plus the clock."""
-        return self.store.snapshot()
-
-    def now(self) -> int:
-        return self.store.now()
 
     def advance_clock(self, seconds: int) -> int:
         """Move time on, running renewals, trial ends and cancellations due on the way."""
@@ -213,57 +145,16 @@ class StripeEmulator:
             body = json.dumps(event, indent=2).encode()
         return body, sign(body, secret, int(time.time()))
 
-    def set_delivery_mode(self, mode: str) -> None:
-        """`"in-order"` (default), `"shuffled"` or `"duplicates"` (every delivery sent twice)."""
-        self.dispatcher.set_mode(mode)
-
-    def pause_deliveries(self) -> None:
-        self.dispatcher.pause()
-
-    def resume_deliveries(self) -> None:
-        self.dispatcher.resume()
-
-    def flush(self, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """Resume and send everything queued now, retries included; wait; return the log."""
-        return self.dispatcher.flush(timeout)
-
-    def wait_for_deliveries(self, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """Block until every delivery succeeded or gave up; raise TimeoutError otherwise."""
-        return self.dispatcher.wait(timeout)
-
-    def pending_deliveries(self) -> int:
-        return self.dispatcher.pending()
-
-    @property
-    def deliveries(self) -> list[dict[str, Any]]:
-        """Every delivery attempt so far: event, type, endpoint, url, attempt, status, error."""
-        return self.dispatcher.deliveries()
-
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
         """Events emitted so far, oldest first."""
         with self.store.lock:
             rows = list(reversed(self.store.all("event")))
             return [copy.deepcopy(e) for e in rows if event_type in (None, e["type"])]
 
-    # faults
-
-    def inject_fault(
-        self,
-        route: str,
-        kind: str,
-        share: float = 1.0,
-        *,
-        count: int | None = None,
-        delay: float = 2.0,
-        seed: int | None = 0,
-    ) -> dict[str, Any]:
-        """Answer requests matching `route` (`"POST /v1/customers*"`) with a fault.
-
-        `kind` is `"500"`, `"429"` (with Retry-After) or `"delay"` (sleep `delay` seconds, then
-        answer normally). `count=N` hits exactly the next N matching requests; otherwise a
-        seeded `share` of them.
-        """
-        return self.faults.add(route, kind, share, count=count, delay=delay, seed=seed).describe()
-
-    def clear_faults(self) -> None:
-        self.faults.clear()
+    def control(self, method: str, action: str, body: dict[str, Any]) -> tuple[int, Any] | None:
+        if (method, action) == ("POST", "webhook_endpoints"):
+            events = body.get("enabled_events") or ["*"]
+            if isinstance(events, str):
+                events = events.split(",")
+            return 200, self.add_webhook_endpoint(str(body["url"]), list(events))
+        return None

@@ -1,17 +1,15 @@
-"""The HTTP front: Stripe's wire protocol on `/v1/`, hosted pages, and `/_emulator/` controls."""
+"""The HTTP front: Stripe's wire protocol on `/v1/` and its hosted pages (controls: the kit)."""
 
 from __future__ import annotations
 
 import base64
-import json
-import socket
-import time
 import traceback
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
+from ..emulator_kit.server import EmulatorHandler, EmulatorHTTPServer
+from ..emulator_kit.server import dump as _dump
 from . import pages
 from .errors import StripeError
 from .events import api_version, set_request
@@ -19,6 +17,7 @@ from .params import decode_form, resolve_params_class, validate
 from .resources import Call, match
 
 if TYPE_CHECKING:
+    from ..emulator_kit.faults import Fault
     from .emulator import StripeEmulator
 
 _MISSING_KEY = (
@@ -29,106 +28,57 @@ _MISSING_KEY = (
 )
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
-    """One daemon thread per connection, so stopping never waits for idle keep-alive clients."""
+class StripeHandler(EmulatorHandler):
+    """Stripe's API under `/v1/` and its hosted pages."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: StripeEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
     server: EmulatorHTTPServer
-    # An idle keep-alive connection is dropped after this, freeing its thread.
-    timeout = 60
 
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in separate writes; without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every response.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def route(self, method: str, path: str, query: str, body: str) -> None:
+        if path.startswith("/v1/"):
+            self._api(method, path, query, body)
+        elif pages.is_page(path):
+            store = self._emulator.store
+            with store.lock:
+                set_request(None, None)
+                form = dict(parse_qsl(body, keep_blank_values=True))
+                status, headers, content = pages.handle(store, method, path, form)
+            self._send(status, headers, content)
+        else:
+            self._send_json(
+                404, {"error": {"message": "Not found", "type": "invalid_request_error"}}, {}
+            )
 
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.emulator.verbose:
-            super().log_message(format, *args)
+    @property
+    def _emulator(self) -> StripeEmulator:
+        return cast("StripeEmulator", self.server.emulator)
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
+    def fault_answer(self, fault: Fault) -> tuple[int, Any, dict[str, str]]:
+        if fault.kind == "429":
+            error = StripeError(
+                429,
+                "Too many requests hit the API too quickly. We recommend an exponential "
+                "backoff of your requests.",
+                code="rate_limit",
+                headers={"Retry-After": str(fault.retry_after), "Stripe-Should-Retry": "true"},
+            )
+            return 429, error.body(), error.headers
+        error = StripeError(500, "An unknown error occurred", type="api_error")
+        return 500, error.body(), {}
 
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def _dispatch(self, method: str) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
-        path = parts.path.rstrip("/") or "/"
-        try:
-            if path == "/_emulator" or path.startswith("/_emulator/"):
-                from .control import handle_control
-
-                status, payload = handle_control(self.server.emulator, method, path, body)
-                self._send_json(status, payload, {})
-            elif path.startswith("/v1/"):
-                self._api(method, path, parts.query, body)
-            elif pages.is_page(path):
-                store = self.server.emulator.store
-                with store.lock:
-                    set_request(None, None)
-                    form = dict(parse_qsl(body, keep_blank_values=True))
-                    status, headers, content = pages.handle(store, method, path, form)
-                self._send(status, headers, content)
-            else:
-                self._send_json(
-                    404, {"error": {"message": "Not found", "type": "invalid_request_error"}}, {}
-                )
-        except ConnectionError:
-            # The client gave up (e.g. its timeout fired during an injected delay).
-            self.close_connection = True
-        except Exception as exc:
-            traceback.print_exc()
-            error = StripeError(500, f"Stripe emulator error: {exc!r}", type="api_error")
-            self._send_json(500, error.body(), {"Stripe-Should-Retry": "false"})
+    def crash_answer(self, exc: Exception) -> tuple[int, Any, dict[str, str]]:
+        error = StripeError(500, f"Stripe emulator error: {exc!r}", type="api_error")
+        return 500, error.body(), {"Stripe-Should-Retry": "false"}
 
     # the API
 
     def _api(self, method: str, path: str, query: str, body: str) -> None:
-        emulator = self.server.emulator
+        emulator = self._emulator
         generation = emulator.store.generation
         request_id = "req_" + uuid.uuid4().hex[:14]
         version = self.headers.get("Stripe-Version") or api_version()
         headers = {"Request-Id": request_id, "Stripe-Version": version}
-        fault = emulator.faults.pick(method, path)
-        if fault is not None:
-            if fault.kind == "delay":
-                time.sleep(fault.delay)
-            elif fault.kind == "429":
-                error = StripeError(
-                    429,
-                    "Too many requests hit the API too quickly. We recommend an exponential "
-                    "backoff of your requests.",
-                    code="rate_limit",
-                    headers={
-                        "Retry-After": str(fault.retry_after),
-                        "Stripe-Should-Retry": "true",
-                    },
-                )
-                self._send_json(429, error.body(), {**headers, **error.headers})
-                return
-            else:
-                error = StripeError(500, "An unknown error occurred", type="api_error")
-                self._send_json(500, error.body(), headers)
-                return
+        if self.apply_fault(method, path, headers):
+            return
         try:
             api_key = self._api_key()
         except StripeError as exc:
@@ -180,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         request_id: str,
         generation: int,
     ) -> tuple[int, bytes, bool]:
-        store = self.server.emulator.store
+        store = self._emulator.store
         fingerprint = f"{method} {path} " + "&".join(sorted(raw.split("&")))
         with store.lock:
             if store.generation != generation:
@@ -237,22 +187,6 @@ class _Handler(BaseHTTPRequestHandler):
                 store.idempotency[(api_key, idempotency_key)] = (fingerprint, status, payload)
             return status, payload, False
 
-    # responses
 
-    def _send_json(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-        self._send_raw_json(status, _dump(payload), headers)
-
-    def _send_raw_json(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        self._send(status, {"Content-Type": "application/json", **headers}, payload)
-
-    def _send(self, status: int, headers: dict[str, str], content: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
-
-
-def _dump(payload: Any) -> bytes:
-    return json.dumps(payload, indent=2).encode()
+# Kept for tests that patch the handler by its old name.
+_Handler = StripeHandler

@@ -6,10 +6,10 @@ import copy
 import random
 import string
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..emulator_kit.clock import Clock
 from .errors import missing
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -27,6 +27,7 @@ class Store:
         self._account_id = account_id
         self.base_url = "http://127.0.0.1"
         self.event_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.clock = Clock(whole_seconds=True)
         self.reset()
         # One account per emulator, kept across resets: a reset empties the account, it does
         # not open another one (a second emulator is another account).
@@ -42,7 +43,7 @@ class Store:
             self.order: dict[str, list[str]] = {}
             self.deleted: dict[str, dict[str, Any]] = {}
             self.idempotency: dict[tuple[str, str], tuple[str, int, bytes]] = {}
-            self.clock_offset = 0
+            self.clock.reset()
             # Emulator-only bookkeeping per object id (pending prorations, notices sent...).
             self.meta: dict[str, dict[str, Any]] = {}
             # Drawn even when given, so that a seed yields the same object ids either way.
@@ -57,7 +58,11 @@ class Store:
         return prefix + "".join(self.rng.choice(_ALPHABET) for _ in range(length))
 
     def now(self) -> int:
-        return int(time.time()) + self.clock_offset
+        return self.clock.now()
+
+    @property
+    def clock_offset(self) -> int:
+        return int(self.clock.offset)
 
     # objects
 

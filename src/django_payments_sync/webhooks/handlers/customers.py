@@ -18,7 +18,7 @@ from django_payments_sync.backends.types import (
     ProviderEvent,
     ProviderTaxId,
 )
-from django_payments_sync.conf import payments_settings
+from django_payments_sync.choices import VatStatus
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     BillingInformation,
@@ -26,11 +26,11 @@ from django_payments_sync.models import (
     ExternalCustomer,
     Subscription,
     SyncStatus,
-    VatValidationStatus,
 )
 from django_payments_sync.sync import ownership
-from django_payments_sync.sync.customers import write_customer_identity
+from django_payments_sync.sync.customers import push_customer_after_commit, write_customer_identity
 from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
+from django_payments_sync.tax.policy import process_tax
 from django_payments_sync.webhooks.handlers.registry import (
     Deferred,
     EventResult,
@@ -119,7 +119,7 @@ def _local_customer_for(state: ProviderCustomer) -> Customer | None:
 
 def get_adapter_owner_for_email(email: str) -> Any:
     """An existing owner for ``email``, through the adapter's ``get_owner_for_email``."""
-    from django_payments_sync.adapter import get_adapter
+    from django_payments_sync.conf import get_adapter
 
     return get_adapter().get_owner_for_email(email)
 
@@ -248,14 +248,6 @@ def apply_customer_deleted(event: ProviderEvent) -> EventResult:
 
 
 # --- tax ids ------------------------------------------------------------------------------
-_VAT_STATUS = {
-    "verified": VatValidationStatus.VALID,
-    "unverified": VatValidationStatus.INVALID,
-    "pending": VatValidationStatus.PENDING,
-    "unavailable": VatValidationStatus.UNAVAILABLE,
-}
-
-
 def _normal_vat(value: str) -> str:
     return "".join(value.split()).upper()
 
@@ -278,14 +270,14 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
     if event.kind is EventKind.TAX_ID_DELETED:
         status = previous_status
     else:
-        status = _VAT_STATUS.get(state.verification_status, previous_status)
-        definite = (VatValidationStatus.VALID, VatValidationStatus.INVALID)
+        # The backend answers the provider's verification in the library's VatStatus.
+        known = state.verification_status in VatStatus.values
+        status = VatStatus(state.verification_status) if known else previous_status
+        definite = (VatStatus.VALID, VatStatus.INVALID)
         if status not in definite and previous_status in definite:
             status = previous_status
     if status == previous_status:
         return EventResult(note="Tax status unchanged.")
-    from django_payments_sync.interactor.billing import process_tax
-
     # The one writer of the tax decision (and of tax_status_changed).
     billing.customer = link.customer
     process_tax(
@@ -294,15 +286,7 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
         previous=(previous_exemption, previous_status),
         only_tax_fields=True,
     )
-    if billing.tax_exemption != previous_exemption and payments_settings.AUTO_SYNC:
+    if billing.tax_exemption != previous_exemption:
         # The provider must tax the next invoice right: push after commit, never while applying.
-        customer_pk = link.customer_id
-        Customer.objects.filter(pk=customer_pk).update(sync_status=SyncStatus.PENDING)
-
-        def push() -> None:
-            from django_payments_sync.interactor.billing import push_customer
-
-            push_customer(customer_pk)
-
-        transaction.on_commit(push)
+        push_customer_after_commit(link.customer)
     return EventResult(note=f"VAT status {previous_status} -> {status}.")

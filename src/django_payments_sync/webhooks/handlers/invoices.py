@@ -40,18 +40,25 @@ INVOICE_KINDS = (
 
 
 def invoice_values(invoice: ProviderInvoice) -> dict[str, Any]:
-    """The local record's fields as the provider's invoice says (an unknown status: draft)."""
+    """The local record's fields as the provider's invoice says (an unknown status: draft).
+
+    A provider that sends only what is due and paid (no totals) gets them from those: the
+    total is what was due, what remains is what was not paid of it."""
+    total = invoice.total or invoice.amount_due
+    remaining = invoice.amount_remaining or (
+        max(invoice.amount_due - invoice.amount_paid, 0) if invoice.status == "open" else 0
+    )
     return {
         "number": invoice.number,
         "status": invoice.status if invoice.status in InvoiceStatus.values else "draft",
         "billing_reason": invoice.billing_reason,
         "currency": invoice.currency,
-        "subtotal": invoice.subtotal,
+        "subtotal": invoice.subtotal or total - invoice.tax,
         "tax": invoice.tax,
-        "total": invoice.total,
+        "total": total,
         "amount_due": invoice.amount_due,
         "amount_paid": invoice.amount_paid,
-        "amount_remaining": invoice.amount_remaining,
+        "amount_remaining": remaining,
         "hosted_invoice_url": invoice.hosted_invoice_url or "",
         "invoice_pdf": invoice.invoice_pdf or "",
         "period_start": invoice.period_start,
@@ -125,15 +132,15 @@ def apply_invoice(event: ProviderEvent) -> EventResult:
         return EventResult()
     if kind is EventKind.INVOICE_PAYMENT_SUCCEEDED:
         # The same payment as INVOICE_PAID's: one signal.
-        return EventResult(note="Signalled on invoice.paid.")
+        return EventResult(note="Signalled on the invoice-paid event.")
     if kind not in (EventKind.INVOICE_PAYMENT_FAILED, EventKind.INVOICE_PAYMENT_ACTION_REQUIRED):
         return EventResult()
     # The subscription's state comes from its own snapshots only (an invoice never writes
-    # it). A failure older than the invoice's state, or of an invoice no longer open (paid,
-    # voided since), is told to nobody.
+    # it). A failure older than the invoice's state, or of an invoice paid or voided since,
+    # is told to nobody.
     if not applied:
         return EventResult(note="An older failure; the payment moved on since.")
-    if row.status != InvoiceStatus.OPEN:
+    if row.status in (InvoiceStatus.PAID, InvoiceStatus.VOID):
         return EventResult(note=f"The invoice is {row.status} since.")
     if kind is EventKind.INVOICE_PAYMENT_FAILED and row.action_required:
         # The provider reports a payment waiting for authentication as failed too: the

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from django_payments_sync import signals
 from django_payments_sync.backends.types import (
+    METADATA_ATTEMPT_KEY,
     CheckoutSession,
     EventKind,
     ProviderEvent,
@@ -39,7 +40,6 @@ def _attempt_for(provider: str, session: CheckoutSession) -> PaymentAttempt | No
     )
     if attempt is not None:
         return attempt
-    from django_payments_sync.interactor.orders import METADATA_ATTEMPT_KEY
 
     attempt_id = session.metadata.get(METADATA_ATTEMPT_KEY, "")
     if attempt_id.isdigit():
@@ -74,8 +74,8 @@ def _customer_for_checkout(
     if attempt is not None:
         customer = attempt.order.customer
     elif session.customer_email:
-        from django_payments_sync.adapter import get_adapter
-        from django_payments_sync.interactor.customers import get_or_create_customer
+        from django_payments_sync.conf import get_adapter
+        from django_payments_sync.sync.owners import get_or_create_customer
         from django_payments_sync.webhooks import locks
 
         adapter = get_adapter()

@@ -273,7 +273,7 @@ def enforce_subscription_limit(
         return
     if previous_status in LIVE_SUBSCRIPTION_STATUSES:
         return
-    from django_payments_sync.adapter import get_adapter
+    from django_payments_sync.conf import get_adapter
 
     limit = get_adapter().get_subscription_limit(subscription.customer)
     if limit is None or (live_before is not None and live_before + 1 <= limit):
