@@ -6,7 +6,13 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from django_payments_sync.models import ExternalCustomer, ProviderDeletion, SyncState, WebhookEvent
+from django_payments_sync.models import (
+    ExternalCustomer,
+    Invoice,
+    ProviderDeletion,
+    SyncState,
+    WebhookEvent,
+)
 from tests.factories import BillingInformationFactory, OrderFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +41,17 @@ def data() -> None:
         event_id="evt_2",
     )
     SyncState.objects.create(key="reconcile:checkpoint", value={"phase": "customers", "after": 3})
+    Invoice.objects.create(
+        customer=subscription.customer,
+        subscription=subscription,
+        provider="stripe",
+        external_id="in_carol",
+        number="CAROL-0001",
+        status="paid",
+        currency="eur",
+        total=1500,
+        issued_at="2026-01-03T00:00:00Z",
+    )
 
 
 def test_every_model_of_the_app_is_registered() -> None:
@@ -74,3 +91,14 @@ def test_webhook_payload_is_read_only_and_escaped(admin_client, data) -> None:  
     ).content
     assert b"&lt;b&gt;escaped&lt;/b&gt;" in page
     assert b'name="payload"' not in page
+
+
+def test_invoices_are_searched_by_number_and_read_only(admin_client, data) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("admin:django_payments_sync_invoice_changelist")
+    assert b"CAROL-0001" in admin_client.get(url, {"q": "CAROL-0001"}).content
+    assert b"CAROL-0001" not in admin_client.get(url, {"q": "nobody"}).content
+    invoice = Invoice.objects.get()
+    change = reverse("admin:django_payments_sync_invoice_change", args=[invoice.pk])
+    admin_client.post(change, {"number": "EDITED", "status": "void"})
+    invoice.refresh_from_db()
+    assert (invoice.number, invoice.status) == ("CAROL-0001", "paid")

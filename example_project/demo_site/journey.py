@@ -316,6 +316,12 @@ class Journey:
         return f"order {order['id']} paid"
 
     def check_invoices(self) -> str:
+        # The site records invoices from the provider's webhooks: wait for the paid one.
+        def paid_invoice() -> dict[str, Any] | None:
+            invoices = listed(self.expect(self.api("GET", "/api/payment/invoices/"), 200))
+            return next((i for i in invoices if i["status"] == "paid"), None)
+
+        self.wait_until("a paid invoice", paid_invoice)
         account = self.expect(self.browser.get(self.url("/account/"), timeout=10), 200)
         links = re.findall(r'<a href="([^"]+)">View invoice ([^<]+)</a>', account)
         if not links:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from accounts.teams import team_of
@@ -13,15 +12,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from demo_site.countries import COUNTRY_CHOICES
-from django_payments_sync.backends import get_backend
-from django_payments_sync.models import Customer, Subscription, WebhookEvent
+from django_payments_sync.interactor import payments
+from django_payments_sync.models import Customer, Invoice, Subscription, WebhookEvent
 
 if TYPE_CHECKING:
     from accounts.models import Team
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest, HttpResponse
 
-    from django_payments_sync.backends.types import ProviderInvoice
 
 logger = logging.getLogger(__name__)
 
@@ -66,30 +64,8 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     return render(request, "demo_site/checkout_success.html")
 
 
-@dataclass(frozen=True)
-class InvoiceList:
-    """The customer's invoices at the provider, or why they could not be listed."""
-
-    invoices: list[ProviderInvoice]
-    error: str = ""
-
-
 def customer_of(team: Team) -> Customer | None:
     return Customer.objects.filter(owner=team).first()
-
-
-def list_invoices(customer: Customer | None) -> InvoiceList:
-    """The provider's invoices of ``customer`` (the provider keeps them; we keep no copy)."""
-    if customer is None:
-        return InvoiceList([])
-    link = customer.external_customers.first()
-    if link is None:
-        return InvoiceList([])
-    try:
-        return InvoiceList(list(get_backend().list_invoices(link.external_id)))
-    except Exception as exc:  # the page still shows everything else
-        logger.warning("Could not list invoices of %s: %s", link.external_id, exc)
-        return InvoiceList([], error=f"The invoices could not be listed: {exc}")
 
 
 @login_required
@@ -97,10 +73,15 @@ def list_invoices(customer: Customer | None) -> InvoiceList:
 def account(request: HttpRequest) -> HttpResponse:
     team = team_of(cast("AbstractBaseUser", request.user))  # login_required: never anonymous
     customer = customer_of(team)
+    # With their open invoices (what the customer still has to pay or confirm) and the
+    # invoices the provider's webhooks recorded, newest first.
     subscriptions = (
-        Subscription.objects.filter(customer=customer).select_related("pricing__product")
+        payments.subscriptions.list_for(customer) if customer else Subscription.objects.none()
+    )
+    invoices = (
+        Invoice.objects.filter(customer=customer).exclude(status="draft")
         if customer
-        else Subscription.objects.none()
+        else Invoice.objects.none()
     )
     events = WebhookEvent.objects.order_by("-pk")[:10] if request.user.is_staff else []
     return render(
@@ -113,7 +94,7 @@ def account(request: HttpRequest) -> HttpResponse:
             if customer
             else None,
             "subscriptions": subscriptions,
-            "invoices": list_invoices(customer),
+            "invoices": invoices,
             "events": events,
         },
     )

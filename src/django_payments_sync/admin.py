@@ -16,6 +16,7 @@ from django_payments_sync.models import (
     ExternalPricing,
     ExternalProduct,
     ExternalSubscription,
+    Invoice,
     Order,
     PaymentAttempt,
     Pricing,
@@ -121,13 +122,32 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = (
         "status",
         "cancel_at_period_end",
+        "pause_behavior",
         "sync_status",
         "external_subscriptions__provider",
     )
     search_fields = ("customer__email", "customer__name", "external_subscriptions__external_id")
-    readonly_fields = ("sync_status", "sync_error", "synced_at")
+    readonly_fields = ("sync_status", "sync_error", "synced_at", "past_due_since")
     raw_id_fields = ("customer", "pricing")
     inlines = (ExternalSubscriptionInline,)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """The provider's invoices as their events recorded them: read only (the provider issues
+    them; a change here would be overwritten by the next event)."""
+
+    list_display = ("__str__", "customer", "status", "total", "currency", "issued_at", "paid_at")
+    list_filter = ("status", "provider", "action_required", "billing_reason")
+    search_fields = ("number", "external_id", "customer__email", "customer__name")
+    raw_id_fields = ("customer", "subscription")
+    date_hierarchy = "issued_at"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class PaymentAttemptInline(admin.TabularInline):

@@ -1,5 +1,5 @@
 """The REST API's routes (the design's ``billing_router``): billing data, VAT validation, the
-portal link, plans, checkout, orders, subscriptions and the OpenAPI schema."""
+portal link, plans, checkout, orders, subscriptions, invoices and the OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from django.urls import URLPattern, URLResolver, path
 
 from django_payments_sync.api import billing_views
 from django_payments_sync.api import checkout as checkout_views
+from django_payments_sync.api import invoices as invoice_views
+from django_payments_sync.api import lifecycle as lifecycle_views
 from django_payments_sync.api import plans as plans_views
 from django_payments_sync.api import subscriptions as subscription_views
 from django_payments_sync.api.schema import schema_view
@@ -44,6 +46,28 @@ urlpatterns += [
         subscription_views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
     ),
+    path(
+        "subscriptions/<int:pk>/preview/",
+        lifecycle_views.SubscriptionPreviewView.as_view(),
+        name="subscription-preview",
+    ),
+    path(
+        "subscriptions/<int:pk>/pause/",
+        lifecycle_views.SubscriptionPauseView.as_view(),
+        name="subscription-pause",
+    ),
+    path(
+        "subscriptions/<int:pk>/resume/",
+        lifecycle_views.SubscriptionResumeView.as_view(),
+        name="subscription-resume",
+    ),
+]
+
+# --- invoices -----------------------------------------------------------------------------
+
+urlpatterns += [
+    path("invoices/", invoice_views.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", invoice_views.InvoiceDetailView.as_view(), name="invoice-detail"),
 ]
 
 # --- OpenAPI schema (drf-spectacular's with the "schema" extra; else a 501 that says so) -----

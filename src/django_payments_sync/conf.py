@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ACTIVE_SUBSCRIPTIONS": 1,
     # Proration behaviour when a subscription's price or quantity changes.
     "PRORATION_BEHAVIOR": "create_prorations",
+    # Days a past_due subscription keeps its access after its first failed renewal.
+    "GRACE_PERIOD_DAYS": 7,
     # Where the provider's checkout page sends the customer back to (absolute URLs or paths).
     "CHECKOUT_SUCCESS_URL": None,
     "CHECKOUT_CANCEL_URL": None,
@@ -149,6 +151,7 @@ EXPECTED: dict[str, Expected] = {
     "WEBHOOK_REFETCH": Expected((bool,)),
     "MAX_ACTIVE_SUBSCRIPTIONS": Expected((int,), nullable=True, minimum=1),
     "PRORATION_BEHAVIOR": Expected((str,), choices=("create_prorations", "always_invoice", "none")),
+    "GRACE_PERIOD_DAYS": Expected((int,), minimum=0),
     "CHECKOUT_SUCCESS_URL": Expected((str,), nullable=True),
     "CHECKOUT_CANCEL_URL": Expected((str,), nullable=True),
     "PORTAL_RETURN_URL": Expected((str,), nullable=True),

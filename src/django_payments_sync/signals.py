@@ -44,6 +44,26 @@ subscription_updated = Signal()
 #: ``at_period_end`` (bool).
 subscription_canceled = Signal()
 
+#: A subscription's payment collection was paused (it keeps its status; access stops).
+#: Arguments: ``sender`` (the Subscription model), ``subscription``, ``customer``,
+#: ``behavior`` ("keep_as_draft" | "mark_uncollectible" | "void"), ``resumes_at`` (or ``None``).
+subscription_paused = Signal()
+
+#: A subscription's paused payment collection resumed.
+#: Arguments: ``sender`` (the Subscription model), ``subscription``, ``customer``.
+subscription_resumed = Signal()
+
+#: A failed payment of a subscription was paid on a later attempt (dunning recovered it).
+#: Arguments: ``sender`` (the Invoice model), ``invoice``, ``customer``, ``subscription``
+#: (or ``None``), ``attempts`` (how many attempts it took).
+payment_recovered = Signal()
+
+#: A payment needs the customer (authentication, or another payment method) on the
+#: provider's hosted invoice page.
+#: Arguments: ``sender`` (the Invoice model), ``invoice``, ``customer``, ``subscription``
+#: (or ``None``), ``hosted_invoice_url``.
+payment_action_required = Signal()
+
 #: The provider announced that a subscription's trial ends soon (Stripe: three days ahead).
 #: Arguments: ``sender`` (the Subscription model), ``subscription``, ``customer``,
 #: ``trial_end`` (datetime).
@@ -58,7 +78,9 @@ payment_succeeded = Signal()
 #: A payment failed.
 #: Arguments: ``sender`` (the Subscription or Order model), ``customer``, ``subscription``
 #: (or ``None``), ``order`` (or ``None``), ``amount`` (minor units), ``currency``,
-#: ``invoice_id`` (or ``None``), ``hosted_invoice_url`` (or ``None``), ``failure_message``.
+#: ``invoice_id`` (or ``None``), ``hosted_invoice_url`` (or ``None``), ``failure_message``;
+#: for an invoice also ``attempt_count`` (attempts so far) and ``next_payment_attempt`` (the
+#: provider's next retry, ``None`` after the last one: the final notice).
 payment_failed = Signal()
 
 #: A webhook event was applied (status ``processed`` or ``ignored``).

@@ -26,10 +26,10 @@ from django_payments_sync.exceptions import (
     UnsupportedOperation,
     WebhookVerificationError,
 )
-from django_payments_sync.testing.contract import BackendContract
+from django_payments_sync.testing.contract_lifecycle import LifecycleContract
 
 
-class TestLocmemContract(BackendContract):
+class TestLocmemContract(LifecycleContract):
     @pytest.fixture
     def backend(self) -> LocmemBackend:
         return LocmemBackend()

@@ -18,7 +18,7 @@ from django_payments_sync.exceptions import (
     ProviderAuthenticationError,
     TransientProviderError,
 )
-from django_payments_sync.testing.contract import BackendContract
+from django_payments_sync.testing.contract_lifecycle import LifecycleContract
 from django_payments_sync.testing.webhooks import sign_stripe_payload
 from tests.backends.helpers import (
     WEBHOOK_SECRET,
@@ -28,7 +28,7 @@ from tests.backends.helpers import (
 )
 
 
-class TestStripeContract(BackendContract):
+class TestStripeContract(LifecycleContract):
     @pytest.fixture
     def backend(self, stripe_emulator: Any) -> StripeBackend:
         self.emulator = stripe_emulator

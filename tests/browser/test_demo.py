@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -214,3 +214,90 @@ def test_every_field_has_a_label(page: Page, path: str) -> None:
             .map((el) => el.name || el.id || el.outerHTML.slice(0, 80))"""
     )
     assert unlabeled == [], f"fields without a label on {path}: {unlabeled}"
+
+
+def wait_for(page: Page, locator: Any, attempts: int = 60) -> None:
+    """Reload until ``locator`` shows: what it shows arrives through a webhook."""
+    for _ in range(attempts):
+        if locator.count():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+
+
+def test_seats_preview_pause_and_invoices_on_the_account_page(
+    page: Page, shot: Shot, demo: DemoStack
+) -> None:
+    """The lifecycle on the account page: the preview before a change of seats, the change,
+    the pause and resume buttons, and the invoice list with its PDF link."""
+    sign_up(page)
+    start_checkout(page, demo)
+    pay(page)
+    page.goto("/account/")
+    box = page.locator(".lifecycle")
+    box.get_by_label("Seats").fill("3")
+    box.get_by_role("button", name="Preview the change").click()
+    expect(box.locator(".preview")).to_contain_text("Next invoice:")
+    shot("account-seats-preview")
+    box.get_by_role("button", name="Change seats").click()
+    expect(box.get_by_role("status")).to_have_text("Seats changed to 3.")
+    box.get_by_role("button", name="Pause payments").click()
+    expect(box.get_by_role("status")).to_have_text("Payments paused.")
+    paused = page.locator(".paused")
+    wait_for(page, paused)
+    expect(paused).to_contain_text("Payments paused")
+    shot("account-paused")
+    page.locator(".lifecycle").get_by_role("button", name="Resume payments").click()
+    expect(page.locator(".lifecycle").get_by_role("status")).to_have_text("Payments resumed.")
+    invoice_link = page.get_by_role("link", name=re.compile(r"^View invoice "))
+    wait_for(page, invoice_link)
+    expect(page.get_by_role("link", name="PDF").first).to_be_visible()
+    shot("account-invoices")
+
+
+def renew_with_a_card_that_needs_authentication(demo: DemoStack) -> None:
+    """The newest customer's card now needs 3-D Secure, and its period ends (the emulator's
+    clock moves on a month and a day)."""
+    import requests
+    import stripe
+
+    from django_payments_sync.testing.stripe_emulator import DEFAULT_API_KEY
+
+    card = "pm_card_authenticationRequired"
+    client = stripe.StripeClient(DEFAULT_API_KEY, base_addresses={"api": demo.stripe_url})
+    customer = client.v1.customers.list({"limit": 1}).data[0]
+    client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": card}})
+    for subscription in client.v1.subscriptions.list({"customer": customer.id}).data:
+        client.v1.subscriptions.update(subscription.id, {"default_payment_method": card})
+    advanced = requests.post(
+        f"{demo.stripe_url}/_emulator/clock/advance", json={"seconds": 32 * 86400}, timeout=30
+    )
+    assert advanced.status_code == 200, advanced.text
+
+
+def test_an_action_required_banner_links_the_hosted_page(
+    page: Page, shot: Shot, demo: DemoStack
+) -> None:
+    """A renewal whose card needs authentication: the banner's link leads to the provider's
+    page, where the customer confirms; the banner goes."""
+    sign_up(page)
+    start_checkout(page, demo)
+    pay(page)
+    renew_with_a_card_that_needs_authentication(demo)
+    page.goto("/account/")
+    banner = page.locator(".action-banner")
+    wait_for(page, banner)
+    expect(banner).to_contain_text("Action required")
+    shot("account-action-required")
+    banner.get_by_role("link", name="Confirm the payment").click()
+    page.wait_for_url(f"{demo.stripe_url}/i/**")
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.locator("#result")).to_contain_text("the invoice is paid")
+    page.goto("/account/")
+    for _ in range(60):
+        if not page.locator(".action-banner").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(".action-banner")).to_have_count(0)
+    shot("account-action-done")

@@ -19,6 +19,7 @@ from django_payments_sync.models import (
     BillingInformation,
     Customer,
     ExternalCustomer,
+    Invoice,
     Order,
     Subscription,
 )
@@ -30,7 +31,14 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/payment/"
 #: What belongs to the victim and must never show in another's answer.
-SECRETS_OF_THE_VICTIM = ("Victim GmbH", "FR40303265045", "victim-billing@example.com", "cus_")
+SECRETS_OF_THE_VICTIM = (
+    "Victim GmbH",
+    "FR40303265045",
+    "victim-billing@example.com",
+    "cus_",
+    "in_victim",
+    "VICTIM-0001",
+)
 
 
 class TeamAdapter(DefaultPaymentsAdapter):
@@ -89,7 +97,21 @@ def world(team: None) -> dict[str, Any]:
     pricing = PricingFactory(amount=1500, interval="month", max_quantity=10)
     subscription = SubscriptionFactory(customer=customer, pricing=pricing, status="active")
     order = OrderFactory(customer=customer, pricing=pricing)
+    invoice = Invoice.objects.create(
+        customer=customer,
+        subscription=subscription,
+        provider="locmem",
+        external_id="in_victim",
+        number="VICTIM-0001",
+        status="open",
+        currency="eur",
+        total=1500,
+        amount_due=1500,
+        amount_remaining=1500,
+        hosted_invoice_url="https://invoice.locmem.invalid/in_victim",
+    )
     return {
+        "invoice": invoice,
         "victim": victim,
         "teammate": teammate,
         "outsider": outsider,
@@ -109,11 +131,16 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("patch", "billing/", {"name": "Hijacked"}),
         ("post", "billing/portal/", {"customer": "cus_victim", "return_url": "/back/"}),
         ("get", "orders/", None),
+        ("get", "invoices/", None),
+        ("get", f"invoices/{world['invoice'].pk}/", None),
         ("post", f"orders/{order}/cancel/", None),
         ("get", "subscriptions/", None),
         ("get", f"subscriptions/{sub}/", None),
         ("patch", f"subscriptions/{sub}/", {"quantity": 5}),
         ("delete", f"subscriptions/{sub}/", None),
+        ("get", f"subscriptions/{sub}/preview/?quantity=2", None),
+        ("post", f"subscriptions/{sub}/pause/", {"behavior": "void"}),
+        ("post", f"subscriptions/{sub}/resume/", None),
         ("post", "subscriptions/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "checkout/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
@@ -134,6 +161,7 @@ def victims_rows(customer: Customer) -> dict[str, Any]:
         "django_payments_sync.Subscription": "customer_id",
         "django_payments_sync.Order": "customer_id",
         "django_payments_sync.ExternalCustomer": "customer_id",
+        "django_payments_sync.Invoice": "customer_id",
     }
     return {
         label: [row for row in state[label] if row[field] == customer.pk]
@@ -173,7 +201,13 @@ def test_a_teammate_acts_for_the_teams_customer(world: dict[str, Any]) -> None:
     assert teammate.get(API + "billing/").json()["name"] == "Victim GmbH"
     sub = world["subscription"].pk
     assert teammate.get(f"{API}subscriptions/{sub}/").status_code == 200
+    # The victim's subscription has no provider link in this world: the teammate reaches it
+    # and is told so, where everyone else is told it does not exist.
+    preview = teammate.get(f"{API}subscriptions/{sub}/preview/?quantity=2")
+    assert (preview.status_code, preview.json()["code"]) == (409, "subscription_not_synced")
     assert [o["id"] for o in teammate.get(API + "orders/").json()] == [world["order"].pk]
+    assert [i["id"] for i in teammate.get(API + "invoices/").json()] == [world["invoice"].pk]
+    assert teammate.get(f"{API}invoices/{world['invoice'].pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["outsider", "rival", "staff"])
@@ -186,14 +220,30 @@ def test_another_customers_ids_answer_like_missing_ones(world: dict[str, Any], w
     )[0]
     own_sub = SubscriptionFactory(customer=own, pricing=world["pricing"], status="active")
     own_order = OrderFactory(customer=own, pricing=world["pricing"])
-    missing = max(Subscription.objects.latest("pk").pk, Order.objects.latest("pk").pk) + 100
+    Invoice.objects.create(
+        customer=own, provider="locmem", external_id=f"in_{who}", status="paid", currency="eur"
+    )
+    missing = (
+        max(
+            Subscription.objects.latest("pk").pk,
+            Order.objects.latest("pk").pk,
+            Invoice.objects.latest("pk").pk,
+        )
+        + 100
+    )
     for method, template, data in [
+        ("get", "invoices/{}/", None),
+        ("get", "subscriptions/{}/preview/?quantity=2", None),
+        ("post", "subscriptions/{}/pause/", {"behavior": "void"}),
+        ("post", "subscriptions/{}/resume/", None),
         ("get", "subscriptions/{}/", None),
         ("patch", "subscriptions/{}/", {"quantity": 2}),
         ("delete", "subscriptions/{}/", None),
         ("post", "orders/{}/cancel/", None),
     ]:
-        target = world["order"].pk if "orders" in template else world["subscription"].pk
+        target = {"orders": world["order"].pk, "invoices": world["invoice"].pk}.get(
+            template.split("/", 1)[0], world["subscription"].pk
+        )
         theirs = call(client, method, template.format(target), data)
         nothing = call(client, method, template.format(missing), data)
         assert (theirs.status_code, theirs.json()) == (nothing.status_code, nothing.json())

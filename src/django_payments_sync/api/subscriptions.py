@@ -26,6 +26,37 @@ from django_payments_sync.models import Subscription
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
     product = serializers.CharField(source="pricing.product.name", read_only=True)
     is_live = serializers.BooleanField(read_only=True)
+    pause_behavior = serializers.CharField(
+        read_only=True,
+        help_text='"" while payments are collected; else keep_as_draft, mark_uncollectible '
+        "or void (collection paused).",
+    )
+    is_entitled = serializers.SerializerMethodField(
+        help_text="Whether it gives access now (see the lifecycle docs)."
+    )
+    action_required = serializers.SerializerMethodField(
+        help_text="A payment waits for the customer (authentication) on hosted_invoice_url."
+    )
+    hosted_invoice_url = serializers.SerializerMethodField(
+        help_text="The provider's page of the open invoice to pay or confirm, or null."
+    )
+
+    def get_is_entitled(self, subscription: Subscription) -> bool:
+        return subscription.is_entitled()
+
+    def _open_invoice(self, subscription: Subscription) -> Any:
+        found = getattr(subscription, "open_invoices", None)
+        if found is None:  # not prefetched (an answer after a change): one query
+            found = list(subscription.invoices.filter(status="open", amount_remaining__gt=0))
+        return max(found, key=lambda i: (i.issued_at is not None, i.issued_at, i.pk), default=None)
+
+    def get_action_required(self, subscription: Subscription) -> bool:
+        invoice = self._open_invoice(subscription)
+        return bool(invoice is not None and invoice.action_required)
+
+    def get_hosted_invoice_url(self, subscription: Subscription) -> str | None:
+        invoice = self._open_invoice(subscription)
+        return (invoice.hosted_invoice_url or None) if invoice is not None else None
 
     class Meta:
         model = Subscription
@@ -36,6 +67,12 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             "quantity",
             "status",
             "is_live",
+            "is_entitled",
+            "action_required",
+            "hosted_invoice_url",
+            "pause_behavior",
+            "resumes_at",
+            "past_due_since",
             "current_period_start",
             "current_period_end",
             "trial_end",
@@ -59,9 +96,15 @@ class SubscriptionUpdateSerializer(serializers.Serializer[Any]):
     cancel_at_period_end = serializers.BooleanField(
         required=False, help_text="false resumes a subscription set to end at the period's end."
     )
+    proration_behavior = serializers.ChoiceField(
+        choices=["create_prorations", "always_invoice", "none"],
+        required=False,
+        help_text="How this change of price or quantity is prorated (default: the "
+        "PRORATION_BEHAVIOR setting).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
+        if not set(attrs) - {"proration_behavior"}:
             raise serializers.ValidationError(
                 "Send at least one of pricing, quantity, cancel_at_period_end."
             )
@@ -100,20 +143,26 @@ class SubscriptionListView(PaymentsViewMixin, CustomerRowsListMixin, GenericAPIV
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
 
-class SubscriptionDetailView(PaymentsViewMixin, GenericAPIView[Subscription]):
-    """One of the requester's subscriptions; any other id answers 404, like a missing one."""
+class OwnSubscriptionMixin:
+    """The requester's subscription named by the URL's ``pk``; any other id answers 404."""
 
-    permission_classes = [IsAuthenticated]
-    serializer_class = SubscriptionSerializer
+    kwargs: dict[str, Any]
 
     def get_object(self) -> Subscription:
-        customer = existing_customer_for_request(self.request)
+        customer = existing_customer_for_request(self.request)  # type: ignore[attr-defined]
         if customer is None:
             raise Http404("No such subscription.")
         try:
             return payments.subscriptions.get_for(customer, int(self.kwargs["pk"]))
         except Subscription.DoesNotExist:
             raise Http404("No such subscription.") from None
+
+
+class SubscriptionDetailView(PaymentsViewMixin, OwnSubscriptionMixin, GenericAPIView[Subscription]):
+    """One of the requester's subscriptions; any other id answers 404, like a missing one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = SubscriptionSerializer
 
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -14,6 +15,7 @@ from django_payments_sync.backends.types import (
     CheckoutSession,
     CustomerData,
     EventKind,
+    InvoicePreview,
     PortalSession,
     PriceData,
     ProductData,
@@ -198,6 +200,33 @@ class BaseBackend:
 
     def list_subscriptions(self, customer_id: str | None = None) -> Iterator[ProviderSubscription]:
         raise self._unsupported("listing subscriptions")
+
+    # --- the subscription lifecycle (issue 16) ----------------------------------------------
+    def preview_subscription_change(
+        self,
+        subscription_id: str,
+        *,
+        price_id: str | None = None,
+        quantity: int | None = None,
+        proration_behavior: str = "create_prorations",
+    ) -> InvoicePreview:
+        """What the next invoice would be if the subscription's one item moved to ``price_id``
+        and/or ``quantity`` with ``proration_behavior``, changing nothing at the provider
+        (``Capability.SUBSCRIPTION_PREVIEW``; Stripe: ``POST /v1/invoices/create_preview``).
+        With ``always_invoice`` the preview is the invoice the change bills at once."""
+        raise self._unsupported("previewing subscription changes")
+
+    def pause_subscription(
+        self, subscription_id: str, *, behavior: str, resumes_at: dt.datetime | None = None
+    ) -> ProviderSubscription:
+        """Pause the subscription's payment collection (``Capability.SUBSCRIPTION_PAUSE``):
+        its invoices are kept as drafts, marked uncollectible or voided (``behavior``) until
+        :meth:`resume_subscription`, or ``resumes_at``. Its status does not change."""
+        raise self._unsupported("pausing subscriptions")
+
+    def resume_subscription(self, subscription_id: str) -> ProviderSubscription:
+        """Collect the subscription's payments again (``Capability.SUBSCRIPTION_PAUSE``)."""
+        raise self._unsupported("resuming subscriptions")
 
     # --- checkout, portal, invoices -------------------------------------------------------
     def create_checkout_session(

@@ -37,6 +37,10 @@ class Capability(enum.StrEnum):
     WEBHOOK_ENDPOINTS = "webhook_endpoints"
     INVOICES = "invoices"
     RETRIEVE = "retrieve"
+    #: What a change of price or quantity would invoice, without changing anything.
+    SUBSCRIPTION_PREVIEW = "subscription_preview"
+    #: Pausing a subscription's payment collection and resuming it.
+    SUBSCRIPTION_PAUSE = "subscription_pause"
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,10 @@ class ProviderSubscription:
     canceled_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: ``""`` while payments are collected; else what happens to invoices meanwhile
+    #: (``"keep_as_draft"``, ``"mark_uncollectible"``, ``"void"``).
+    pause_behavior: str = ""
+    resumes_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,45 @@ class ProviderInvoice:
     hosted_invoice_url: str | None = None
     invoice_pdf: str | None = None
     created: dt.datetime | None = None
+    number: str = ""
+    billing_reason: str = ""
+    subtotal: int = 0
+    tax: int = 0
+    total: int = 0
+    amount_remaining: int = 0
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    paid_at: dt.datetime | None = None
+    attempt_count: int = 0
+    next_payment_attempt: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One line of an invoice (or of a preview): what it bills, for which period."""
+
+    description: str
+    amount: int
+    quantity: int
+    proration: bool = False
+    price_id: str = ""
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    """What the next invoice of a subscription would be after a change (nothing is changed)."""
+
+    currency: str
+    subtotal: int
+    tax: int
+    total: int
+    amount_due: int
+    lines: tuple[InvoiceLine, ...]
+    #: When that invoice is issued: now for an invoice the change bills at once, else the
+    #: period's end.
+    date: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +313,11 @@ class EventKind(enum.StrEnum):
     #: A second notice of a payment (Stripe sends ``invoice.payment_succeeded`` beside
     #: ``invoice.paid``): recorded, never signalled twice.
     INVOICE_PAYMENT_SUCCEEDED = "invoice.payment_succeeded"
+    #: The payment needs the customer: authentication (3-D Secure) on the hosted invoice page.
+    INVOICE_PAYMENT_ACTION_REQUIRED = "invoice.payment_action_required"
+    INVOICE_UPDATED = "invoice.updated"
+    INVOICE_VOIDED = "invoice.voided"
+    INVOICE_MARKED_UNCOLLECTIBLE = "invoice.marked_uncollectible"
     CHECKOUT_COMPLETED = "checkout.completed"
     CHECKOUT_PAYMENT_SUCCEEDED = "checkout.payment_succeeded"
     CHECKOUT_PAYMENT_FAILED = "checkout.payment_failed"
@@ -294,9 +346,14 @@ KIND_RANKS: dict[EventKind, int] = {
     EventKind.SUBSCRIPTION_CREATED: 30,
     EventKind.INVOICE_CREATED: 40,
     EventKind.INVOICE_FINALIZED: 41,
-    EventKind.INVOICE_PAYMENT_FAILED: 42,
-    EventKind.INVOICE_PAID: 43,
-    EventKind.INVOICE_PAYMENT_SUCCEEDED: 44,
+    EventKind.INVOICE_UPDATED: 41,
+    # A payment waiting for authentication is announced, then reported failed.
+    EventKind.INVOICE_PAYMENT_ACTION_REQUIRED: 42,
+    EventKind.INVOICE_PAYMENT_FAILED: 43,
+    EventKind.INVOICE_PAID: 44,
+    EventKind.INVOICE_PAYMENT_SUCCEEDED: 45,
+    EventKind.INVOICE_VOIDED: 46,
+    EventKind.INVOICE_MARKED_UNCOLLECTIBLE: 46,
     EventKind.SUBSCRIPTION_UPDATED: 50,
     EventKind.SUBSCRIPTION_TRIAL_ENDING: 51,
     EventKind.SUBSCRIPTION_PAUSED: 52,

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from django_payments_sync.backends.types import InvoicePreview
+    from django_payments_sync.interactor.lifecycle import LifecycleService
     from django_payments_sync.interactor.mailer import MailerService
     from django_payments_sync.interactor.orders import OrderService
     from django_payments_sync.interactor.plans import PlanService
@@ -35,6 +37,12 @@ class PaymentInteractor:
         from django_payments_sync.interactor.subscriptions import SubscriptionService
 
         return SubscriptionService()
+
+    @property
+    def lifecycle(self) -> LifecycleService:
+        from django_payments_sync.interactor.lifecycle import LifecycleService
+
+        return LifecycleService()
 
     @property
     def orders(self) -> OrderService:
@@ -192,20 +200,73 @@ class PaymentInteractor:
         pricing: Any = None,
         quantity: int | None = None,
         cancel_at_period_end: bool | None = None,
+        proration_behavior: str | None = None,
     ) -> Subscription:
-        """Change price or quantity (prorated per ``PRORATION_BEHAVIOR``), or resume."""
+        """Change price or quantity (prorated per ``proration_behavior``, by default
+        ``PRORATION_BEHAVIOR``), or undo a cancellation at the period's end."""
         return self.subscriptions.update_subscription(
             subscription,
             pricing=pricing,
             quantity=quantity,
             cancel_at_period_end=cancel_at_period_end,
+            proration_behavior=proration_behavior,
         )
+
+    def preview_change(
+        self,
+        subscription: Subscription,
+        *,
+        pricing: Any = None,
+        quantity: int | None = None,
+        proration_behavior: str | None = None,
+    ) -> InvoicePreview:
+        """What the next invoice would be after the change (prorations, total, tax, date),
+        without changing anything."""
+        return self.lifecycle.preview_change(
+            subscription, pricing=pricing, quantity=quantity, proration_behavior=proration_behavior
+        )
+
+    def increment_quantity(
+        self, subscription: Subscription, by: int = 1, *, proration_behavior: str | None = None
+    ) -> Subscription:
+        """Add seats, within the price's ``max_quantity``."""
+        return self.lifecycle.change_quantity(
+            subscription, by, proration_behavior=proration_behavior
+        )
+
+    def decrement_quantity(
+        self, subscription: Subscription, by: int = 1, *, proration_behavior: str | None = None
+    ) -> Subscription:
+        """Remove seats, down to the price's ``min_quantity``."""
+        return self.lifecycle.change_quantity(
+            subscription, -by, proration_behavior=proration_behavior
+        )
+
+    def pause_subscription(
+        self, subscription: Subscription, *, behavior: str = "void", resumes_at: Any = None
+    ) -> Subscription:
+        """Pause payment collection (``void``, ``mark_uncollectible`` or ``keep_as_draft``
+        the invoices meanwhile), until :meth:`resume_subscription` or ``resumes_at``."""
+        return self.lifecycle.pause(subscription, behavior=behavior, resumes_at=resumes_at)
+
+    def resume_subscription(self, subscription: Subscription) -> Subscription:
+        """Collect a paused subscription's payments again."""
+        return self.lifecycle.resume(subscription)
 
     def cancel_subscription(
         self, subscription: Subscription, *, at_period_end: bool = True
     ) -> Subscription:
         """Cancel at the end of the paid period (default) or at once."""
         return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
+
+    # --- access ---------------------------------------------------------------------------
+    def has_active_subscription(self, owner: Any) -> bool:
+        """Whether ``owner`` (a user or an organization) has a subscription that gives access
+        now: active or trialing; set to cancel, until the period's end; past_due, for
+        ``GRACE_PERIOD_DAYS``. Never creates a customer."""
+        from django_payments_sync.interactor.access import has_active_subscription
+
+        return has_active_subscription(owner)
 
     # --- webhooks -------------------------------------------------------------------------
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> Any:

@@ -25,6 +25,7 @@ PAYMENT_FAILED = "django_payments_sync/email/payment_failed"
 SUBSCRIPTION_CANCELED = "django_payments_sync/email/subscription_canceled"
 TRIAL_ENDING = "django_payments_sync/email/trial_ending"
 WELCOME = "django_payments_sync/email/welcome"
+PAYMENT_ACTION_REQUIRED = "django_payments_sync/email/payment_action_required"
 
 
 def mail_enabled() -> bool:
@@ -83,8 +84,38 @@ class MailerService:
         hosted_invoice_url: str | None = None,
         **extra: Any,
     ) -> bool:
+        """The receipt; for an invoice, the invoice mail: its number and PDF link."""
+        invoice = _local_invoice(extra.get("invoice_id"))
         return self._send_payment(
-            PAYMENT_SUCCEEDED, customer, amount, currency, subscription, order, hosted_invoice_url
+            PAYMENT_SUCCEEDED,
+            customer,
+            amount,
+            currency,
+            subscription,
+            order,
+            hosted_invoice_url,
+            invoice=invoice,
+            invoice_pdf_url=invoice.invoice_pdf if invoice is not None else None,
+        )
+
+    def send_payment_action_required(
+        self,
+        customer: Customer,
+        *,
+        invoice: Any,
+        subscription: Subscription | None = None,
+        **_: Any,
+    ) -> bool:
+        """The payment needs the customer (authentication, another card): the link to the
+        provider's hosted invoice page, where they finish it."""
+        return self._send(
+            PAYMENT_ACTION_REQUIRED,
+            customer,
+            self.recipient(customer),
+            invoice=invoice,
+            subscription=subscription,
+            amount_display=format_amount(invoice.amount_remaining, invoice.currency),
+            invoice_url=invoice.hosted_invoice_url,
         )
 
     def send_payment_failed(
@@ -97,8 +128,12 @@ class MailerService:
         order: Any = None,
         hosted_invoice_url: str | None = None,
         failure_message: str = "",
+        attempt_count: int = 0,
+        next_payment_attempt: Any = None,
         **extra: Any,
     ) -> bool:
+        """One mail per failed attempt, with the portal link to update the card; the last
+        attempt's (no next attempt scheduled) is the final notice."""
         if not mail_enabled():
             return False
         return self._send_payment(
@@ -111,6 +146,11 @@ class MailerService:
             hosted_invoice_url,
             failure_message=failure_message,
             portal_url=self.portal_url(customer),
+            attempt_count=attempt_count,
+            next_payment_attempt=next_payment_attempt,
+            final_notice=(
+                subscription is not None and attempt_count > 0 and next_payment_attempt is None
+            ),
         )
 
     def _send_payment(
@@ -182,6 +222,15 @@ def format_amount(amount: int, currency: str) -> str:
     return currencies.format_amount(amount, currency)
 
 
+def _local_invoice(invoice_id: Any) -> Any:
+    """The local record of the provider invoice ``invoice_id`` (``None`` for none)."""
+    if not invoice_id:
+        return None
+    from django_payments_sync.models import Invoice
+
+    return Invoice.objects.filter(external_id=str(invoice_id)).first()
+
+
 def password_setup_path(user: Any) -> str | None:
     """The host's ``password_reset_confirm`` path for ``user``, when the host routes one."""
     try:
@@ -205,6 +254,10 @@ def _on_payment_failed(sender: Any, customer: Customer, **kwargs: Any) -> None:
     MailerService().send_payment_failed(customer, **kwargs)
 
 
+def _on_payment_action_required(sender: Any, customer: Customer, **kwargs: Any) -> None:
+    MailerService().send_payment_action_required(customer, **kwargs)
+
+
 def _on_subscription_canceled(
     sender: Any, subscription: Subscription, at_period_end: bool = False, **kwargs: Any
 ) -> None:
@@ -219,6 +272,9 @@ def connect_signals() -> None:
     """Connect the mails to the host signals (called once when the app is ready)."""
     signals.payment_succeeded.connect(_on_payment_succeeded, dispatch_uid="payments_sync_mail_paid")
     signals.payment_failed.connect(_on_payment_failed, dispatch_uid="payments_sync_mail_failed")
+    signals.payment_action_required.connect(
+        _on_payment_action_required, dispatch_uid="payments_sync_mail_action_required"
+    )
     signals.subscription_canceled.connect(
         _on_subscription_canceled, dispatch_uid="payments_sync_mail_canceled"
     )

@@ -40,6 +40,7 @@ CONFLICT_CODES = frozenset(
         "subscription_not_synced",
         "order_not_pending",
         "price_not_synced",
+        "subscription_not_paused",
     }
 )
 
@@ -75,11 +76,14 @@ def live_subscriptions(customer: Customer) -> QuerySet[Subscription]:
 
 
 def check_subscription_limit(customer: Customer) -> None:
-    """Refuse one more subscription when the customer already holds the most allowed."""
+    """Refuse one more subscription when the customer already holds the most allowed (those
+    that give access, a first payment underway, paused ones: see ``access.holds_a_place``)."""
+    from django_payments_sync.interactor.access import subscriptions_holding_a_place
+
     limit = get_adapter().get_subscription_limit(customer)
     if limit is None:
         return
-    count = live_subscriptions(customer).count()
+    count = len(subscriptions_holding_a_place(customer))
     if count >= limit:
         noun = "subscription" if limit == 1 else "subscriptions"
         raise PolicyViolation(
@@ -129,7 +133,18 @@ class SubscriptionService:
     """Subscriptions of a customer, kept in step with the provider."""
 
     def list_for(self, customer: Customer) -> QuerySet[Subscription]:
-        return Subscription.objects.filter(customer=customer).select_related("pricing__product")
+        """The customer's subscriptions with their product and their open invoices (what the
+        customer still has to pay or confirm: ``open_invoices``)."""
+        from django.db.models import Prefetch
+
+        from django_payments_sync.models import Invoice
+
+        open_invoices = Invoice.objects.filter(status="open", amount_remaining__gt=0)
+        return (
+            Subscription.objects.filter(customer=customer)
+            .select_related("pricing__product")
+            .prefetch_related(Prefetch("invoices", open_invoices, to_attr="open_invoices"))
+        )
 
     def get_for(self, customer: Customer, subscription_id: int) -> Subscription:
         """The customer's own subscription; another customer's raises ``DoesNotExist`` too."""
@@ -140,8 +155,10 @@ class SubscriptionService:
     ) -> Subscription:
         """Subscribe ``customer`` directly, charging their default payment method.
 
-        For a customer without one, checkout is the way; the provider's refusal is turned into
-        a ``PolicyViolation`` that says so, and nothing stays live.
+        For a customer without one, checkout is the way (the provider refuses the create).
+        A first payment that needs the customer (3-D Secure, a declined card) leaves the
+        subscription ``incomplete`` with the open invoice's ``hosted_invoice_url`` to finish
+        it; the provider ends it (``incomplete_expired``) when it is not paid within a day.
         """
         check_pricing(pricing, recurring=True)
         check_quantity(pricing, quantity)
@@ -181,8 +198,6 @@ class SubscriptionService:
         except ProviderError as exc:
             _mark_failed(subscription, exc)
             raise
-        if state.status == SubscriptionStatus.INCOMPLETE:
-            self._give_up_incomplete(subscription, state.id)
         # Saved without its provider link: the subscription's created event links it (found
         # through the metadata) and signals ``subscription_created``. Should that event have
         # been applied already, its state stands.
@@ -193,6 +208,12 @@ class SubscriptionService:
             external_subscriptions__provider=provider.backend().provider_name
         ).update(**values, sync_status=SyncStatus.SYNCED, updated_at=timezone.now())
         subscription.refresh_from_db()
+        if state.status == SubscriptionStatus.INCOMPLETE:
+            # The first payment needs the customer (authentication, or another card): the
+            # answer shows the provider's page for it; its events keep the local invoice.
+            from django_payments_sync.interactor.lifecycle import show_open_invoices
+
+            show_open_invoices(subscription, state.customer_id, state.id)
         return subscription
 
     def _unanswered_create(
@@ -214,30 +235,11 @@ class SubscriptionService:
             .first()
         )
 
-    def _give_up_incomplete(self, subscription: Subscription, external_id: str) -> None:
-        try:
-            provider.backend().cancel_subscription(external_id, at_period_end=False)
-        except ProviderError:
-            logger.exception("Could not cancel incomplete subscription %s", external_id)
-        # Ended for good: it must not count towards the limit while its events arrive.
-        subscription.status = SubscriptionStatus.INCOMPLETE_EXPIRED
-        subscription.sync_status = SyncStatus.SYNCED
-        subscription.save(update_fields=["status", "sync_status", "updated_at"])
-        raise PolicyViolation(
-            "There is no default payment method to charge: subscribe through checkout instead.",
-            code="no_payment_method",
-        )
-
-    def update_subscription(
-        self,
-        subscription: Subscription,
-        *,
-        pricing: Any = None,
-        quantity: int | None = None,
-        cancel_at_period_end: bool | None = None,
-    ) -> Subscription:
-        """Change the price or quantity (prorated as ``PRORATION_BEHAVIOR`` says), or undo a
-        cancellation at period end with ``cancel_at_period_end=False``."""
+    def check_change(
+        self, subscription: Subscription, pricing: Any = None, quantity: int | None = None
+    ) -> tuple[Any, int]:
+        """The price and quantity a change asks for, refused when the subscription is over,
+        the price is not available or in another currency, or the quantity is out of range."""
         if not subscription.is_live:
             raise PolicyViolation(
                 f"This subscription is {subscription.status} and can no longer be changed.",
@@ -254,6 +256,21 @@ class SubscriptionService:
                     code="currency_mismatch",
                 )
         check_quantity(new_pricing, new_quantity)
+        return new_pricing, new_quantity
+
+    def update_subscription(
+        self,
+        subscription: Subscription,
+        *,
+        pricing: Any = None,
+        quantity: int | None = None,
+        cancel_at_period_end: bool | None = None,
+        proration_behavior: str | None = None,
+    ) -> Subscription:
+        """Change the price or quantity (prorated as ``proration_behavior`` says, by default
+        the ``PRORATION_BEHAVIOR`` setting), or undo a cancellation at period end with
+        ``cancel_at_period_end=False``."""
+        new_pricing, new_quantity = self.check_change(subscription, pricing, quantity)
         price_changed = new_pricing.pk != subscription.pricing_id
         quantity_changed = new_quantity != subscription.quantity
         cancel_changed = (
@@ -262,14 +279,14 @@ class SubscriptionService:
         )
         if not (price_changed or quantity_changed or cancel_changed):
             return subscription
-        external_id = self._external_id(subscription)
+        external_id = self.external_id_of(subscription)
         try:
             state = provider.backend().update_subscription(
                 external_id,
                 price_id=provider.ensure_price_id(new_pricing) if price_changed else None,
                 quantity=new_quantity if (quantity_changed or price_changed) else None,
                 proration_behavior=(
-                    payments_settings.PRORATION_BEHAVIOR
+                    proration_behavior or payments_settings.PRORATION_BEHAVIOR
                     if (price_changed or quantity_changed)
                     else None
                 ),
@@ -293,11 +310,11 @@ class SubscriptionService:
         if at_period_end and subscription.cancel_at_period_end:
             return subscription
         state = provider.backend().cancel_subscription(
-            self._external_id(subscription), at_period_end=at_period_end
+            self.external_id_of(subscription), at_period_end=at_period_end
         )
         return show_provider_state(subscription, state)
 
-    def _external_id(self, subscription: Subscription) -> str:
+    def external_id_of(self, subscription: Subscription) -> str:
         external_id = provider.subscription_external_id(subscription)
         if not external_id:
             raise PolicyViolation(

@@ -36,6 +36,7 @@ from django_payments_sync.models.customers import (
     TaxExemption,
     VatValidationStatus,
 )
+from django_payments_sync.models.invoices import Invoice, InvoiceStatus
 from django_payments_sync.models.orders import (
     AbstractOrder,
     AbstractPaymentAttempt,
@@ -45,9 +46,11 @@ from django_payments_sync.models.orders import (
     PaymentAttemptStatus,
 )
 from django_payments_sync.models.subscriptions import (
+    ENTITLED_STATUSES,
     LIVE_SUBSCRIPTION_STATUSES,
     AbstractSubscription,
     ExternalSubscription,
+    PauseBehavior,
     Subscription,
     SubscriptionStatus,
 )
@@ -86,6 +89,7 @@ def get_customer_owner_model() -> type[Model]:
 
 
 __all__ = [
+    "ENTITLED_STATUSES",
     "LIVE_SUBSCRIPTION_STATUSES",
     "AbstractBillingInformation",
     "AbstractCustomer",
@@ -102,8 +106,11 @@ __all__ = [
     "ExternalProduct",
     "ExternalSubscription",
     "Interval",
+    "Invoice",
+    "InvoiceStatus",
     "Order",
     "OrderStatus",
+    "PauseBehavior",
     "PaymentAttempt",
     "PaymentAttemptStatus",
     "Pricing",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_payments_sync.conf import pricing_model_name
@@ -20,7 +23,22 @@ class SubscriptionStatus(models.TextChoices):
     CANCELED = "canceled", _("Canceled")
 
 
-#: Statuses that count towards the active-subscription limit.
+class PauseBehavior(models.TextChoices):
+    """What the provider does with the invoices of a subscription whose collection is paused."""
+
+    KEEP_AS_DRAFT = "keep_as_draft", _("Keep invoices as drafts")
+    MARK_UNCOLLECTIBLE = "mark_uncollectible", _("Mark invoices uncollectible")
+    VOID = "void", _("Void invoices")
+
+
+#: Statuses in which a subscription may give access (see :meth:`AbstractSubscription.is_entitled`).
+ENTITLED_STATUSES = (
+    "active",
+    "trialing",
+    "past_due",
+)
+
+#: Statuses of subscriptions that are not over (changes and cancellation are allowed).
 LIVE_SUBSCRIPTION_STATUSES = (
     SubscriptionStatus.INCOMPLETE,
     SubscriptionStatus.TRIALING,
@@ -58,6 +76,21 @@ class AbstractSubscription(SyncedModel):
     cancel_at_period_end = models.BooleanField(_("cancel at period end"), default=False)
     canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    past_due_since = models.DateTimeField(
+        _("past due since"),
+        null=True,
+        blank=True,
+        help_text=_("When the renewal that made it past_due failed (the grace period's start)."),
+    )
+    pause_behavior = models.CharField(
+        _("collection paused"),
+        max_length=24,
+        choices=PauseBehavior.choices,
+        blank=True,
+        default="",
+        help_text=_("Empty while the provider collects payments."),
+    )
+    resumes_at = models.DateTimeField(_("resumes at"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -71,6 +104,49 @@ class AbstractSubscription(SyncedModel):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_SUBSCRIPTION_STATUSES
+
+    @property
+    def is_paused(self) -> bool:
+        """Whether payment collection is paused (the provider's ``pause_collection``)."""
+        return bool(self.pause_behavior)
+
+    def grace_period_ends_at(self) -> dt.datetime | None:
+        """When a past_due subscription loses its access (``GRACE_PERIOD_DAYS`` after the
+        failed renewal; the period's start when the failure's time is unknown)."""
+        if self.status != "past_due":
+            return None
+        from django_payments_sync.conf import payments_settings
+
+        since = self.past_due_since or self.current_period_start
+        if since is None:
+            return None
+        return since + dt.timedelta(days=int(payments_settings.GRACE_PERIOD_DAYS))
+
+    def is_entitled(self, at: dt.datetime | None = None) -> bool:
+        """Whether the owner has what this subscription sells at ``at`` (now by default).
+
+        active and trialing: yes, while collection is not paused; set to cancel at the period's
+        end: yes until that end; past_due: yes for ``GRACE_PERIOD_DAYS`` after the failed
+        renewal; incomplete, incomplete_expired, unpaid, paused and canceled: no.
+        """
+        at = at or timezone.now()
+        if self.status not in ENTITLED_STATUSES or self.is_paused:
+            return False
+        ended = self.current_period_end is not None and at >= self.current_period_end
+        if self.cancel_at_period_end and ended:
+            return False
+        if self.status == "past_due":
+            ends = self.grace_period_ends_at()
+            return ends is not None and at < ends
+        return True
+
+    def note_status_change(self, previous_status: str | None, at: dt.datetime) -> None:
+        """Keep ``past_due_since`` with the status: set when it becomes past_due, cleared when
+        it leaves it (in memory; the caller saves)."""
+        if self.status == "past_due" and previous_status != "past_due":
+            self.past_due_since = at
+        elif self.status != "past_due":
+            self.past_due_since = None
 
 
 class Subscription(AbstractSubscription):

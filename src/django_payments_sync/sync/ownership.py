@@ -121,6 +121,8 @@ RULES: tuple[FieldRule, ...] = (
             "trial_end",
             "canceled_at",
             "ended_at",
+            "pause_behavior",
+            "resumes_at",
         )
     ),
 )

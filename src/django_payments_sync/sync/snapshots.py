@@ -329,6 +329,8 @@ def subscription_values(state: ProviderSubscription, pricing_id: int | None) -> 
         "cancel_at_period_end": state.cancel_at_period_end,
         "canceled_at": state.canceled_at,
         "ended_at": state.ended_at,
+        "pause_behavior": state.pause_behavior,
+        "resumes_at": state.resumes_at if state.pause_behavior else None,
     }
     if pricing_id is not None:
         values["pricing_id"] = pricing_id

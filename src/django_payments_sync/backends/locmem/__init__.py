@@ -1,7 +1,7 @@
 """An in-memory payment provider for tests: keeps state in the process and records every call.
 
 One class, :class:`LocmemBackend`, made of one part per area (customers, catalog, billing,
-webhooks) over :class:`~django_payments_sync.backends.locmem.state.LocmemState`.
+lifecycle, webhooks) over :class:`~django_payments_sync.backends.locmem.state.LocmemState`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
+from django_payments_sync.backends.locmem.lifecycle import LocmemLifecycle
 from django_payments_sync.backends.locmem.state import (
     SIGNATURE_HEADER,
     WRITE_OPERATIONS,
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemWebhooks):
+class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemLifecycle, LocmemWebhooks):
     """A complete fake provider living in the process, like Django's locmem email backend.
 
     It generates ids, keeps state, honours idempotency keys, records every call in

@@ -6,6 +6,7 @@ each module stays readable.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -212,9 +213,16 @@ class PaddleBilling:
         return objects.subscription_state(convert.as_dict(obj))
 
     def pause_subscription(
-        self, subscription_id: str, *, at_period_end: bool = True
+        self,
+        subscription_id: str,
+        *,
+        behavior: str = "void",
+        resumes_at: dt.datetime | None = None,
+        at_period_end: bool = True,
     ) -> ProviderSubscription:
-        """Paddle's pause (no neutral operation calls it yet: for hosts using Paddle)."""
+        """Paddle's pause: the subscription itself is paused (status ``paused``) and bills
+        nothing meanwhile, whatever ``behavior`` asks; ``resumes_at`` is not sent (Paddle's
+        own resume date is left to hosts using Paddle's API)."""
         convert.check_id(subscription_id, "subscription")
         with convert.translated_errors():
             obj = self.client.subscriptions.pause(

@@ -9,6 +9,8 @@ from typing import Any
 from django_payments_sync.backends.types import (
     Address,
     CheckoutSession,
+    InvoiceLine,
+    InvoicePreview,
     ProviderCustomer,
     ProviderInvoice,
     ProviderPrice,
@@ -117,6 +119,8 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
     price = item.get("price") or item.get("plan")
     period_start = item.get("current_period_start", obj.get("current_period_start"))
     period_end = item.get("current_period_end", obj.get("current_period_end"))
+    pause = obj.get("pause_collection")
+    pause = pause if isinstance(pause, Mapping) else {}
     return ProviderSubscription(
         id=_text(obj.get("id")),
         customer_id=_id_of(obj.get("customer")) or "",
@@ -131,6 +135,8 @@ def stripe_subscription_state(obj: Mapping[str, Any]) -> ProviderSubscription:
         canceled_at=from_timestamp(obj.get("canceled_at")),
         ended_at=from_timestamp(obj.get("ended_at")),
         metadata=_metadata(obj),
+        pause_behavior=_text(pause.get("behavior")),
+        resumes_at=from_timestamp(pause.get("resumes_at")),
     )
 
 
@@ -142,6 +148,8 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         details = parent.get("subscription_details")
         if isinstance(details, Mapping):
             subscription = _id_of(details.get("subscription"))
+    transitions = obj.get("status_transitions")
+    transitions = transitions if isinstance(transitions, Mapping) else {}
     return ProviderInvoice(
         id=_text(obj.get("id")),
         customer_id=_id_of(obj.get("customer")) or "",
@@ -153,6 +161,73 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         hosted_invoice_url=_text(obj.get("hosted_invoice_url")) or None,
         invoice_pdf=_text(obj.get("invoice_pdf")) or None,
         created=from_timestamp(obj.get("created")),
+        number=_text(obj.get("number")),
+        billing_reason=_text(obj.get("billing_reason")),
+        subtotal=_int(obj.get("subtotal"), 0),
+        tax=_invoice_tax(obj),
+        total=_int(obj.get("total"), 0),
+        amount_remaining=_int(obj.get("amount_remaining"), 0),
+        period_start=from_timestamp(obj.get("period_start")),
+        period_end=from_timestamp(obj.get("period_end")),
+        paid_at=from_timestamp(transitions.get("paid_at")),
+        attempt_count=_int(obj.get("attempt_count"), 0),
+        next_payment_attempt=from_timestamp(obj.get("next_payment_attempt")),
+    )
+
+
+def _invoice_tax(obj: Mapping[str, Any]) -> int:
+    """The tax of an invoice: the sum of ``total_taxes`` (``tax`` in older API versions)."""
+    taxes = obj.get("total_taxes")
+    if isinstance(taxes, list):
+        return sum(_int(t.get("amount"), 0) for t in taxes if isinstance(t, Mapping))
+    return _int(obj.get("tax"), 0)
+
+
+#: The amounts of an invoice: one that is not an integer makes the invoice unreadable.
+_INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining", "subtotal", "total")
+
+
+def _readable_invoice(obj: Mapping[str, Any]) -> ProviderInvoice | None:
+    """The invoice of an event, or ``None`` when an amount is not an integer: an invoice the
+    library cannot account for is not applied (no amount is guessed)."""
+    for name in _INVOICE_AMOUNTS:
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return None
+    return stripe_invoice_state(obj)
+
+
+def stripe_preview_state(obj: Mapping[str, Any]) -> InvoicePreview:
+    """A preview invoice as the neutral preview: amounts, tax, lines, when it is issued."""
+    invoice = stripe_invoice_state(obj)
+    lines = obj.get("lines")
+    rows = lines.get("data") if isinstance(lines, Mapping) else None
+    return InvoicePreview(
+        currency=invoice.currency,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax,
+        total=invoice.total,
+        amount_due=invoice.amount_due,
+        lines=tuple(_line(row) for row in rows or () if isinstance(row, Mapping)),
+        date=invoice.next_payment_attempt or invoice.created,
+    )
+
+
+def _line(row: Mapping[str, Any]) -> InvoiceLine:
+    parent = row.get("parent")
+    details = parent.get("subscription_item_details") if isinstance(parent, Mapping) else None
+    pricing = row.get("pricing")
+    price = pricing.get("price_details") if isinstance(pricing, Mapping) else None
+    period = row.get("period")
+    period = period if isinstance(period, Mapping) else {}
+    return InvoiceLine(
+        description=_text(row.get("description")),
+        amount=_int(row.get("amount"), 0),
+        quantity=_int(row.get("quantity"), 1),
+        proration=bool(details.get("proration")) if isinstance(details, Mapping) else False,
+        price_id=_text(price.get("price")) if isinstance(price, Mapping) else "",
+        period_start=from_timestamp(period.get("start")),
+        period_end=from_timestamp(period.get("end")),
     )
 
 
@@ -230,7 +305,7 @@ def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
     readers: dict[str, Any] = {
         "customer": stripe_customer_state,
         "subscription": stripe_subscription_state,
-        "invoice": stripe_invoice_state,
+        "invoice": _readable_invoice,
         "checkout.session": stripe_checkout_state,
         "tax_id": stripe_tax_id_state,
         "product": stripe_product_state,

@@ -6,6 +6,7 @@ import copy
 import functools
 from typing import TYPE_CHECKING, Any
 
+from .dunning import needs_authentication
 from .errors import StripeError, card_declined
 from .events import emit
 from .fixtures import template
@@ -221,7 +222,11 @@ def create_subscription(
     elif (
         collection_method == "send_invoice"
         or amount == 0
-        or (payment_behavior != "default_incomplete" and not declines(payment_method))
+        or (
+            payment_behavior != "default_incomplete"
+            and not declines(payment_method)
+            and not needs_authentication(payment_method)
+        )
     ):
         sub["status"] = "active"
     # The first invoice is made in the same request, so the created event already names it.
@@ -286,6 +291,22 @@ def renew(store: Store, sub: dict[str, Any]) -> None:
     pending = store.meta_for(sub["id"]).pop("prorations", [])
     lines = pending + lines
     was_trialing = sub["status"] == "trialing"
+    if sub.get("pause_collection"):
+        from .resources.lifecycle import paused_invoice
+
+        invoice = new_invoice(
+            store,
+            sub["customer"],
+            subscription=sub,
+            lines=lines,
+            billing_reason="subscription_cycle",
+            period=(old_start, old_end),
+            collection_method=sub["collection_method"],
+        )
+        sub["latest_invoice"] = invoice["id"]
+        paused_invoice(store, sub, invoice)
+        emit(store, "customer.subscription.updated", sub, before)
+        return
     _, paid = invoice_and_charge(store, sub, lines, "subscription_cycle", (old_start, old_end))
     if paid:
         sub["status"] = "active"
@@ -311,7 +332,13 @@ def next_due(store: Store) -> tuple[int, str, dict[str, Any]] | None:
             candidates.append((notice, "trial_will_end", sub))
         if sub["cancel_at"] is not None and sub["cancel_at"] < period_of(sub)[1]:
             candidates.append((sub["cancel_at"], "cancel", sub))
+        pause = sub.get("pause_collection")
+        if pause and pause.get("resumes_at"):
+            candidates.append((pause["resumes_at"], "resume", sub))
         candidates.append((period_of(sub)[1], "renew", sub))
+    from .dunning import due_retries
+
+    candidates += due_retries(store)
     for session in store.all("checkout.session"):
         if session["status"] == "open":
             candidates.append((session["expires_at"], "expire_session", session))
@@ -342,6 +369,14 @@ def _perform(store: Store, what: str, obj: dict[str, Any]) -> None:
         renew(store, obj)
     elif what == "cancel":
         cancel_now(store, obj)
+    elif what == "retry_invoice":
+        from .dunning import retry
+
+        retry(store, obj)
+    elif what == "resume":
+        before = copy.deepcopy(obj)
+        obj["pause_collection"] = None
+        emit(store, "customer.subscription.updated", obj, before)
     elif what == "trial_will_end":
         store.meta_for(obj["id"])["trial_notice_sent"] = True
         emit(store, "customer.subscription.trial_will_end", obj)

@@ -88,6 +88,23 @@ class StripeEmulator(EmulatorBase):
         with self.store.lock:
             return advance(self.store, int(seconds))
 
+    def configure_dunning(
+        self, *, retry_days: list[int] | None = None, final: str | None = None
+    ) -> None:
+        """How failed renewals are retried: the days between attempts (default 3, 7, 11: four
+        attempts over three weeks) and what the subscription becomes after the last failed
+        one, ``"cancel"`` (default) or ``"unpaid"``."""
+        from .dunning import dunning_settings
+
+        if final not in (None, "cancel", "unpaid"):
+            raise ValueError("final must be 'cancel' or 'unpaid'")
+        with self.store.lock:
+            settings = dunning_settings(self.store)
+            if retry_days is not None:
+                settings["retry_days"] = [int(d) for d in retry_days]
+            if final is not None:
+                settings["final"] = final
+
     def pay_checkout_session(self, session_id: str, *, declined: bool = False) -> str | None:
         """Do what the hosted page's Pay button does; return the success URL to redirect to.
 

@@ -63,9 +63,35 @@ def new_invoice(
     invoice_id: str | None = None,
 ) -> dict[str, Any]:
     """A draft invoice with its lines; emits invoice.created."""
+    invoice = build_invoice(
+        store,
+        customer_id,
+        subscription=subscription,
+        lines=lines,
+        billing_reason=billing_reason,
+        period=period,
+        collection_method=collection_method,
+        invoice_id=invoice_id or store.new_id("in_"),
+    )
+    store.add("invoice", invoice)
+    emit(store, "invoice.created", invoice)
+    return invoice
+
+
+def build_invoice(
+    store: Store,
+    customer_id: str,
+    *,
+    subscription: dict[str, Any] | None,
+    lines: list[dict[str, Any]],
+    billing_reason: str,
+    period: tuple[int, int],
+    invoice_id: str,
+    collection_method: str = "charge_automatically",
+) -> dict[str, Any]:
+    """A draft invoice object with its lines, neither stored nor announced (a preview's)."""
     customer = store.find(customer_id) or store.deleted[customer_id]
     now = store.now()
-    invoice_id = invoice_id or store.new_id("in_")
     total = sum(line["amount"] for line in lines)
     invoice = template("invoice")
     for line in lines:
@@ -136,8 +162,6 @@ def new_invoice(
             "webhooks_delivered_at": None,
         }
     )
-    store.add("invoice", invoice)
-    emit(store, "invoice.created", invoice)
     return invoice
 
 
@@ -234,9 +258,19 @@ def finalize(store: Store, invoice: dict[str, Any]) -> None:
 
 
 def attempt_payment(store: Store, invoice: dict[str, Any], payment_method: str | None) -> bool:
-    """Charge an open invoice with a test payment method; emits paid/payment_failed events."""
+    """Charge an open invoice with a test payment method; emits paid/payment_failed events
+    (and payment_action_required for a card that needs authentication, see `dunning`)."""
+    from .dunning import authenticated, needs_authentication, next_attempt, require_action
+
     before = copy.deepcopy(invoice)
     now = store.now()
+    if (
+        invoice["amount_due"] > 0
+        and needs_authentication(payment_method)
+        and not authenticated(store, invoice)
+    ):
+        require_action(store, invoice, before)
+        return False
     if invoice["amount_due"] == 0 or (payment_method is not None and not declines(payment_method)):
         invoice.update(
             {
@@ -252,12 +286,7 @@ def attempt_payment(store: Store, invoice: dict[str, Any], payment_method: str |
         emit(store, "invoice.paid", invoice, before)
         emit(store, "invoice.payment_succeeded", invoice)
         return True
-    invoice.update(
-        {
-            "attempted": True,
-            "attempt_count": invoice["attempt_count"] + 1,
-            "next_payment_attempt": now + 3 * DAY,
-        }
-    )
+    invoice.update({"attempted": True, "attempt_count": invoice["attempt_count"] + 1})
+    invoice["next_payment_attempt"] = next_attempt(store, invoice)
     emit(store, "invoice.payment_failed", invoice, before)
     return False

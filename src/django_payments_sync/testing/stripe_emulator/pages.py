@@ -26,7 +26,7 @@ PageResult = ui.PageResult
 
 _CHECKOUT = re.compile(r"^/c/pay/([^/]+)(?:/(pay|decline|cancel))?$")
 _PORTAL = re.compile(r"^/p/session/([^/]+)(?:/(cancel|renew|switch|payment_method))?$")
-_INVOICE = re.compile(r"^/i/([^/]+)(/pdf)?$")
+_INVOICE = re.compile(r"^/i/([^/]+)(?:/(pdf|authenticate|fail|pay))?$")
 
 
 def is_page(path: str) -> bool:
@@ -42,8 +42,10 @@ def handle(store: Store, method: str, path: str, form: dict[str, str]) -> PageRe
     if found:
         return _portal(store, method, found.group(1), found.group(2), form)
     found = _INVOICE.match(path)
-    if found and method == "GET":
-        return _invoice(store, found.group(1), bool(found.group(2)))
+    if found and method == "GET" and found.group(2) in (None, "pdf"):
+        return _invoice(store, found.group(1), found.group(2) == "pdf")
+    if found and method == "POST" and found.group(2) not in (None, "pdf"):
+        return _invoice_action(store, found.group(1), found.group(2))
     return _page(404, "Not found", "No such page.")
 
 
@@ -130,6 +132,35 @@ def _invoice(store: Store, invoice_id: str, pdf: bool) -> PageResult:
     if pdf:
         return 200, {"Content-Type": "application/pdf"}, invoice_pdf(invoice)
     return views.invoice(store, invoice)
+
+
+def _invoice_action(store: Store, invoice_id: str, action: str) -> PageResult:
+    """The hosted invoice page's buttons: 3-D Secure completed or failed, another card."""
+    from .dunning import complete_authentication, pay_with_new_card
+    from .events import set_request
+
+    invoice = store.find(invoice_id)
+    if invoice is None or invoice.get("object") != "invoice":
+        return _page(404, "Invoice not found", "Unknown invoice.")
+    if invoice["status"] != "open":
+        return _page(409, "Invoice", f"This invoice is {invoice['status']}.")
+    waiting = store.meta_for(invoice_id).get("awaiting_authentication")
+    if action in ("authenticate", "fail") and not waiting:
+        return _page(409, "Invoice", "No authentication is pending.")
+    set_request(None, None)
+    if action == "pay":
+        paid = pay_with_new_card(store, invoice)
+    else:
+        paid = complete_authentication(store, invoice, succeed=action == "authenticate")
+    if paid:
+        return views.page(
+            200,
+            "Invoice paid",
+            ui.alert("Thank you: the invoice is paid.", kind="info", id="result"),
+        )
+    return views.page(
+        402, "Payment failed", ui.alert("The payment did not go through.", id="result")
+    )
 
 
 def invoice_pdf(invoice: dict[str, Any]) -> bytes:

@@ -319,6 +319,7 @@ def invoice(store: Store, inv: dict[str, Any]) -> PageResult:
         ("Paid on", ui.date(inv["status_transitions"]["paid_at"])),
     ]
     body = ui.join(
+        _invoice_actions(store, inv),
         ui.details([(label, value) for label, value in billed if value]),
         ui.line_items(
             items, currency=currency, subtotal=inv["subtotal"], tax=tax, total=inv["total"]
@@ -334,3 +335,24 @@ def invoice(store: Store, inv: dict[str, Any]) -> PageResult:
         ),
     )
     return page(200, "Invoice", body, summary)
+
+
+def _invoice_actions(store: Store, inv: dict[str, Any]) -> SafeString | None:
+    """What the customer can do on an open invoice: confirm a payment waiting for 3-D Secure
+    (or fail it), or pay with another card (see `dunning`)."""
+    if inv["status"] != "open" or inv["amount_remaining"] <= 0:
+        return None
+    base = f"/i/{inv['id']}"
+    buttons = []
+    if store.meta_for(inv["id"]).get("awaiting_authentication"):
+        buttons += [
+            ui.button(f"{base}/authenticate", "Complete authentication"),
+            ui.button(f"{base}/fail", "Fail authentication", kind="secondary"),
+        ]
+    buttons.append(ui.button(f"{base}/pay", "Pay with another card", kind="secondary"))
+    notice = (
+        ui.alert("Your bank asks you to confirm this payment.", kind="info", id="action")
+        if len(buttons) > 1
+        else None
+    )
+    return ui.join(notice, ui.actions(*buttons))

@@ -1,4 +1,4 @@
-"""Invoice and checkout events: payment signals, settled attempts and orders, new customers."""
+"""Checkout events: settled payment attempts and orders, new customers (invoices: ``invoices``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django_payments_sync.backends.types import (
     CheckoutSession,
     EventKind,
     ProviderEvent,
-    ProviderInvoice,
 )
 from django_payments_sync.models import (
     Customer,
@@ -20,76 +19,16 @@ from django_payments_sync.models import (
     OrderStatus,
     PaymentAttempt,
     PaymentAttemptStatus,
-    Subscription,
 )
 from django_payments_sync.webhooks.handlers.customers import (
     customer_link,
     link_customer,
-    waiting_for_customer,
 )
 from django_payments_sync.webhooks.handlers.registry import (
-    Deferred,
     EventResult,
     handles,
-    is_newer,
     read_object,
 )
-from django_payments_sync.webhooks.handlers.subscriptions import waiting_for_subscription
-
-
-# --- invoices -----------------------------------------------------------------------------
-@handles(
-    EventKind.INVOICE_PAID, EventKind.INVOICE_PAYMENT_SUCCEEDED, EventKind.INVOICE_PAYMENT_FAILED
-)
-def apply_invoice(event: ProviderEvent) -> EventResult:
-    """A subscription invoice was paid or failed: tell the host (mail hooks on the signals)."""
-    provider = event.provider
-    invoice = read_object(event, ProviderInvoice)
-    subscription: Subscription | None = None
-    link: ExternalSubscription | None = None
-    if invoice.subscription_id:
-        link = (
-            ExternalSubscription.objects.select_related("subscription__customer")
-            .filter(provider=provider, external_id=invoice.subscription_id)
-            .first()
-        )
-        if link is None:
-            if customer_link(provider, invoice.customer_id) is None:
-                raise Deferred(waiting_for_customer(invoice.customer_id))
-            raise Deferred(waiting_for_subscription(invoice.subscription_id))
-        subscription = link.subscription
-        customer = subscription.customer
-    else:
-        customer_row = customer_link(provider, invoice.customer_id)
-        if customer_row is None:
-            return EventResult(ignored=True, note="An invoice of no local customer.")
-        customer = customer_row.customer
-    failed = event.kind is EventKind.INVOICE_PAYMENT_FAILED
-    # The subscription's state comes from its own snapshots only: the provider sends a
-    # subscription update for every change a payment causes, and an invoice carries
-    # no snapshot to order against, so letting it write status would make the final state
-    # depend on the arrival order. It does tell whether a failure is stale.
-    newer = link is None or is_newer(event, link)
-    # INVOICE_PAID and INVOICE_PAYMENT_SUCCEEDED describe the same payment: one signal.
-    if event.kind is EventKind.INVOICE_PAYMENT_SUCCEEDED:
-        return EventResult(note="Signalled on the invoice-paid event.")
-    if failed and not newer:
-        return EventResult(note="An older failure; the subscription moved on since.")
-    signal = signals.payment_failed if failed else signals.payment_succeeded
-    extra = {"failure_message": "The payment failed."} if failed else {}
-    signals.send_after_commit(
-        signal,
-        sender=Subscription if subscription is not None else Customer,
-        customer=customer,
-        subscription=subscription,
-        order=None,
-        amount=invoice.amount_due if failed else invoice.amount_paid,
-        currency=invoice.currency,
-        invoice_id=invoice.id,
-        hosted_invoice_url=invoice.hosted_invoice_url,
-        **extra,
-    )
-    return EventResult()
 
 
 # --- checkout -----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ def apply_event(event: ProviderEvent) -> EventResult:
     from django_payments_sync.webhooks.handlers import (  # noqa: F401
         catalog,
         customers,
+        invoices,
         payments,
         subscriptions,
     )

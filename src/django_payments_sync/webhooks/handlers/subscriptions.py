@@ -53,6 +53,8 @@ SUBSCRIPTION_FIELDS = (
     "cancel_at_period_end",
     "canceled_at",
     "ended_at",
+    "pause_behavior",
+    "resumes_at",
 )
 
 
@@ -104,6 +106,23 @@ def send_subscription_signals(
         previous_status=previous["status"],
         changed_fields=changed,
     )
+    if subscription.pause_behavior != previous["pause_behavior"]:
+        if subscription.pause_behavior:
+            signals.send_after_commit(
+                signals.subscription_paused,
+                sender=Subscription,
+                subscription=subscription,
+                customer=customer,
+                behavior=subscription.pause_behavior,
+                resumes_at=subscription.resumes_at,
+            )
+        else:
+            signals.send_after_commit(
+                signals.subscription_resumed,
+                sender=Subscription,
+                subscription=subscription,
+                customer=customer,
+            )
     if subscription.status == SubscriptionStatus.CANCELED and previous["status"] != "canceled":
         signals.send_after_commit(
             signals.subscription_canceled,
@@ -167,10 +186,13 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
         previous = {f: getattr(subscription, f) for f in SUBSCRIPTION_FIELDS}
         for name, value in subscription_values(state, pricing_id).items():
             setattr(subscription, name, value)
+        subscription.note_status_change(previous["status"], event.created)
         changed = [f for f in SUBSCRIPTION_FIELDS if previous[f] != getattr(subscription, f)]
         if changed or subscription.sync_status != SyncStatus.SYNCED:
             subscription.sync_status = SyncStatus.SYNCED
-            subscription.save(update_fields=[*changed, "sync_status", "updated_at"])
+            subscription.save(
+                update_fields=[*changed, "past_due_since", "sync_status", "updated_at"]
+            )
         # What the provider holds now, in the push's terms: a later save of the row (an admin
         # save that changes nothing) pushes only a real change, never this state's past.
         link.content_hash = provider_subscription_hash(state)
@@ -209,6 +231,7 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
         for name, value in values.items():
             setattr(subscription, name, value)
         created = False
+    subscription.note_status_change(None, event.created)
     subscription.sync_status = SyncStatus.SYNCED
     subscription.save()
     try:

@@ -30,7 +30,14 @@ class Call:
 
 
 def _load() -> None:
-    from . import catalog, customers, sessions, subscriptions, webhook_endpoints  # noqa: F401
+    from . import (  # noqa: F401
+        catalog,
+        customers,
+        lifecycle,
+        sessions,
+        subscriptions,
+        webhook_endpoints,
+    )
 
 
 ROUTER = Router(_load)

@@ -107,6 +107,10 @@ def update(call: Call) -> dict[str, Any]:
         sub["cancel_at"] = cancel_at
         sub["cancel_at_period_end"] = cancel_at is not None and cancel_at == period_of(sub)[1]
     apply_metadata(sub, p.get("metadata"))
+    if "pause_collection" in p:
+        from .lifecycle import set_pause_collection
+
+        set_pause_collection(store, sub, p["pause_collection"])
     if p.get("trial_end") == "now" and sub["status"] == "trialing":
         _end_trial_now(store, sub)
     elif isinstance(p.get("trial_end"), int) and sub["status"] == "trialing":
@@ -187,13 +191,13 @@ def _change_items(
         new_end = add_interval(now, *new_interval)
         set_period(sub, now, new_end)
         sub["billing_cycle_anchor"] = now
-        lines = _proration_lines(store, sub, old_items, old_amounts, (start, end), now)
+        lines = proration_lines(store, sub, old_items, old_amounts, (start, end), now)
         lines = [ln for ln in lines if ln["amount"] < 0] + item_lines(store, sub, (now, new_end))
         _bill(store, sub, lines)
         return
     if proration_behavior == "none":
         return
-    lines = _proration_lines(store, sub, old_items, old_amounts, (start, end), now)
+    lines = proration_lines(store, sub, old_items, old_amounts, (start, end), now)
     if not lines:
         return
     if proration_behavior == "always_invoice":
@@ -209,7 +213,7 @@ def _bill(store: Store, sub: dict[str, Any], lines: list[dict[str, Any]]) -> Non
         sub["status"] = "past_due"
 
 
-def _proration_lines(
+def proration_lines(
     store: Store,
     sub: dict[str, Any],
     old_items: dict[str, dict[str, Any]],
