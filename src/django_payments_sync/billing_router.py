@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from django_payments_sync.api import billing_views
 from django_payments_sync.api import checkout as checkout_views
+from django_payments_sync.api import entitlements as entitlement_views
 from django_payments_sync.api import plans as plans_views
 from django_payments_sync.api import subscriptions as subscription_views
 from django_payments_sync.api.schema import schema_view
@@ -31,6 +32,7 @@ urlpatterns += [
 
 urlpatterns += [
     path("plans/", plans_views.PlansView.as_view(), name="plans"),
+    path("entitlements/", entitlement_views.EntitlementsView.as_view(), name="entitlements"),
     path("checkout/", checkout_views.CheckoutView.as_view(), name="checkout"),
     path("orders/", checkout_views.OrderListView.as_view(), name="orders"),
     path("orders/<int:pk>/cancel/", checkout_views.OrderCancelView.as_view(), name="order-cancel"),

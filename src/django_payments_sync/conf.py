@@ -72,6 +72,11 @@ DEFAULTS: dict[str, Any] = {
         "ENABLED": True,
         "FROM_EMAIL": None,
     },
+    # What an owner on no plan gets (and every plan adds to): feature names and limits.
+    "FREE_TIER": {
+        "FEATURES": [],
+        "LIMITS": {},
+    },
 }
 
 
@@ -124,6 +129,8 @@ _TYPE_WORDS = {
     float: "a number",
     str: "a string",
     dict: "a dict",
+    list: "a list",
+    tuple: "a tuple",
 }
 _SECONDS = (int, float)
 
@@ -164,6 +171,9 @@ EXPECTED: dict[str, Expected] = {
     "MAIL": Expected((dict,)),
     "MAIL.ENABLED": Expected((bool,)),
     "MAIL.FROM_EMAIL": Expected((str,), nullable=True),
+    "FREE_TIER": Expected((dict,)),
+    "FREE_TIER.FEATURES": Expected((list, tuple)),
+    "FREE_TIER.LIMITS": Expected((dict,)),
 }
 
 

@@ -118,6 +118,7 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("post", "checkout/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
         ("put", "billing/", {"name": "Mine", "country": "US", "customer": "cus_victim"}),
+        ("get", "entitlements/", None),
     ]
 
 
@@ -174,6 +175,8 @@ def test_a_teammate_acts_for_the_teams_customer(world: dict[str, Any]) -> None:
     sub = world["subscription"].pk
     assert teammate.get(f"{API}subscriptions/{sub}/").status_code == 200
     assert [o["id"] for o in teammate.get(API + "orders/").json()] == [world["order"].pk]
+    plans = teammate.get(API + "entitlements/").json()["plans"]
+    assert plans == [world["pricing"].product_id]
 
 
 @pytest.mark.parametrize("who", ["outsider", "rival", "staff"])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from django_payments_sync.interactor.entitlements import Entitlements, EntitlementService
     from django_payments_sync.interactor.mailer import MailerService
     from django_payments_sync.interactor.orders import OrderService
     from django_payments_sync.interactor.plans import PlanService
@@ -206,6 +207,26 @@ class PaymentInteractor:
     ) -> Subscription:
         """Cancel at the end of the paid period (default) or at once."""
         return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
+
+    # --- entitlements ---------------------------------------------------------------------
+    @property
+    def entitlements(self) -> EntitlementService:
+        from django_payments_sync.interactor.entitlements import EntitlementService
+
+        return EntitlementService()
+
+    def get_entitlements(self, owner: Any) -> Entitlements:
+        """The features and limits ``owner`` has (its plans' over the free tier); one query,
+        then kept on the owner object."""
+        return self.entitlements.of(owner)
+
+    def has_feature(self, owner: Any, feature: str) -> bool:
+        """Whether ``owner``'s plans (or the free tier) include ``feature``."""
+        return self.entitlements.has_feature(owner, feature)
+
+    def limit(self, owner: Any, name: str, default: Any = None) -> Any:
+        """``owner``'s limit ``name`` (the most generous of its plans'), else ``default``."""
+        return self.entitlements.limit(owner, name, default)
 
     # --- webhooks -------------------------------------------------------------------------
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> Any:
