@@ -85,7 +85,33 @@ def path_patterns() -> list[tuple[re.Pattern[str], str]]:
     return sorted(patterns, key=lambda p: -len(p[1].replace("{", "").replace("}", "")))
 
 
+def list_of(name: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["object", "data", "has_more", "url"],
+        "properties": {
+            "object": {"enum": ["list"], "type": "string"},
+            "data": {"type": "array", "items": component(name)},
+            "has_more": {"type": "boolean"},
+            "url": {"type": "string"},
+        },
+    }
+
+
+#: Routes the trimmed spec has no path for (it keeps the paths the emulator served when it was
+#: cut), with the object Stripe's full spec answers them with; their errors are ``error``s.
+EXTRA_ROUTES: list[tuple[str, re.Pattern[str], Any]] = [
+    ("POST", re.compile(r"^/v1/refunds$"), lambda: component("refund")),
+    ("GET", re.compile(r"^/v1/refunds$"), lambda: list_of("refund")),
+    ("GET", re.compile(r"^/v1/refunds/re_\w+$"), lambda: component("refund")),
+    ("GET", re.compile(r"^/v1/charges/ch_\w+$"), lambda: component("charge")),
+]
+
+
 def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
+    for verb, regex, schema in EXTRA_ROUTES:
+        if verb == method and regex.match(path):
+            return component("error") if status >= 400 else schema()  # type: ignore[no-any-return]
     for pattern, template in path_patterns():
         if pattern.match(path):
             operation = spec()["paths"][template].get(method.lower())
@@ -230,7 +256,26 @@ def journey(emulator: StripeEmulator, client: stripe.StripeClient) -> None:
     emulator.pay_checkout_session(payment.id)
     paid = client.v1.checkout.sessions.retrieve(payment.id)
     assert isinstance(paid.payment_intent, str)
-    client.v1.payment_intents.retrieve(paid.payment_intent)
+    intent = client.v1.payment_intents.retrieve(paid.payment_intent)
+    refund = client.v1.refunds.create(
+        {"payment_intent": intent.id, "amount": 1000, "reason": "requested_by_customer"}
+    )
+    client.v1.refunds.retrieve(refund.id)
+    client.v1.refunds.list({"payment_intent": intent.id})
+    client.v1.charges.retrieve(str(intent.latest_charge))
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.refunds.create({"payment_intent": intent.id, "amount": 999_999})
+    failing_refund = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "customer": jane.id,
+            "line_items": [{"price": one_time.id, "quantity": 1}],
+            "success_url": "https://shop.example/done/",
+        }
+    )
+    emulator.pay_checkout_session(failing_refund.id, payment_method="pm_card_refundFail")
+    returned = client.v1.checkout.sessions.retrieve(failing_refund.id).payment_intent
+    assert client.v1.refunds.create({"payment_intent": str(returned)}).status == "succeeded"
     expiring = client.v1.checkout.sessions.create(
         {
             "mode": "payment",
@@ -280,7 +325,11 @@ def test_every_answer_and_event_matches_the_spec(
         seen.add(
             (
                 method,
-                re.sub(r"/(cus|prod|price|sub|si|in|cs|pi|txi|we|evt|feat|bps)_\w+", "/{id}", path),
+                re.sub(
+                    r"/(cus|prod|price|sub|si|in|cs|pi|txi|we|evt|feat|bps|re|ch)_\w+",
+                    "/{id}",
+                    path,
+                ),
             )
         )
         for error in errors(schema, body)[:5]:

@@ -77,7 +77,14 @@ _loaded = False
 def _load() -> None:
     global _loaded
     if not _loaded:
-        from . import catalog, customers, sessions, subscriptions, webhook_endpoints  # noqa: F401
+        from . import (  # noqa: F401
+            catalog,
+            customers,
+            refunds,
+            sessions,
+            subscriptions,
+            webhook_endpoints,
+        )
 
         _loaded = True
 

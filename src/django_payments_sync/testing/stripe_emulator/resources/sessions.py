@@ -346,6 +346,7 @@ def _payment_intent(
             "customer": customer["id"],
             "description": data.get("description"),
             "last_payment_error": None,
+            "latest_charge": None,
             "metadata": dict(data.get("metadata") or {}),
             "next_action": None,
             "payment_method": payment_method,
@@ -358,6 +359,10 @@ def _payment_intent(
     )
     store.add("payment_intent", intent)
     emit(store, "payment_intent.created", intent)
+    from .refunds import new_charge
+
+    charge = new_charge(store, intent)
+    emit(store, "charge.succeeded", charge)
     emit(store, "payment_intent.succeeded", intent)
     return intent_id
 
