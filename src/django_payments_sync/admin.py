@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from django_payments_sync.admin_refunds import RefundAdmin, RefundInline, refund_orders
 from django_payments_sync.models import (
     BillingInformation,
     Customer,
@@ -21,6 +22,7 @@ from django_payments_sync.models import (
     Pricing,
     Product,
     ProviderDeletion,
+    Refund,
     Subscription,
     SyncState,
     VatCheck,
@@ -143,11 +145,25 @@ class PaymentAttemptInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "customer", "pricing", "quantity", "amount", "currency", "status")
+    list_display = (
+        "id",
+        "customer",
+        "pricing",
+        "quantity",
+        "amount",
+        "amount_refunded",
+        "currency",
+        "status",
+    )
     list_filter = ("status", "payment_attempts__provider")
     search_fields = ("customer__email", "customer__name", "payment_attempts__external_id")
     raw_id_fields = ("customer", "pricing", "subscription")
-    inlines = (PaymentAttemptInline,)
+    readonly_fields = ("amount_refunded",)
+    inlines = (PaymentAttemptInline, RefundInline)
+    actions = (refund_orders,)
+
+
+admin.site.register(Refund, RefundAdmin)
 
 
 @admin.register(PaymentAttempt)

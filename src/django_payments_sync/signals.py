@@ -61,6 +61,12 @@ payment_succeeded = Signal()
 #: ``invoice_id`` (or ``None``), ``hosted_invoice_url`` (or ``None``), ``failure_message``.
 payment_failed = Signal()
 
+#: A refund of an order's payment was made and counts (pending or succeeded at the provider),
+#: whether made here or at the provider. Arguments: ``sender`` (the Order model), ``order``,
+#: ``refund`` (the Refund row), ``customer``, ``amount`` (minor units, this refund's),
+#: ``currency``, ``fully_refunded`` (bool: nothing of the order is left to refund).
+order_refunded = Signal()
+
 #: A webhook event was applied (status ``processed`` or ``ignored``).
 #: Arguments: ``sender`` (the WebhookEvent model), ``event`` (the WebhookEvent row),
 #: ``provider_event`` (the parsed :class:`~django_payments_sync.backends.types.ProviderEvent`).

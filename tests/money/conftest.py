@@ -1,12 +1,41 @@
 """Fixtures of the money-and-access tests: the checkout tests' own (in-memory provider, plans,
-logged-in API clients)."""
+logged-in API clients) and a paid one-time order."""
 
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from django_payments_sync.models import Order, OrderStatus, WebhookEventStatus
 from tests.checkout.conftest import (  # noqa: F401 (fixtures)
+    CHECKOUT_URL,
     _empty_cache,
     api,
+    deliver,
     locmem,
     monthly,
     one_time,
     other_api,
     yearly,
 )
+
+
+@pytest.fixture
+def paid(api: Any, locmem: Any, one_time: Any) -> Order:  # noqa: F811 (the fixtures above)
+    """A paid one-time order of 99.00 EUR."""
+    session = api.post(CHECKOUT_URL, {"pricing": one_time.pk}).json()
+    locmem.complete_checkout(session["id"])
+    assert WebhookEventStatus.FAILED not in deliver(locmem)
+    order = Order.objects.get(pk=session["order_id"])
+    assert order.status == OrderStatus.PAID
+    assert order.payment_attempts.get().payment_external_id.startswith("pay_")
+    mail.outbox.clear()
+    return order
+
+
+def state(order: Order) -> tuple[str, int, str, int]:
+    order.refresh_from_db()
+    attempt = order.payment_attempts.get()
+    return order.status, order.amount_refunded, attempt.status, attempt.amount_refunded

@@ -22,8 +22,10 @@ from django_payments_sync.backends.types import (
     ProviderInvoice,
     ProviderPrice,
     ProviderProduct,
+    ProviderRefund,
     ProviderSubscription,
     ProviderTaxId,
+    RefundData,
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
@@ -210,6 +212,15 @@ class BaseBackend:
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
         raise self._unsupported("listing invoices")
+
+    # --- refunds (Capability.REFUNDS) -----------------------------------------------------
+    def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
+        """Refund ``data.amount`` (all that is left when ``None``) of the provider payment
+        ``data.payment_id``; the same ``idempotency_key`` never refunds twice. A refund larger
+        than what is left, or of a payment refunded already, is a ``PermanentProviderError``.
+        The provider's refund and payment events follow (``REFUND_CREATED``,
+        ``PAYMENT_REFUNDED``, ``REFUND_UPDATED``)."""
+        raise self._unsupported("refunds")
 
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

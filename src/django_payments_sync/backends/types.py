@@ -33,6 +33,7 @@ class Capability(enum.StrEnum):
     WEBHOOK_ENDPOINTS = "webhook_endpoints"
     INVOICES = "invoices"
     RETRIEVE = "retrieve"
+    REFUNDS = "refunds"
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ class CheckoutSession:
     metadata: dict[str, str] = field(default_factory=dict)
     #: The name the customer gave on the provider's checkout page, if any.
     customer_name: str = ""
+    #: The provider's payment of a paid one-time checkout (Stripe: its payment intent), which a
+    #: refund names.
+    payment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,52 @@ class ProviderInvoice:
     hosted_invoice_url: str | None = None
     invoice_pdf: str | None = None
     created: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefundData:
+    """A refund of one provider payment: ``amount`` in minor units, ``None`` for all that is
+    left; ``reason`` one of ``REFUND_REASONS`` or empty."""
+
+    payment_id: str
+    amount: int | None = None
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+#: The reasons a refund may give (Stripe's).
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund at the provider; ``status`` is "pending", "succeeded", "failed" or "canceled"."""
+
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str
+    customer_id: str | None = None
+    reason: str = ""
+    failure_reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    created: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment at the provider (Stripe: a charge of a payment intent), with what of it was
+    refunded and the refunds it lists (the newest, as far as the provider sends them)."""
+
+    id: str
+    payment_id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    refunded: bool
+    customer_id: str | None = None
+    refunds: tuple[ProviderRefund, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +314,12 @@ class EventKind(enum.StrEnum):
     CHECKOUT_PAYMENT_SUCCEEDED = "checkout.payment_succeeded"
     CHECKOUT_PAYMENT_FAILED = "checkout.payment_failed"
     CHECKOUT_EXPIRED = "checkout.expired"
+    #: A refund was made (from anywhere: the library, the provider's dashboard).
+    REFUND_CREATED = "refund.created"
+    #: A refund changed: it succeeded, failed or was canceled.
+    REFUND_UPDATED = "refund.updated"
+    #: A payment was refunded in full or in part (the object: a ProviderPayment).
+    PAYMENT_REFUNDED = "payment.refunded"
     UNKNOWN = "unknown"
 
     @property
@@ -299,6 +355,9 @@ KIND_RANKS: dict[EventKind, int] = {
     EventKind.CHECKOUT_PAYMENT_SUCCEEDED: 61,
     EventKind.CHECKOUT_PAYMENT_FAILED: 61,
     EventKind.CHECKOUT_EXPIRED: 62,
+    EventKind.REFUND_CREATED: 63,
+    EventKind.PAYMENT_REFUNDED: 64,
+    EventKind.REFUND_UPDATED: 65,
     EventKind.SUBSCRIPTION_ENDED: 70,
     EventKind.PRICE_DELETED: 75,
     EventKind.PRODUCT_DELETED: 80,
@@ -389,6 +448,8 @@ def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
             value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
         elif isinstance(value, list) and f.name == "tax_ids":
             value = tuple(tuple(v) for v in value)
+        elif isinstance(value, list) and f.name == "refunds":
+            value = tuple(from_dict(ProviderRefund, v) for v in value)
         elif isinstance(value, Mapping):
             nested = [a for a in args if dataclasses.is_dataclass(a) and isinstance(a, type)]
             if nested:
@@ -406,6 +467,8 @@ NEUTRAL_OBJECT_TYPES: dict[str, type] = {
     "subscription": ProviderSubscription,
     "invoice": ProviderInvoice,
     "checkout.session": CheckoutSession,
+    "refund": ProviderRefund,
+    "payment": ProviderPayment,
 }
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from django_payments_sync.interactor.mailer import MailerService
     from django_payments_sync.interactor.orders import OrderService
     from django_payments_sync.interactor.plans import PlanService
+    from django_payments_sync.interactor.refunds import RefundService
     from django_payments_sync.interactor.services import (
         BillingService,
         CustomerService,
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
         ProductService,
     )
     from django_payments_sync.interactor.subscriptions import SubscriptionService
-    from django_payments_sync.models import BillingInformation, Customer, Subscription
+    from django_payments_sync.models import BillingInformation, Customer, Refund, Subscription
 
 
 class PaymentInteractor:
@@ -207,6 +208,17 @@ class PaymentInteractor:
     ) -> Subscription:
         """Cancel at the end of the paid period (default) or at once."""
         return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
+
+    # --- refunds --------------------------------------------------------------------------
+    @property
+    def refunds(self) -> RefundService:
+        from django_payments_sync.interactor.refunds import RefundService
+
+        return RefundService()
+
+    def refund_order(self, order: Any, amount: int | None = None, *, reason: str = "") -> Refund:
+        """Refund ``amount`` (minor units; all that is left when ``None``) of a paid order."""
+        return self.refunds.refund_order(order, amount, reason=reason)
 
     # --- entitlements ---------------------------------------------------------------------
     @property

@@ -44,6 +44,7 @@ from django_payments_sync.models.orders import (
     PaymentAttempt,
     PaymentAttemptStatus,
 )
+from django_payments_sync.models.refunds import COUNTED_REFUND_STATUSES, Refund, RefundStatus
 from django_payments_sync.models.subscriptions import (
     LIVE_SUBSCRIPTION_STATUSES,
     AbstractSubscription,
@@ -86,6 +87,7 @@ def get_customer_owner_model() -> type[Model]:
 
 
 __all__ = [
+    "COUNTED_REFUND_STATUSES",
     "LIVE_SUBSCRIPTION_STATUSES",
     "AbstractBillingInformation",
     "AbstractCustomer",
@@ -109,6 +111,8 @@ __all__ = [
     "Pricing",
     "Product",
     "ProviderDeletion",
+    "Refund",
+    "RefundStatus",
     "Subscription",
     "SubscriptionStatus",
     "SyncState",

@@ -14,6 +14,8 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Canceled")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class AbstractOrder(TimestampedModel):
@@ -34,7 +36,7 @@ class AbstractOrder(TimestampedModel):
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
         _("status"),
-        max_length=16,
+        max_length=24,
         choices=OrderStatus.choices,
         default=OrderStatus.PENDING,
         db_index=True,
@@ -48,6 +50,7 @@ class AbstractOrder(TimestampedModel):
         related_name="orders",
     )
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
 
     class Meta:
         abstract = True
@@ -70,6 +73,8 @@ class PaymentAttemptStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Canceled")
     EXPIRED = "expired", _("Expired")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class AbstractPaymentAttempt(TimestampedModel):
@@ -87,7 +92,7 @@ class AbstractPaymentAttempt(TimestampedModel):
     )
     status = models.CharField(
         _("status"),
-        max_length=16,
+        max_length=24,
         choices=PaymentAttemptStatus.choices,
         default=PaymentAttemptStatus.CREATED,
         db_index=True,
@@ -106,6 +111,16 @@ class AbstractPaymentAttempt(TimestampedModel):
             "to it as soon as it is known locally."
         ),
     )
+
+    payment_external_id = models.CharField(
+        _("provider payment id"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text=_("The payment a paid one-time checkout made at the provider (refunds name it)."),
+    )
+    amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
 
     class Meta:
         abstract = True

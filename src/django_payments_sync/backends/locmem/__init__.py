@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
+from django_payments_sync.backends.locmem.payments import LocmemPayments
 from django_payments_sync.backends.locmem.state import (
     SIGNATURE_HEADER,
     WRITE_OPERATIONS,
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemWebhooks):
+class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemPayments, LocmemWebhooks):
     """A complete fake provider living in the process, like Django's locmem email backend.
 
     It generates ids, keeps state, honours idempotency keys, records every call in
@@ -83,12 +84,18 @@ class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemWebhook
                 )
             )
             subscription_id = sub.id
+        payment_id = None
+        if session.mode == "payment":
+            price = self.prices[session.metadata.get("_price_id", "")]
+            quantity = int(session.metadata.get("_quantity", "1"))
+            payment_id = self._new_payment(customer_id, price.amount * quantity, price.currency).id
         session = dataclasses.replace(
             session,
             status="complete",
             payment_status="paid",
             customer_id=customer_id,
             subscription_id=subscription_id,
+            payment_id=payment_id,
         )
         self.checkout_sessions[session.id] = session
         self._emit(EventKind.CHECKOUT_COMPLETED, "checkout.session", session, customer_id)

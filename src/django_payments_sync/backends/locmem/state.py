@@ -56,6 +56,7 @@ WRITE_OPERATIONS = frozenset(
         "cancel_subscription",
         "create_checkout_session",
         "create_portal_session",
+        "create_refund",
         "create_webhook_endpoint",
         "delete_webhook_endpoint",
     }

@@ -28,8 +28,10 @@ from django_payments_sync.backends.types import (
     ProviderInvoice,
     ProviderPrice,
     ProviderProduct,
+    ProviderRefund,
     ProviderSubscription,
     ProviderTaxId,
+    RefundData,
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
@@ -352,6 +354,12 @@ class StripeBackend(BaseBackend):
             stripe_invoice_state,
         )
 
+    # --- refunds --------------------------------------------------------------------------
+    def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
+        from django_payments_sync.backends.stripe.money import create_stripe_refund
+
+        return create_stripe_refund(self.client, data, idempotency_key)
+
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         from django_payments_sync.backends.stripe.events import verify_stripe_webhook
@@ -426,6 +434,8 @@ class StripeBackend(BaseBackend):
             "subscription": v1.subscriptions.retrieve,
             "invoice": v1.invoices.retrieve,
             "checkout.session": v1.checkout.sessions.retrieve,
+            "refund": v1.refunds.retrieve,
+            "charge": v1.charges.retrieve,
             "webhook_endpoint": v1.webhook_endpoints.retrieve,
         }
         if object_type not in retrievers:

@@ -177,6 +177,10 @@ STRIPE_EVENT_KINDS: dict[str, EventKind] = {
     "checkout.session.async_payment_succeeded": EventKind.CHECKOUT_PAYMENT_SUCCEEDED,
     "checkout.session.async_payment_failed": EventKind.CHECKOUT_PAYMENT_FAILED,
     "checkout.session.expired": EventKind.CHECKOUT_EXPIRED,
+    "refund.created": EventKind.REFUND_CREATED,
+    "refund.updated": EventKind.REFUND_UPDATED,
+    "refund.failed": EventKind.REFUND_UPDATED,
+    "charge.refunded": EventKind.PAYMENT_REFUNDED,
 }
 
 #: Stripe's field names in ``previous_attributes`` -> the neutral types' names.

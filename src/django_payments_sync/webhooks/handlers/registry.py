@@ -68,6 +68,7 @@ def apply_event(event: ProviderEvent) -> EventResult:
         catalog,
         customers,
         payments,
+        refunds,
         subscriptions,
     )
 
