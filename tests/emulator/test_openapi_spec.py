@@ -105,6 +105,7 @@ EXTRA_ROUTES: list[tuple[str, re.Pattern[str], Any]] = [
     ("GET", re.compile(r"^/v1/refunds$"), lambda: list_of("refund")),
     ("GET", re.compile(r"^/v1/refunds/re_\w+$"), lambda: component("refund")),
     ("GET", re.compile(r"^/v1/charges/ch_\w+$"), lambda: component("charge")),
+    ("POST", re.compile(r"^/v1/payment_intents$"), lambda: component("payment_intent")),
 ]
 
 
@@ -274,6 +275,28 @@ def journey(emulator: StripeEmulator, client: stripe.StripeClient) -> None:
         }
     )
     emulator.pay_checkout_session(failing_refund.id, payment_method="pm_card_refundFail")
+    client.v1.payment_intents.create(
+        {
+            "amount": 700,
+            "currency": "eur",
+            "customer": jane.id,
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "off_session": True,
+            "description": "Extra seats",
+        }
+    )
+    with pytest.raises(stripe.CardError):
+        client.v1.payment_intents.create(
+            {
+                "amount": 700,
+                "currency": "eur",
+                "customer": jane.id,
+                "payment_method": "pm_card_chargeDeclined",
+                "confirm": True,
+                "off_session": True,
+            }
+        )
     returned = client.v1.checkout.sessions.retrieve(failing_refund.id).payment_intent
     assert client.v1.refunds.create({"payment_intent": str(returned)}).status == "succeeded"
     expiring = client.v1.checkout.sessions.create(

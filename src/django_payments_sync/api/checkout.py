@@ -86,7 +86,12 @@ class PaymentAttemptSerializer(serializers.ModelSerializer[PaymentAttempt]):
 
 
 class OrderSerializer(serializers.ModelSerializer[Order]):
-    product = serializers.CharField(source="pricing.product.name", read_only=True)
+    product = serializers.CharField(
+        source="pricing.product.name",
+        read_only=True,
+        allow_null=True,
+        help_text="null for a one-off charge of an ad-hoc amount (see description).",
+    )
     payment_attempts = PaymentAttemptSerializer(many=True, read_only=True)
 
     class Meta:
@@ -95,8 +100,10 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "id",
             "pricing",
             "product",
+            "description",
             "quantity",
             "amount",
+            "amount_refunded",
             "currency",
             "status",
             "subscription",

@@ -14,12 +14,14 @@ from django_payments_sync.backends.types import (
     CheckoutSession,
     CustomerData,
     EventKind,
+    PaymentData,
     PortalSession,
     PriceData,
     ProductData,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
+    ProviderPayment,
     ProviderPrice,
     ProviderProduct,
     ProviderRefund,
@@ -212,6 +214,15 @@ class BaseBackend:
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
         raise self._unsupported("listing invoices")
+
+    # --- one-off charges (Capability.PAYMENTS) --------------------------------------------
+    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
+        """Charge ``data.amount`` once to the customer's saved default payment method,
+        off-session; the same ``idempotency_key`` never charges twice. The answer's ``status``
+        says how it went ("succeeded", or "processing" / "requires_action" to wait for
+        ``PAYMENT_SUCCEEDED`` / ``PAYMENT_FAILED``); a declined card is a ``CardError``, no
+        saved payment method a ``PermanentProviderError`` with code ``no_payment_method``."""
+        raise self._unsupported("one-off charges")
 
     # --- refunds (Capability.REFUNDS) -----------------------------------------------------
     def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:

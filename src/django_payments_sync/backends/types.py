@@ -34,6 +34,8 @@ class Capability(enum.StrEnum):
     INVOICES = "invoices"
     RETRIEVE = "retrieve"
     REFUNDS = "refunds"
+    #: One-off charges of a customer's saved payment method (off-session).
+    PAYMENTS = "payments"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,10 @@ class SubscriptionData:
 
 @dataclass(frozen=True)
 class CheckoutData:
-    """A hosted checkout for one price; ``mode`` is "subscription" or "payment"."""
+    """A hosted checkout for one price; ``mode`` is "subscription" or "payment".
+
+    A one-time charge of an ad-hoc amount has no ``price_id`` (``""``) but ``amount`` (minor
+    units, per unit), ``currency`` and ``description`` (what the customer sees)."""
 
     mode: str
     price_id: str
@@ -115,6 +120,21 @@ class CheckoutData:
     customer_email: str | None = None
     client_reference_id: str | None = None
     trial_period_days: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    amount: int | None = None
+    currency: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    """A one-off charge of ``amount`` (minor units) to the customer's saved payment method,
+    off-session (the customer is not there to confirm it)."""
+
+    customer_id: str
+    amount: int
+    currency: str
+    description: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -267,6 +287,10 @@ class ProviderPayment:
     refunded: bool
     customer_id: str | None = None
     refunds: tuple[ProviderRefund, ...] = ()
+    #: "succeeded", "processing", "requires_action" or "failed".
+    status: str = "succeeded"
+    failure_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -320,6 +344,9 @@ class EventKind(enum.StrEnum):
     REFUND_UPDATED = "refund.updated"
     #: A payment was refunded in full or in part (the object: a ProviderPayment).
     PAYMENT_REFUNDED = "payment.refunded"
+    #: A payment (an off-session charge) succeeded or failed (the object: a ProviderPayment).
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
     UNKNOWN = "unknown"
 
     @property
@@ -358,6 +385,8 @@ KIND_RANKS: dict[EventKind, int] = {
     EventKind.REFUND_CREATED: 63,
     EventKind.PAYMENT_REFUNDED: 64,
     EventKind.REFUND_UPDATED: 65,
+    EventKind.PAYMENT_SUCCEEDED: 61,
+    EventKind.PAYMENT_FAILED: 61,
     EventKind.SUBSCRIPTION_ENDED: 70,
     EventKind.PRICE_DELETED: 75,
     EventKind.PRODUCT_DELETED: 80,

@@ -209,6 +209,34 @@ class PaymentInteractor:
         """Cancel at the end of the paid period (default) or at once."""
         return self.subscriptions.cancel_subscription(subscription, at_period_end=at_period_end)
 
+    # --- one-off charges -------------------------------------------------------------------
+    def charge_off_session(self, customer: Customer, **terms: Any) -> Any:
+        """Charge ``customer``'s saved payment method once: ``amount``, ``currency`` and
+        ``description`` (or ``pricing``, a one-time price), ``quantity``; answers the Order."""
+        from django_payments_sync.interactor.charges import charge_off_session
+
+        return charge_off_session(customer, **terms)
+
+    def create_charge_checkout(
+        self,
+        customer: Customer,
+        *,
+        request: HttpRequest | None = None,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        **terms: Any,
+    ) -> dict[str, Any]:
+        """Open the provider's checkout for a one-off charge (an ad-hoc ``amount``,
+        ``currency`` and ``description``, or a one-time ``pricing``); answers ``{"id", "url",
+        "order_id"}``, the return URLs as for :meth:`create_checkout`."""
+        from django_payments_sync.interactor.charges import charge_checkout
+        from django_payments_sync.interactor.orders import resolve_return_urls
+
+        urls = resolve_return_urls(request, success_url, cancel_url)
+        return charge_checkout(
+            customer, success_url=urls.success_url, cancel_url=urls.cancel_url, **terms
+        )
+
     # --- refunds --------------------------------------------------------------------------
     @property
     def refunds(self) -> RefundService:

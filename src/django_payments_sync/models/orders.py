@@ -30,6 +30,16 @@ class AbstractOrder(TimestampedModel):
         verbose_name=_("pricing"),
         on_delete=models.PROTECT,
         related_name="orders",
+        null=True,
+        blank=True,
+        help_text=_("Empty for a one-off charge of an ad-hoc amount (see description)."),
+    )
+    description = models.CharField(
+        _("description"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("What a one-off charge is for, as the customer sees it."),
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     amount = models.PositiveBigIntegerField(_("amount (minor units)"))

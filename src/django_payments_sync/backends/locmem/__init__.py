@@ -86,9 +86,13 @@ class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemPayment
             subscription_id = sub.id
         payment_id = None
         if session.mode == "payment":
-            price = self.prices[session.metadata.get("_price_id", "")]
             quantity = int(session.metadata.get("_quantity", "1"))
-            payment_id = self._new_payment(customer_id, price.amount * quantity, price.currency).id
+            if "_amount" in session.metadata:
+                amount, currency = int(session.metadata["_amount"]), session.metadata["_currency"]
+            else:
+                price = self.prices[session.metadata.get("_price_id", "")]
+                amount, currency = price.amount, price.currency
+            payment_id = self._new_payment(customer_id, amount * quantity, currency).id
         session = dataclasses.replace(
             session,
             status="complete",

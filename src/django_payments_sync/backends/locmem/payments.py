@@ -8,6 +8,7 @@ from django_payments_sync.backends.locmem.state import LocmemState
 from django_payments_sync.backends.types import (
     REFUND_REASONS,
     EventKind,
+    PaymentData,
     ProviderPayment,
     ProviderRefund,
     RefundData,
@@ -35,6 +36,25 @@ class LocmemPayments(LocmemState):
             customer_id=customer_id,
         )
         self.payments[payment_id] = payment
+        return payment
+
+    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
+        """Charge a customer once: it succeeds (``fail_next("create_payment", CardError(...))``
+        plays a decline), with ``PAYMENT_SUCCEEDED``."""
+        self._record("create_payment", (data,), {"idempotency_key": idempotency_key})
+        earlier = self._idempotent(idempotency_key, "create_payment", data)
+        if earlier is not None:
+            return earlier
+        self._get(self.customers, data.customer_id, "customer")
+        if data.amount < 1:
+            raise PermanentProviderError("The amount must be 1 or more.", param="amount")
+        payment = dataclasses.replace(
+            self._new_payment(data.customer_id, data.amount, data.currency),
+            metadata=dict(data.metadata),
+        )
+        self.payments[payment.id] = payment
+        self._remember(idempotency_key, "create_payment", data, payment)
+        self._emit(EventKind.PAYMENT_SUCCEEDED, "payment", payment, data.customer_id)
         return payment
 
     def _settled(self, payment: ProviderPayment) -> ProviderPayment:

@@ -57,6 +57,7 @@ WRITE_OPERATIONS = frozenset(
         "create_checkout_session",
         "create_portal_session",
         "create_refund",
+        "create_payment",
         "create_webhook_endpoint",
         "delete_webhook_endpoint",
     }

@@ -20,12 +20,14 @@ from django_payments_sync.backends.types import (
     CheckoutSession,
     CustomerData,
     EventKind,
+    PaymentData,
     PortalSession,
     PriceData,
     ProductData,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
+    ProviderPayment,
     ProviderPrice,
     ProviderProduct,
     ProviderRefund,
@@ -319,7 +321,7 @@ class StripeBackend(BaseBackend):
             raise PermanentProviderError(f"Unknown checkout mode {data.mode!r}.", param="mode")
         params: CheckoutSessionCreateParams = {
             "mode": cast(Literal["payment", "subscription"], data.mode),
-            "line_items": [{"price": data.price_id, "quantity": data.quantity}],
+            "line_items": [convert.checkout_line(data)],
             "success_url": data.success_url,
             "cancel_url": data.cancel_url,
             "metadata": dict(data.metadata),
@@ -353,6 +355,12 @@ class StripeBackend(BaseBackend):
             lambda: self.client.v1.invoices.list({"customer": customer_id, "limit": PAGE_SIZE}),
             stripe_invoice_state,
         )
+
+    # --- one-off charges, refunds ---------------------------------------------------------
+    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
+        from django_payments_sync.backends.stripe.money import create_stripe_payment
+
+        return create_stripe_payment(self.client, data, idempotency_key)
 
     # --- refunds --------------------------------------------------------------------------
     def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
@@ -435,6 +443,7 @@ class StripeBackend(BaseBackend):
             "invoice": v1.invoices.retrieve,
             "checkout.session": v1.checkout.sessions.retrieve,
             "refund": v1.refunds.retrieve,
+            "payment_intent": v1.payment_intents.retrieve,
             "charge": v1.charges.retrieve,
             "webhook_endpoint": v1.webhook_endpoints.retrieve,
         }

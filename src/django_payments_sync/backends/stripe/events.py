@@ -181,6 +181,8 @@ STRIPE_EVENT_KINDS: dict[str, EventKind] = {
     "refund.updated": EventKind.REFUND_UPDATED,
     "refund.failed": EventKind.REFUND_UPDATED,
     "charge.refunded": EventKind.PAYMENT_REFUNDED,
+    "payment_intent.succeeded": EventKind.PAYMENT_SUCCEEDED,
+    "payment_intent.payment_failed": EventKind.PAYMENT_FAILED,
 }
 
 #: Stripe's field names in ``previous_attributes`` -> the neutral types' names.

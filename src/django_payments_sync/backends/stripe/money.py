@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 import stripe
-from stripe.params import RefundCreateParams
+from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 from django_payments_sync.backends.stripe import params as convert
 from django_payments_sync.backends.stripe.objects import (
@@ -19,6 +19,7 @@ from django_payments_sync.backends.stripe.objects import (
 )
 from django_payments_sync.backends.types import (
     REFUND_REASONS,
+    PaymentData,
     ProviderPayment,
     ProviderRefund,
     RefundData,
@@ -87,4 +88,63 @@ def stripe_charge_state(obj: Mapping[str, Any]) -> ProviderPayment:
         refunded=bool(obj.get("refunded")),
         customer_id=stripe_customer_id(obj),
         refunds=refunds,
+    )
+
+
+def create_stripe_payment(
+    client: stripe.StripeClient, data: PaymentData, idempotency_key: str
+) -> ProviderPayment:
+    """A payment intent confirmed off-session with the customer's default payment method."""
+    with convert.translated_errors():
+        customer = convert.as_dict(client.v1.customers.retrieve(data.customer_id))
+    settings = customer.get("invoice_settings") or {}
+    payment_method = _id_of(settings.get("default_payment_method"))
+    if not payment_method:
+        raise PermanentProviderError(
+            "The customer has no saved default payment method to charge.",
+            code="no_payment_method",
+        )
+    params: PaymentIntentCreateParams = {
+        "amount": data.amount,
+        "currency": data.currency,
+        "customer": data.customer_id,
+        "payment_method": payment_method,
+        "confirm": True,
+        "off_session": True,
+        "metadata": dict(data.metadata),
+    }
+    if data.description:
+        params["description"] = data.description
+    with convert.translated_errors():
+        obj = client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+    return stripe_payment_intent_state(convert.as_dict(obj))
+
+
+#: Stripe's payment intent statuses -> the neutral payment's.
+_INTENT_STATUSES = {
+    "succeeded": "succeeded",
+    "processing": "processing",
+    "requires_action": "requires_action",
+    "requires_confirmation": "requires_action",
+    "requires_capture": "processing",
+    "requires_payment_method": "failed",
+    "canceled": "failed",
+}
+
+
+def stripe_payment_intent_state(obj: Mapping[str, Any]) -> ProviderPayment:
+    """A payment intent as the neutral payment (its id is the payment's id)."""
+    error = obj.get("last_payment_error")
+    message = _text(error.get("message")) if isinstance(error, Mapping) else ""
+    return ProviderPayment(
+        id=_text(obj.get("id")),
+        payment_id=_text(obj.get("id")),
+        amount=_int(obj.get("amount"), 0),
+        amount_refunded=0,
+        currency=_text(obj.get("currency")),
+        refunded=False,
+        customer_id=stripe_customer_id(obj),
+        status=_INTENT_STATUSES.get(_text(obj.get("status")), "processing"),
+        failure_message=message,
+        metadata=_metadata(obj),
     )

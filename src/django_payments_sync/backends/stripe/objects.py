@@ -228,9 +228,14 @@ def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
         "price": stripe_price_state,
         "plan": stripe_price_state,
     }
-    from django_payments_sync.backends.stripe.money import stripe_charge_state, stripe_refund_state
+    from django_payments_sync.backends.stripe.money import (
+        stripe_charge_state,
+        stripe_payment_intent_state,
+        stripe_refund_state,
+    )
 
     readers["refund"] = stripe_refund_state
     readers["charge"] = stripe_charge_state
+    readers["payment_intent"] = stripe_payment_intent_state
     reader = readers.get(object_type)
     return reader(obj) if reader else None

@@ -80,6 +80,7 @@ def _load() -> None:
         from . import (  # noqa: F401
             catalog,
             customers,
+            payment_intents,
             refunds,
             sessions,
             subscriptions,

@@ -329,42 +329,20 @@ def _customer_for(store: Store, session: dict[str, Any]) -> dict[str, Any]:
 def _payment_intent(
     store: Store, session: dict[str, Any], customer: dict[str, Any], payment_method: str
 ) -> str:
-    intent = template("payment_intent")
-    intent_id = store.new_id("pi_")
-    data = store.meta_for(session["id"])["payment_intent_data"]
-    intent.update(
-        {
-            "id": intent_id,
-            "amount": session["amount_total"],
-            "amount_details": {"tip": {}},
-            "amount_received": session["amount_total"],
-            "automatic_payment_methods": None,
-            "canceled_at": None,
-            "client_secret": f"{intent_id}_secret_{store.new_id('')}",
-            "created": store.now(),
-            "currency": session["currency"],
-            "customer": customer["id"],
-            "description": data.get("description"),
-            "last_payment_error": None,
-            "latest_charge": None,
-            "metadata": dict(data.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": payment_method,
-            "payment_method_configuration_details": None,
-            "processing": None,
-            "status": "succeeded",
-            "transfer_data": None,
-            "managed_payments": {"enabled": False},
-        }
-    )
-    store.add("payment_intent", intent)
-    emit(store, "payment_intent.created", intent)
-    from .refunds import new_charge
+    from .payment_intents import new_payment_intent, succeed
 
-    charge = new_charge(store, intent)
-    emit(store, "charge.succeeded", charge)
-    emit(store, "payment_intent.succeeded", intent)
-    return intent_id
+    data = store.meta_for(session["id"])["payment_intent_data"]
+    intent = new_payment_intent(
+        store,
+        amount=session["amount_total"],
+        currency=session["currency"],
+        customer_id=customer["id"],
+        payment_method=payment_method,
+        description=data.get("description"),
+        metadata=data.get("metadata"),
+    )
+    succeed(store, intent)
+    return str(intent["id"])
 
 
 @route("GET", "/v1/payment_intents/{id}", "PaymentIntentRetrieveParams")
