@@ -79,6 +79,7 @@ def _load() -> None:
     if not _loaded:
         from . import (  # noqa: F401
             catalog,
+            coupons,
             customers,
             payment_intents,
             refunds,
