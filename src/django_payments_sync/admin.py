@@ -9,21 +9,33 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_payments_sync.admin_refunds import RefundAdmin, RefundInline, refund_orders
+from django_payments_sync.admin_money import (
+    CouponAdmin,
+    PromotionCodeAdmin,
+    RefundAdmin,
+    RefundInline,
+    SubscriptionDiscountAdmin,
+    refund_orders,
+)
 from django_payments_sync.models import (
     BillingInformation,
+    Coupon,
     Customer,
+    ExternalCoupon,
     ExternalCustomer,
     ExternalPricing,
     ExternalProduct,
+    ExternalPromotionCode,
     ExternalSubscription,
     Order,
     PaymentAttempt,
     Pricing,
     Product,
+    PromotionCode,
     ProviderDeletion,
     Refund,
     Subscription,
+    SubscriptionDiscount,
     SyncState,
     VatCheck,
     WebhookEvent,
@@ -164,6 +176,9 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Refund, RefundAdmin)
+admin.site.register(Coupon, CouponAdmin)
+admin.site.register(PromotionCode, PromotionCodeAdmin)
+admin.site.register(SubscriptionDiscount, SubscriptionDiscountAdmin)
 
 
 @admin.register(PaymentAttempt)
@@ -276,6 +291,20 @@ class ExternalSubscriptionAdmin(ExternalAdmin):
     local_field = "subscription"
     search_fields = ("external_id", "subscription__customer__email")
     raw_id_fields = ("subscription",)
+
+
+@admin.register(ExternalCoupon)
+class ExternalCouponAdmin(ExternalAdmin):
+    local_field = "coupon"
+    search_fields = ("external_id", "coupon__name")
+    raw_id_fields = ("coupon",)
+
+
+@admin.register(ExternalPromotionCode)
+class ExternalPromotionCodeAdmin(ExternalAdmin):
+    local_field = "promotion_code"
+    search_fields = ("external_id", "promotion_code__code")
+    raw_id_fields = ("promotion_code",)
 
 
 @admin.register(ProviderDeletion)

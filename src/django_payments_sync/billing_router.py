@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from django_payments_sync.api import billing_views
 from django_payments_sync.api import checkout as checkout_views
+from django_payments_sync.api import discounts as discount_views
 from django_payments_sync.api import entitlements as entitlement_views
 from django_payments_sync.api import plans as plans_views
 from django_payments_sync.api import subscriptions as subscription_views
@@ -45,6 +46,11 @@ urlpatterns += [
         "subscriptions/<int:pk>/",
         subscription_views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
+    ),
+    path(
+        "subscriptions/<int:pk>/discount/",
+        discount_views.SubscriptionDiscountView.as_view(),
+        name="subscription-discount",
     ),
 ]
 

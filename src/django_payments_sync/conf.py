@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
         "ENABLED": True,
         "FROM_EMAIL": None,
     },
+    # Let customers type a promotion code on the provider's checkout page (when the checkout
+    # request names none itself).
+    "ALLOW_PROMOTION_CODES": False,
     # What an owner on no plan gets (and every plan adds to): feature names and limits.
     "FREE_TIER": {
         "FEATURES": [],
@@ -171,6 +174,7 @@ EXPECTED: dict[str, Expected] = {
     "MAIL": Expected((dict,)),
     "MAIL.ENABLED": Expected((bool,)),
     "MAIL.FROM_EMAIL": Expected((str,), nullable=True),
+    "ALLOW_PROMOTION_CODES": Expected((bool,)),
     "FREE_TIER": Expected((dict,)),
     "FREE_TIER.FEATURES": Expected((list, tuple)),
     "FREE_TIER.LIMITS": Expected((dict,)),

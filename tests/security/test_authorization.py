@@ -119,6 +119,8 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
         ("put", "billing/", {"name": "Mine", "country": "US", "customer": "cus_victim"}),
         ("get", "entitlements/", None),
+        ("post", f"subscriptions/{sub}/discount/", {"promotion_code": "VICTIM"}),
+        ("post", "checkout/", {"pricing": pricing, "promotion_code": "VICTIM"}),
     ]
 
 
@@ -195,6 +197,7 @@ def test_another_customers_ids_answer_like_missing_ones(world: dict[str, Any], w
         ("patch", "subscriptions/{}/", {"quantity": 2}),
         ("delete", "subscriptions/{}/", None),
         ("post", "orders/{}/cancel/", None),
+        ("post", "subscriptions/{}/discount/", {"promotion_code": "VICTIM"}),
     ]:
         target = world["order"].pk if "orders" in template else world["subscription"].pk
         theirs = call(client, method, template.format(target), data)

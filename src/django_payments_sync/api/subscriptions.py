@@ -26,6 +26,12 @@ from django_payments_sync.models import Subscription
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
     product = serializers.CharField(source="pricing.product.name", read_only=True)
     is_live = serializers.BooleanField(read_only=True)
+    promotion_code = serializers.CharField(
+        source="discount.promotion_code.code",
+        read_only=True,
+        allow_null=True,
+        help_text="The promotion code applied (subscriptions/<id>/discount/), or null.",
+    )
 
     class Meta:
         model = Subscription
@@ -36,6 +42,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             "quantity",
             "status",
             "is_live",
+            "promotion_code",
             "current_period_start",
             "current_period_end",
             "trial_end",

@@ -12,18 +12,22 @@ from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
     CheckoutSession,
+    CouponData,
     CustomerData,
     EventKind,
     PaymentData,
     PortalSession,
     PriceData,
     ProductData,
+    PromotionCodeData,
+    ProviderCoupon,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
     ProviderPayment,
     ProviderPrice,
     ProviderProduct,
+    ProviderPromotionCode,
     ProviderRefund,
     ProviderSubscription,
     ProviderTaxId,
@@ -214,6 +218,36 @@ class BaseBackend:
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
         raise self._unsupported("listing invoices")
+
+    # --- discounts (Capability.DISCOUNTS) --------------------------------------------------
+    def create_coupon(self, data: CouponData, *, idempotency_key: str) -> ProviderCoupon:
+        """Create a coupon with ``data``'s terms (the library replaces it for new terms)."""
+        raise self._unsupported("coupons")
+
+    def update_coupon(self, coupon_id: str, data: CouponData) -> ProviderCoupon:
+        """Change what may change of a coupon: its name and metadata."""
+        raise self._unsupported("coupons")
+
+    def delete_coupon(self, coupon_id: str) -> None:
+        """Stop a coupon's redemptions (discounts already given run on); gone is fine."""
+        raise self._unsupported("coupons")
+
+    def create_promotion_code(
+        self, data: PromotionCodeData, *, idempotency_key: str
+    ) -> ProviderPromotionCode:
+        raise self._unsupported("promotion codes")
+
+    def update_promotion_code(
+        self, promotion_code_id: str, *, active: bool, metadata: dict[str, str] | None = None
+    ) -> ProviderPromotionCode:
+        """Turn a promotion code on or off (its code, coupon and limits are immutable)."""
+        raise self._unsupported("promotion codes")
+
+    def apply_promotion_code(
+        self, subscription_id: str, promotion_code_id: str
+    ) -> ProviderSubscription:
+        """Give a subscription the discount of a promotion code (replacing its discount)."""
+        raise self._unsupported("discounts on subscriptions")
 
     # --- one-off charges (Capability.PAYMENTS) --------------------------------------------
     def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:

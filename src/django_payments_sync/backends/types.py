@@ -36,6 +36,8 @@ class Capability(enum.StrEnum):
     REFUNDS = "refunds"
     #: One-off charges of a customer's saved payment method (off-session).
     PAYMENTS = "payments"
+    #: Coupons and promotion codes, at checkout and on subscriptions.
+    DISCOUNTS = "discounts"
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,56 @@ class CheckoutData:
     amount: int | None = None
     currency: str = ""
     description: str = ""
+    #: A provider promotion code to apply, or let the customer type one on the provider's page.
+    promotion_code_id: str | None = None
+    allow_promotion_codes: bool = False
+
+
+@dataclass(frozen=True)
+class CouponData:
+    """A coupon's terms (immutable at providers: new terms mean a new coupon)."""
+
+    local_id: str
+    name: str
+    duration: str  # "once" | "repeating" | "forever"
+    percent_off: str | None = None  # a decimal number as text, e.g. "25.5"
+    amount_off: int | None = None
+    currency: str = ""
+    duration_in_months: int | None = None
+    max_redemptions: int | None = None
+    redeem_by: dt.datetime | None = None
+    product_ids: tuple[str, ...] = ()  # the provider's products it applies to; () for all
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionCodeData:
+    local_id: str
+    coupon_id: str  # the provider's coupon id
+    code: str
+    active: bool = True
+    max_redemptions: int | None = None
+    expires_at: dt.datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderCoupon:
+    id: str
+    name: str
+    valid: bool
+    times_redeemed: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderPromotionCode:
+    id: str
+    code: str
+    coupon_id: str
+    active: bool
+    times_redeemed: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ class PaymentInteractor:
         request: HttpRequest | None = None,
         success_url: str | None = None,
         cancel_url: str | None = None,
+        promotion_code: str | None = None,
     ) -> dict[str, Any]:
         """Create an Order and a PaymentAttempt and open the provider's checkout for them.
 
@@ -174,6 +175,7 @@ class PaymentInteractor:
             quantity,
             success_url=urls.success_url,
             cancel_url=urls.cancel_url,
+            promotion_code=promotion_code,
         )
 
     def cancel_order(self, order: Any) -> Any:
@@ -236,6 +238,17 @@ class PaymentInteractor:
         return charge_checkout(
             customer, success_url=urls.success_url, cancel_url=urls.cancel_url, **terms
         )
+
+    # --- discounts ------------------------------------------------------------------------
+    @property
+    def discounts(self) -> Any:
+        from django_payments_sync.interactor.coupons import DiscountService
+
+        return DiscountService()
+
+    def apply_promotion_code(self, subscription: Subscription, code: str) -> Any:
+        """Give a live subscription the discount of promotion code ``code`` (checked first)."""
+        return self.discounts.apply_to_subscription(subscription, code)
 
     # --- refunds --------------------------------------------------------------------------
     @property

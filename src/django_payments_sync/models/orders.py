@@ -60,6 +60,17 @@ class AbstractOrder(TimestampedModel):
         related_name="orders",
     )
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    promotion_code = models.ForeignKey(
+        "django_payments_sync.PromotionCode",
+        verbose_name=_("promotion code"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    amount_discount = models.PositiveBigIntegerField(
+        _("discount (minor units)"), default=0, help_text=_("Of the first payment.")
+    )
     amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
 
     class Meta:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
+from django_payments_sync.backends.locmem.coupons import LocmemCoupons
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
 from django_payments_sync.backends.locmem.payments import LocmemPayments
 from django_payments_sync.backends.locmem.state import (
@@ -38,7 +39,9 @@ __all__ = [
 ]
 
 
-class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemPayments, LocmemWebhooks):
+class LocmemBackend(
+    LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemPayments, LocmemCoupons, LocmemWebhooks
+):
     """A complete fake provider living in the process, like Django's locmem email backend.
 
     It generates ids, keeps state, honours idempotency keys, records every call in

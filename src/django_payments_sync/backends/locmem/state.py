@@ -58,6 +58,12 @@ WRITE_OPERATIONS = frozenset(
         "create_portal_session",
         "create_refund",
         "create_payment",
+        "create_coupon",
+        "update_coupon",
+        "delete_coupon",
+        "create_promotion_code",
+        "update_promotion_code",
+        "apply_promotion_code",
         "create_webhook_endpoint",
         "delete_webhook_endpoint",
     }

@@ -14,26 +14,23 @@ from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateP
 from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.stripe import params as convert
 from django_payments_sync.backends.stripe.client import build_client, check_stripe_options
+from django_payments_sync.backends.stripe.money import StripeMoney
 from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
     CheckoutSession,
     CustomerData,
     EventKind,
-    PaymentData,
     PortalSession,
     PriceData,
     ProductData,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
-    ProviderPayment,
     ProviderPrice,
     ProviderProduct,
-    ProviderRefund,
     ProviderSubscription,
     ProviderTaxId,
-    RefundData,
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
@@ -57,7 +54,7 @@ def key_mode(api_key: str) -> str:
     return "live" if api_key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
-class StripeBackend(BaseBackend):
+class StripeBackend(StripeMoney):
     """Stripe through ``stripe.StripeClient``: no global API key, base or version is ever set.
 
     The API version is the one the installed SDK pins. ``api_base`` points the client at another
@@ -332,6 +329,10 @@ class StripeBackend(BaseBackend):
             params["customer_email"] = data.customer_email
         if data.client_reference_id:
             params["client_reference_id"] = data.client_reference_id
+        if data.promotion_code_id:
+            params["discounts"] = [{"promotion_code": data.promotion_code_id}]
+        elif data.allow_promotion_codes:
+            params["allow_promotion_codes"] = True
         if data.mode == "subscription":
             params["subscription_data"] = {"metadata": dict(data.metadata)}
             if data.trial_period_days:
@@ -355,18 +356,6 @@ class StripeBackend(BaseBackend):
             lambda: self.client.v1.invoices.list({"customer": customer_id, "limit": PAGE_SIZE}),
             stripe_invoice_state,
         )
-
-    # --- one-off charges, refunds ---------------------------------------------------------
-    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
-        from django_payments_sync.backends.stripe.money import create_stripe_payment
-
-        return create_stripe_payment(self.client, data, idempotency_key)
-
-    # --- refunds --------------------------------------------------------------------------
-    def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
-        from django_payments_sync.backends.stripe.money import create_stripe_refund
-
-        return create_stripe_refund(self.client, data, idempotency_key)
 
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

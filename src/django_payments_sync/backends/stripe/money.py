@@ -1,4 +1,5 @@
-"""Stripe's refunds and charges: the request of a refund and their objects as neutral types."""
+"""Stripe's money operations (refunds, off-session charges, coupons and promotion codes) as a
+part of :class:`~django_payments_sync.backends.stripe.StripeBackend`, and their objects."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal, cast
 import stripe
 from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
+from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.stripe import params as convert
 from django_payments_sync.backends.stripe.objects import (
     _id_of,
@@ -19,9 +21,14 @@ from django_payments_sync.backends.stripe.objects import (
 )
 from django_payments_sync.backends.types import (
     REFUND_REASONS,
+    CouponData,
     PaymentData,
+    PromotionCodeData,
+    ProviderCoupon,
     ProviderPayment,
+    ProviderPromotionCode,
     ProviderRefund,
+    ProviderSubscription,
     RefundData,
 )
 from django_payments_sync.exceptions import PermanentProviderError
@@ -148,3 +155,83 @@ def stripe_payment_intent_state(obj: Mapping[str, Any]) -> ProviderPayment:
         failure_message=message,
         metadata=_metadata(obj),
     )
+
+
+class StripeMoney(BaseBackend):
+    """Refunds, off-session charges, coupons and promotion codes over ``self.client``."""
+
+    client: stripe.StripeClient
+
+    def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
+        return create_stripe_refund(self.client, data, idempotency_key)
+
+    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
+        return create_stripe_payment(self.client, data, idempotency_key)
+
+    def create_coupon(self, data: CouponData, *, idempotency_key: str) -> ProviderCoupon:
+        from django_payments_sync.backends.stripe.coupons import (
+            coupon_create_params,
+            stripe_coupon_state,
+        )
+
+        params = coupon_create_params(data, convert.metadata(data.local_id, data.metadata))
+        with convert.translated_errors():
+            obj = self.client.v1.coupons.create(params, {"idempotency_key": idempotency_key})
+        return stripe_coupon_state(convert.as_dict(obj))
+
+    def update_coupon(self, coupon_id: str, data: CouponData) -> ProviderCoupon:
+        from django_payments_sync.backends.stripe.coupons import stripe_coupon_state
+
+        metadata = convert.metadata(data.local_id, data.metadata)
+        with convert.translated_errors():
+            obj = self.client.v1.coupons.update(
+                coupon_id, {"name": data.name, "metadata": metadata}
+            )
+        return stripe_coupon_state(convert.as_dict(obj))
+
+    def delete_coupon(self, coupon_id: str) -> None:
+        from django_payments_sync.exceptions import ObjectNotFound
+
+        try:
+            with convert.translated_errors():
+                self.client.v1.coupons.delete(coupon_id)
+        except ObjectNotFound:
+            pass  # deleted already: what was asked for
+
+    def create_promotion_code(
+        self, data: PromotionCodeData, *, idempotency_key: str
+    ) -> ProviderPromotionCode:
+        from django_payments_sync.backends.stripe.coupons import (
+            promotion_code_create_params,
+            stripe_promotion_code_state,
+        )
+
+        params = promotion_code_create_params(data, convert.metadata(data.local_id, data.metadata))
+        with convert.translated_errors():
+            obj = self.client.v1.promotion_codes.create(
+                params, {"idempotency_key": idempotency_key}
+            )
+        return stripe_promotion_code_state(convert.as_dict(obj))
+
+    def update_promotion_code(
+        self, promotion_code_id: str, *, active: bool, metadata: dict[str, str] | None = None
+    ) -> ProviderPromotionCode:
+        from django_payments_sync.backends.stripe.coupons import stripe_promotion_code_state
+
+        params: stripe.params.PromotionCodeUpdateParams = {"active": active}
+        if metadata is not None:
+            params["metadata"] = dict(metadata)
+        with convert.translated_errors():
+            obj = self.client.v1.promotion_codes.update(promotion_code_id, params)
+        return stripe_promotion_code_state(convert.as_dict(obj))
+
+    def apply_promotion_code(
+        self, subscription_id: str, promotion_code_id: str
+    ) -> ProviderSubscription:
+        from django_payments_sync.backends.stripe.objects import stripe_subscription_state
+
+        with convert.translated_errors():
+            obj = self.client.v1.subscriptions.update(
+                subscription_id, {"discounts": [{"promotion_code": promotion_code_id}]}
+            )
+        return stripe_subscription_state(convert.as_dict(obj))

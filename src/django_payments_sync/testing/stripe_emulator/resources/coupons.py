@@ -31,7 +31,7 @@ def create_coupon(call: Call) -> dict[str, Any]:
         )
     if has_amount and "currency" not in p:
         raise StripeError(400, "You must specify `currency` with `amount_off`.", param="currency")
-    percent = p.get("percent_off")
+    percent = p.get("percent_off", 0)
     if has_percent and not 0 < float(percent) <= 100:
         raise StripeError(400, "percent_off must be between 0 and 100.", param="percent_off")
     duration = p.get("duration", "once")

@@ -1,5 +1,5 @@
-"""The admin's refunds: the refunds of an order (inline and their own list), and the action that
-refunds selected orders after a confirmation page."""
+"""The admin's money: the refunds of an order (inline and their own list), the action that
+refunds selected orders after a confirmation page, coupons with their promotion codes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from django_payments_sync.backends.types import REFUND_REASONS
 from django_payments_sync.exceptions import PaymentsSyncError
-from django_payments_sync.models import Order, Refund
+from django_payments_sync.models import Coupon, Order, PromotionCode, Refund
 
 CONFIRMATION_TEMPLATE = "django_payments_sync/admin/refund_confirmation.html"
 
@@ -133,3 +133,38 @@ def _refund_each(
             % {"count": done},
             messages.SUCCESS,
         )
+
+
+# --- coupons and promotion codes ------------------------------------------------------------
+class PromotionCodeInline(admin.TabularInline):
+    model = PromotionCode
+    extra = 0
+    fields = ("code", "active", "max_redemptions", "expires_at", "sync_status")
+    readonly_fields = ("sync_status",)
+
+
+class CouponAdmin(admin.ModelAdmin):
+    list_display = ("name", "describe", "active", "max_redemptions", "redeem_by", "sync_status")
+    list_filter = ("active", "duration", "sync_status")
+    search_fields = ("name", "promotion_codes__code", "external_coupons__external_id")
+    filter_horizontal = ("products",)
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+    inlines = (PromotionCodeInline,)
+
+    @admin.display(description=_("discount"))
+    def describe(self, obj: Coupon) -> str:
+        return obj.describe()
+
+
+class PromotionCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "coupon", "active", "max_redemptions", "expires_at", "sync_status")
+    list_filter = ("active", "sync_status")
+    search_fields = ("code", "coupon__name", "external_promotion_codes__external_id")
+    raw_id_fields = ("coupon",)
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+
+
+class SubscriptionDiscountAdmin(admin.ModelAdmin):
+    list_display = ("subscription", "promotion_code", "applied_at")
+    search_fields = ("promotion_code__code", "subscription__customer__email")
+    raw_id_fields = ("subscription", "promotion_code")
