@@ -41,6 +41,7 @@ def test_verbosity_after_the_subcommand(subcommand: str) -> None:
         "vat": ["recheck"],
         "webhook-endpoint": ["https://a.example"],
         "refund": ["1"],
+        "usage": ["send"],
     }
     args = [subcommand, *extra.get(subcommand, [])]
     assert parse(*args, "-v", "2")["verbosity"] == 2

@@ -11,10 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from django_payments_sync.admin_money import (
     CouponAdmin,
+    MeterAdmin,
     PromotionCodeAdmin,
     RefundAdmin,
     RefundInline,
     SubscriptionDiscountAdmin,
+    UsageEventAdmin,
     refund_orders,
 )
 from django_payments_sync.models import (
@@ -23,10 +25,12 @@ from django_payments_sync.models import (
     Customer,
     ExternalCoupon,
     ExternalCustomer,
+    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
     ExternalPromotionCode,
     ExternalSubscription,
+    Meter,
     Order,
     PaymentAttempt,
     Pricing,
@@ -37,6 +41,7 @@ from django_payments_sync.models import (
     Subscription,
     SubscriptionDiscount,
     SyncState,
+    UsageEvent,
     VatCheck,
     WebhookEvent,
 )
@@ -179,6 +184,8 @@ admin.site.register(Refund, RefundAdmin)
 admin.site.register(Coupon, CouponAdmin)
 admin.site.register(PromotionCode, PromotionCodeAdmin)
 admin.site.register(SubscriptionDiscount, SubscriptionDiscountAdmin)
+admin.site.register(Meter, MeterAdmin)
+admin.site.register(UsageEvent, UsageEventAdmin)
 
 
 @admin.register(PaymentAttempt)
@@ -305,6 +312,13 @@ class ExternalPromotionCodeAdmin(ExternalAdmin):
     local_field = "promotion_code"
     search_fields = ("external_id", "promotion_code__code")
     raw_id_fields = ("promotion_code",)
+
+
+@admin.register(ExternalMeter)
+class ExternalMeterAdmin(ExternalAdmin):
+    local_field = "meter"
+    search_fields = ("external_id", "meter__event_name")
+    raw_id_fields = ("meter",)
 
 
 @admin.register(ProviderDeletion)

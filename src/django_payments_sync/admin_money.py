@@ -168,3 +168,33 @@ class SubscriptionDiscountAdmin(admin.ModelAdmin):
     list_display = ("subscription", "promotion_code", "applied_at")
     search_fields = ("promotion_code__code", "subscription__customer__email")
     raw_id_fields = ("subscription", "promotion_code")
+
+
+# --- usage meters ---------------------------------------------------------------------------
+class MeterAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "event_name", "aggregation", "active", "sync_status")
+    list_filter = ("active", "aggregation", "sync_status")
+    search_fields = ("display_name", "event_name", "external_meters__external_id")
+    readonly_fields = ("sync_status", "sync_error", "synced_at")
+
+
+class UsageEventAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was recorded and whether the provider has it."""
+
+    list_display = ("identifier", "meter", "customer", "quantity", "timestamp", "status")
+    list_filter = ("status", "meter")
+    search_fields = ("identifier", "customer__email", "customer__name")
+    readonly_fields = (
+        "meter",
+        "customer",
+        "quantity",
+        "timestamp",
+        "identifier",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+    )
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False  # usage is recorded by payments.record_usage(), never typed in

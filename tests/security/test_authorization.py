@@ -119,6 +119,7 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
         ("put", "billing/", {"name": "Mine", "country": "US", "customer": "cus_victim"}),
         ("get", "entitlements/", None),
+        ("get", "usage/", None),
         ("post", f"subscriptions/{sub}/discount/", {"promotion_code": "VICTIM"}),
         ("post", "checkout/", {"pricing": pricing, "promotion_code": "VICTIM"}),
     ]

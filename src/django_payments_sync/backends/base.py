@@ -15,6 +15,8 @@ from django_payments_sync.backends.types import (
     CouponData,
     CustomerData,
     EventKind,
+    MeterData,
+    MeterEventData,
     PaymentData,
     PortalSession,
     PriceData,
@@ -24,6 +26,7 @@ from django_payments_sync.backends.types import (
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
+    ProviderMeter,
     ProviderPayment,
     ProviderPrice,
     ProviderProduct,
@@ -218,6 +221,20 @@ class BaseBackend:
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
         raise self._unsupported("listing invoices")
+
+    # --- usage meters (Capability.METERS) -------------------------------------------------
+    def create_meter(self, data: MeterData, *, idempotency_key: str) -> ProviderMeter:
+        raise self._unsupported("usage meters")
+
+    def deactivate_meter(self, meter_id: str) -> None:
+        """Stop a meter from taking events (a replaced or deactivated local meter)."""
+        raise self._unsupported("usage meters")
+
+    def send_meter_event(self, data: MeterEventData) -> None:
+        """Report one usage event. An identifier the provider has counted already is success
+        (nothing is counted twice); a transient failure is a ``TransientProviderError``, after
+        which the same event is sent again with the same identifier."""
+        raise self._unsupported("usage meters")
 
     # --- discounts (Capability.DISCOUNTS) --------------------------------------------------
     def create_coupon(self, data: CouponData, *, idempotency_key: str) -> ProviderCoupon:

@@ -38,6 +38,8 @@ class Capability(enum.StrEnum):
     PAYMENTS = "payments"
     #: Coupons and promotion codes, at checkout and on subscriptions.
     DISCOUNTS = "discounts"
+    #: Usage meters and their events (usage-based billing).
+    METERS = "meters"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,33 @@ class ProviderPromotionCode:
     active: bool
     times_redeemed: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MeterData:
+    local_id: str
+    display_name: str
+    event_name: str
+    aggregation: str  # "sum" | "count" | "last"
+
+
+@dataclass(frozen=True)
+class ProviderMeter:
+    id: str
+    event_name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class MeterEventData:
+    """One usage event: ``value`` of ``event_name``'s meter for a provider customer, at
+    ``timestamp``; the provider counts one ``identifier`` once."""
+
+    event_name: str
+    customer_id: str
+    value: int
+    timestamp: dt.datetime
+    identifier: str
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,27 @@ class PaymentInteractor:
             customer, success_url=urls.success_url, cancel_url=urls.cancel_url, **terms
         )
 
+    # --- usage-based billing ----------------------------------------------------------------
+    def record_usage(
+        self,
+        owner: Any,
+        meter: Any,
+        quantity: int,
+        timestamp: Any = None,
+        identifier: str | None = None,
+    ) -> Any:
+        """Record ``quantity`` of ``meter`` (a Meter or its event name) for ``owner``: one local
+        insert, sent to the provider off the request path, exactly once per ``identifier``."""
+        from django_payments_sync.interactor.usage import record_usage
+
+        return record_usage(owner, meter, quantity, timestamp, identifier)
+
+    def usage_so_far(self, customer: Customer) -> list[Any]:
+        """Per active meter, what ``customer`` used since its current period started."""
+        from django_payments_sync.interactor.usage import usage_so_far
+
+        return usage_so_far(customer)
+
     # --- discounts ------------------------------------------------------------------------
     @property
     def discounts(self) -> Any:

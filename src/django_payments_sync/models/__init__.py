@@ -44,6 +44,13 @@ from django_payments_sync.models.customers import (
     TaxExemption,
     VatValidationStatus,
 )
+from django_payments_sync.models.meters import (
+    ExternalMeter,
+    Meter,
+    MeterAggregation,
+    UsageEvent,
+    UsageEventStatus,
+)
 from django_payments_sync.models.orders import (
     AbstractOrder,
     AbstractPaymentAttempt,
@@ -110,12 +117,15 @@ __all__ = [
     "Customer",
     "ExternalCoupon",
     "ExternalCustomer",
+    "ExternalMeter",
     "ExternalPaymentProvider",
     "ExternalPricing",
     "ExternalProduct",
     "ExternalPromotionCode",
     "ExternalSubscription",
     "Interval",
+    "Meter",
+    "MeterAggregation",
     "Order",
     "OrderStatus",
     "PaymentAttempt",
@@ -134,6 +144,8 @@ __all__ = [
     "SyncedModel",
     "TaxExemption",
     "TimestampedModel",
+    "UsageEvent",
+    "UsageEventStatus",
     "VatCheck",
     "VatCheckStatus",
     "VatValidationStatus",

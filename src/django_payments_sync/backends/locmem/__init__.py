@@ -14,6 +14,7 @@ from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
 from django_payments_sync.backends.locmem.coupons import LocmemCoupons
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
+from django_payments_sync.backends.locmem.meters import LocmemMeters
 from django_payments_sync.backends.locmem.payments import LocmemPayments
 from django_payments_sync.backends.locmem.state import (
     SIGNATURE_HEADER,
@@ -40,7 +41,13 @@ __all__ = [
 
 
 class LocmemBackend(
-    LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemPayments, LocmemCoupons, LocmemWebhooks
+    LocmemCustomers,
+    LocmemCatalog,
+    LocmemBilling,
+    LocmemPayments,
+    LocmemCoupons,
+    LocmemMeters,
+    LocmemWebhooks,
 ):
     """A complete fake provider living in the process, like Django's locmem email backend.
 

@@ -64,6 +64,9 @@ WRITE_OPERATIONS = frozenset(
         "create_promotion_code",
         "update_promotion_code",
         "apply_promotion_code",
+        "create_meter",
+        "deactivate_meter",
+        "send_meter_event",
         "create_webhook_endpoint",
         "delete_webhook_endpoint",
     }

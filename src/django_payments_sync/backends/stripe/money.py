@@ -22,9 +22,12 @@ from django_payments_sync.backends.stripe.objects import (
 from django_payments_sync.backends.types import (
     REFUND_REASONS,
     CouponData,
+    MeterData,
+    MeterEventData,
     PaymentData,
     PromotionCodeData,
     ProviderCoupon,
+    ProviderMeter,
     ProviderPayment,
     ProviderPromotionCode,
     ProviderRefund,
@@ -34,6 +37,7 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.exceptions import PermanentProviderError
 
 _Reason = Literal["duplicate", "fraudulent", "requested_by_customer"]
+_Formula = Literal["count", "last", "sum"]
 
 
 def refund_create_params(data: RefundData) -> RefundCreateParams:
@@ -235,3 +239,39 @@ class StripeMoney(BaseBackend):
                 subscription_id, {"discounts": [{"promotion_code": promotion_code_id}]}
             )
         return stripe_subscription_state(convert.as_dict(obj))
+
+    # --- usage meters ---------------------------------------------------------------------
+    def create_meter(self, data: MeterData, *, idempotency_key: str) -> ProviderMeter:
+        with convert.translated_errors():
+            obj = self.client.v1.billing.meters.create(
+                {
+                    "display_name": data.display_name,
+                    "event_name": data.event_name,
+                    "default_aggregation": {"formula": cast(_Formula, data.aggregation)},
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        return ProviderMeter(id=obj.id, event_name=obj.event_name, active=obj.status == "active")
+
+    def deactivate_meter(self, meter_id: str) -> None:
+        with convert.translated_errors():
+            self.client.v1.billing.meters.deactivate(meter_id)
+
+    def send_meter_event(self, data: MeterEventData) -> None:
+        try:
+            with convert.translated_errors():
+                self.client.v1.billing.meter_events.create(
+                    {
+                        "event_name": data.event_name,
+                        "payload": {
+                            "stripe_customer_id": data.customer_id,
+                            "value": str(data.value),
+                        },
+                        "timestamp": int(data.timestamp.timestamp()),
+                        "identifier": data.identifier,
+                    }
+                )
+        except PermanentProviderError as exc:
+            if exc.code != "resource_already_exists":
+                raise
+            # Counted already (an earlier send whose answer was lost): done.

@@ -16,11 +16,12 @@ SUBCOMMANDS: dict[str, str] = {
     "events": "events",
     "relink": "relink",
     "refund": "refund",
+    "usage": "usage",
 }
 
 #: Subcommands that first make sure the credentials reach the installation's account (and
 #: stop with ``AccountMismatch`` otherwise; see ``relink``).
-ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat", "refund"})
+ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat", "refund", "usage"})
 #: Of those, the ones that stop when the provider cannot tell its account (unreachable);
 #: ``vat`` goes on with VIES and leaves its pushes for later.
 ACCOUNT_CHECK_REQUIRED: frozenset[str] = frozenset({"push", "diff", "reconcile"})

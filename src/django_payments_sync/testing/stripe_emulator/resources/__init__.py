@@ -81,6 +81,7 @@ def _load() -> None:
             catalog,
             coupons,
             customers,
+            meters,
             payment_intents,
             refunds,
             sessions,
