@@ -3,6 +3,7 @@ logged-in API clients) and a paid one-time order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.checkout.conftest import (  # noqa: F401 (fixtures)
     other_api,
     yearly,
 )
+from tests.emulated import emulated_site
 
 
 @pytest.fixture
@@ -39,3 +41,17 @@ def state(order: Order) -> tuple[str, int, str, int]:
     order.refresh_from_db()
     attempt = order.payment_attempts.get()
     return order.status, order.amount_refunded, attempt.status, attempt.amount_refunded
+
+
+@pytest.fixture
+def shop(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:
+    """The library on a live server, talking to the Stripe emulator, which posts its webhooks
+    back; checkouts come back to the live server."""
+    with emulated_site(
+        stripe_emulator,
+        live_server,
+        CHECKOUT_SUCCESS_URL=f"{live_server.url}/done/",
+        CHECKOUT_CANCEL_URL=f"{live_server.url}/canceled/",
+    ):
+        mail.outbox.clear()
+        yield stripe_emulator

@@ -4,7 +4,6 @@ subscription."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,20 +20,8 @@ from django_payments_sync.models import (
     PromotionCode,
 )
 from tests.checkout.test_emulator_e2e import press, settle
-from tests.emulated import emulated_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def shop(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:
-    with emulated_site(
-        stripe_emulator,
-        live_server,
-        CHECKOUT_SUCCESS_URL=f"{live_server.url}/done/",
-        CHECKOUT_CANCEL_URL=f"{live_server.url}/canceled/",
-    ):
-        yield stripe_emulator
 
 
 def test_a_code_at_checkout_then_used_up(shop: Any, api: APIClient, one_time: Any) -> None:

@@ -3,7 +3,6 @@ server (refund.created, charge.refunded, refund.updated), the order, the attempt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,27 +13,9 @@ from rest_framework.test import APIClient
 from django_payments_sync.interactor import payments
 from django_payments_sync.models import Order, Refund, WebhookEvent
 from tests.checkout.test_emulator_e2e import checkout, press, settle
-from tests.emulated import emulated_site
+from tests.money.conftest import state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def shop(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:
-    with emulated_site(
-        stripe_emulator,
-        live_server,
-        CHECKOUT_SUCCESS_URL=f"{live_server.url}/done/",
-        CHECKOUT_CANCEL_URL=f"{live_server.url}/canceled/",
-    ):
-        mail.outbox.clear()
-        yield stripe_emulator
-
-
-def state(order: Order) -> tuple[str, int, str, int]:
-    order.refresh_from_db()
-    attempt = order.payment_attempts.get()
-    return order.status, order.amount_refunded, attempt.status, attempt.amount_refunded
 
 
 def test_refunds_of_a_one_time_checkout(shop: Any, api: APIClient, one_time: Any) -> None:
