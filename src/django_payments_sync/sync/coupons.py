@@ -79,11 +79,19 @@ def coupon_data(coupon: Coupon, backend: BaseBackend) -> CouponData:
 
 
 def _hashes(data: Any, mutable: tuple[str, ...]) -> tuple[str, str]:
-    """(the whole content's hash, the immutable terms' hash)."""
+    """(the whole content's hash, the immutable terms' hash), 32 hex digits each: the link's
+    ``content_hash`` (64 characters) holds the two side by side."""
     values = dataclasses.asdict(data)
     values.pop("local_id", None)
     terms = {k: v for k, v in values.items() if k not in mutable}
-    return digest(values), digest(terms)
+    return digest(values)[:32], digest(terms)[:32]
+
+
+def _stored(ext: Any) -> tuple[str, str]:
+    """The (content, terms) hashes a link was pushed with; empty ones for no link."""
+    if ext is None:
+        return "", ""
+    return ext.content_hash[:32], ext.content_hash[32:]
 
 
 def sync_coupon(coupon: Coupon, *, backend: BaseBackend | None = None) -> list[SyncResult]:
@@ -102,15 +110,13 @@ def sync_coupon(coupon: Coupon, *, backend: BaseBackend | None = None) -> list[S
             return [SyncResult("coupon", str(coupon.pk), action)]
         data = coupon_data(coupon, backend)
         content, terms = _hashes(data, _COUPON_MUTABLE)
-        stored = ext.content_hash.split(":") if ext is not None else ["", ""]
+        stored = _stored(ext)
         results: list[SyncResult] = []
         if ext is None:
             created = backend.create_coupon(
                 data, idempotency_key=idempotency_key(coupon, f"create-{_version(coupon)}", terms)
             )
-            ext = create_link(
-                ExternalCoupon, provider, created.id, f"{content}:{terms}", coupon=coupon
-            )
+            ext = create_link(ExternalCoupon, provider, created.id, content + terms, coupon=coupon)
             action = SyncAction.CREATED
         elif stored[0] == content:
             action = SyncAction.UNCHANGED
@@ -119,14 +125,14 @@ def sync_coupon(coupon: Coupon, *, backend: BaseBackend | None = None) -> list[S
             created = backend.create_coupon(
                 data, idempotency_key=idempotency_key(coupon, f"replace-{old}", terms)
             )
-            move_link(ext, created.id, f"{content}:{terms}")
+            move_link(ext, created.id, content + terms)
             backend.delete_coupon(old)
             action = SyncAction.UPDATED
             for code in coupon.promotion_codes.all():
                 results += sync_promotion_code(code, backend=backend)
         else:
             backend.update_coupon(ext.external_id, data)
-            move_link(ext, ext.external_id, f"{content}:{terms}")
+            move_link(ext, ext.external_id, content + terms)
             action = SyncAction.UPDATED
     except ProviderError as exc:
         mark_sync_error(coupon, exc)
@@ -170,7 +176,7 @@ def sync_promotion_code(
             metadata={str(k): str(v) for k, v in (code.metadata or {}).items()},
         )
         content, terms = _hashes(data, _CODE_MUTABLE)
-        stored = ext.content_hash.split(":") if ext is not None else ["", ""]
+        stored = _stored(ext)
         if ext is None:
             created = backend.create_promotion_code(
                 data, idempotency_key=idempotency_key(code, f"create-{_version(code)}", terms)
@@ -179,7 +185,7 @@ def sync_promotion_code(
                 ExternalPromotionCode,
                 provider,
                 created.id,
-                f"{content}:{terms}",
+                content + terms,
                 promotion_code=code,
             )
             action = SyncAction.CREATED
@@ -191,11 +197,11 @@ def sync_promotion_code(
             created = backend.create_promotion_code(
                 data, idempotency_key=idempotency_key(code, f"replace-{old}", terms)
             )
-            move_link(ext, created.id, f"{content}:{terms}")
+            move_link(ext, created.id, content + terms)
             action = SyncAction.UPDATED
         else:
             backend.update_promotion_code(ext.external_id, active=active, metadata=data.metadata)
-            move_link(ext, ext.external_id, f"{content}:{terms}")
+            move_link(ext, ext.external_id, content + terms)
             action = SyncAction.UPDATED
     except ProviderError as exc:
         mark_sync_error(code, exc)
