@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -67,7 +68,11 @@ def record_usage(
     ):
         raise PolicyViolation("An identifier is 1 to 100 characters.", code="usage_identifier")
     meter = _meter(meter)
-    customer = get_or_create_customer(owner)
+    try:
+        # The owner's reverse one-to-one: read once, then kept on the owner object.
+        customer = owner.payments_customer
+    except (ObjectDoesNotExist, AttributeError):
+        customer = get_or_create_customer(owner)
     when = timestamp or timezone.now()
     if timezone.is_naive(when):
         raise PolicyViolation("The timestamp must be timezone-aware.", code="usage_timestamp")
