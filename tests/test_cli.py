@@ -36,7 +36,13 @@ def manage(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("subcommand", sorted(SUBCOMMANDS))
 def test_verbosity_after_the_subcommand(subcommand: str) -> None:
-    extra = {"events": ["process"], "vat": ["recheck"], "webhook-endpoint": ["https://a.example"]}
+    extra = {
+        "events": ["process"],
+        "vat": ["recheck"],
+        "webhook-endpoint": ["https://a.example"],
+        "refund": ["1"],
+        "usage": ["send"],
+    }
     args = [subcommand, *extra.get(subcommand, [])]
     assert parse(*args, "-v", "2")["verbosity"] == 2
     assert parse(*args, "--verbosity=0")["verbosity"] == 0

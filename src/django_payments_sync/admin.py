@@ -9,21 +9,40 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from django_payments_sync.admin_money import (
+    CouponAdmin,
+    MeterAdmin,
+    PromotionCodeAdmin,
+    RefundAdmin,
+    RefundInline,
+    SubscriptionDiscountAdmin,
+    UsageEventAdmin,
+    refund_orders,
+)
 from django_payments_sync.models import (
     BillingInformation,
+    Coupon,
     Customer,
+    ExternalCoupon,
     ExternalCustomer,
+    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
+    ExternalPromotionCode,
     ExternalSubscription,
     Invoice,
+    Meter,
     Order,
     PaymentAttempt,
     Pricing,
     Product,
+    PromotionCode,
     ProviderDeletion,
+    Refund,
     Subscription,
+    SubscriptionDiscount,
     SyncState,
+    UsageEvent,
     VatCheck,
     WebhookEvent,
 )
@@ -163,11 +182,30 @@ class PaymentAttemptInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "customer", "pricing", "quantity", "amount", "currency", "status")
+    list_display = (
+        "id",
+        "customer",
+        "pricing",
+        "quantity",
+        "amount",
+        "amount_refunded",
+        "currency",
+        "status",
+    )
     list_filter = ("status", "payment_attempts__provider")
     search_fields = ("customer__email", "customer__name", "payment_attempts__external_id")
     raw_id_fields = ("customer", "pricing", "subscription")
-    inlines = (PaymentAttemptInline,)
+    readonly_fields = ("amount_refunded",)
+    inlines = (PaymentAttemptInline, RefundInline)
+    actions = (refund_orders,)
+
+
+admin.site.register(Refund, RefundAdmin)
+admin.site.register(Coupon, CouponAdmin)
+admin.site.register(PromotionCode, PromotionCodeAdmin)
+admin.site.register(SubscriptionDiscount, SubscriptionDiscountAdmin)
+admin.site.register(Meter, MeterAdmin)
+admin.site.register(UsageEvent, UsageEventAdmin)
 
 
 @admin.register(PaymentAttempt)
@@ -280,6 +318,27 @@ class ExternalSubscriptionAdmin(ExternalAdmin):
     local_field = "subscription"
     search_fields = ("external_id", "subscription__customer__email")
     raw_id_fields = ("subscription",)
+
+
+@admin.register(ExternalCoupon)
+class ExternalCouponAdmin(ExternalAdmin):
+    local_field = "coupon"
+    search_fields = ("external_id", "coupon__name")
+    raw_id_fields = ("coupon",)
+
+
+@admin.register(ExternalPromotionCode)
+class ExternalPromotionCodeAdmin(ExternalAdmin):
+    local_field = "promotion_code"
+    search_fields = ("external_id", "promotion_code__code")
+    raw_id_fields = ("promotion_code",)
+
+
+@admin.register(ExternalMeter)
+class ExternalMeterAdmin(ExternalAdmin):
+    local_field = "meter"
+    search_fields = ("external_id", "meter__event_name")
+    raw_id_fields = ("meter",)
 
 
 @admin.register(ProviderDeletion)

@@ -7,10 +7,13 @@ from django.urls import URLPattern, URLResolver, path
 
 from django_payments_sync.api import billing_views
 from django_payments_sync.api import checkout as checkout_views
+from django_payments_sync.api import discounts as discount_views
+from django_payments_sync.api import entitlements as entitlement_views
 from django_payments_sync.api import invoices as invoice_views
 from django_payments_sync.api import lifecycle as lifecycle_views
 from django_payments_sync.api import plans as plans_views
 from django_payments_sync.api import subscriptions as subscription_views
+from django_payments_sync.api import usage as usage_views
 from django_payments_sync.api.schema import schema_view
 
 urlpatterns: list[URLPattern | URLResolver] = []
@@ -33,6 +36,8 @@ urlpatterns += [
 
 urlpatterns += [
     path("plans/", plans_views.PlansView.as_view(), name="plans"),
+    path("entitlements/", entitlement_views.EntitlementsView.as_view(), name="entitlements"),
+    path("usage/", usage_views.UsageView.as_view(), name="usage"),
     path("checkout/", checkout_views.CheckoutView.as_view(), name="checkout"),
     path("orders/", checkout_views.OrderListView.as_view(), name="orders"),
     path("orders/<int:pk>/cancel/", checkout_views.OrderCancelView.as_view(), name="order-cancel"),
@@ -45,6 +50,11 @@ urlpatterns += [
         "subscriptions/<int:pk>/",
         subscription_views.SubscriptionDetailView.as_view(),
         name="subscription-detail",
+    ),
+    path(
+        "subscriptions/<int:pk>/discount/",
+        discount_views.SubscriptionDiscountView.as_view(),
+        name="subscription-discount",
     ),
     path(
         "subscriptions/<int:pk>/preview/",

@@ -79,6 +79,20 @@ DEFAULTS: dict[str, Any] = {
         "ENABLED": True,
         "FROM_EMAIL": None,
     },
+    # Let customers type a promotion code on the provider's checkout page (when the checkout
+    # request names none itself).
+    "ALLOW_PROMOTION_CODES": False,
+    # The usage outbox (record_usage): events sent per drain, and whether each record enqueues
+    # the send_usage_events task (off: a scheduler runs it, or `payments_sync usage send`).
+    "USAGE": {
+        "BATCH_SIZE": 500,
+        "ENQUEUE": True,
+    },
+    # What an owner on no plan gets (and every plan adds to): feature names and limits.
+    "FREE_TIER": {
+        "FEATURES": [],
+        "LIMITS": {},
+    },
 }
 
 
@@ -131,6 +145,8 @@ _TYPE_WORDS = {
     float: "a number",
     str: "a string",
     dict: "a dict",
+    list: "a list",
+    tuple: "a tuple",
 }
 _SECONDS = (int, float)
 
@@ -172,6 +188,13 @@ EXPECTED: dict[str, Expected] = {
     "MAIL": Expected((dict,)),
     "MAIL.ENABLED": Expected((bool,)),
     "MAIL.FROM_EMAIL": Expected((str,), nullable=True),
+    "ALLOW_PROMOTION_CODES": Expected((bool,)),
+    "USAGE": Expected((dict,)),
+    "USAGE.BATCH_SIZE": Expected((int,), minimum=1),
+    "USAGE.ENQUEUE": Expected((bool,)),
+    "FREE_TIER": Expected((dict,)),
+    "FREE_TIER.FEATURES": Expected((list, tuple)),
+    "FREE_TIER.LIMITS": Expected((dict,)),
 }
 
 

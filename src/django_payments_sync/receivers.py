@@ -65,9 +65,11 @@ _connect_plans_and_mail()
 
 def _connect_autosync() -> None:
     from django_payments_sync.sync.autosync import connect
+    from django_payments_sync.sync.coupons import connect as connect_discounts
 
     if _catalog_models_installed():
         connect()
+    connect_discounts()
 
 
 _connect_autosync()

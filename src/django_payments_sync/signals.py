@@ -83,6 +83,12 @@ payment_succeeded = Signal()
 #: provider's next retry, ``None`` after the last one: the final notice).
 payment_failed = Signal()
 
+#: A refund of an order's payment was made and counts (pending or succeeded at the provider),
+#: whether made here or at the provider. Arguments: ``sender`` (the Order model), ``order``,
+#: ``refund`` (the Refund row), ``customer``, ``amount`` (minor units, this refund's),
+#: ``currency``, ``fully_refunded`` (bool: nothing of the order is left to refund).
+order_refunded = Signal()
+
 #: A webhook event was applied (status ``processed`` or ``ignored``).
 #: Arguments: ``sender`` (the WebhookEvent model), ``event`` (the WebhookEvent row),
 #: ``provider_event`` (the parsed :class:`~django_payments_sync.backends.types.ProviderEvent`).

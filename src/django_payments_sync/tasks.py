@@ -6,6 +6,7 @@ backend the host runs. Without a tasks framework installed they stay plain funct
 
 from __future__ import annotations
 
+from django_payments_sync.interactor.usage import send_usage_events
 from django_payments_sync.webhooks.tasks import (
     _as_task,
     enqueue_webhook_event,
@@ -53,4 +54,5 @@ __all__ = [
     "push_pending_changes",
     "recheck_vat_numbers",
     "reconcile_with_provider",
+    "send_usage_events",
 ]

@@ -31,35 +31,53 @@ def sub(**fields: Any) -> Subscription:
     return Subscription(**values)
 
 
-@pytest.mark.parametrize(
-    ("fields", "entitled"),
-    [
-        ({"status": "active"}, True),
-        ({"status": "trialing", "trial_end": NOW + DAY}, True),
-        ({"status": "incomplete"}, False),
-        ({"status": "incomplete_expired"}, False),
-        ({"status": "unpaid"}, False),
-        ({"status": "paused"}, False),
-        ({"status": "canceled", "ended_at": NOW - DAY}, False),
-        # Canceled at the period's end: yes until that end, not after.
-        ({"status": "active", "cancel_at_period_end": True}, True),
-        (
-            {"status": "active", "cancel_at_period_end": True, "current_period_end": NOW},
-            False,
-        ),
-        # Collection paused: no access, whatever the status says.
-        ({"status": "active", "pause_behavior": "void"}, False),
-        # past_due: yes for GRACE_PERIOD_DAYS (7) after the failed renewal.
-        ({"status": "past_due", "past_due_since": NOW - 6 * DAY}, True),
-        ({"status": "past_due", "past_due_since": NOW - 7 * DAY}, False),
-        # The failure's time unknown: the period's start (when renewals fail).
-        ({"status": "past_due", "current_period_start": NOW - 3 * DAY}, True),
-        ({"status": "past_due", "current_period_start": NOW - 8 * DAY}, False),
-        ({"status": "past_due", "current_period_start": None}, False),
-    ],
-)
+#: Each case: a subscription's fields, and whether it gives access at NOW.
+CASES = [
+    ({"status": "active"}, True),
+    ({"status": "trialing", "trial_end": NOW + DAY}, True),
+    ({"status": "incomplete"}, False),
+    ({"status": "incomplete_expired"}, False),
+    ({"status": "unpaid"}, False),
+    ({"status": "paused"}, False),
+    ({"status": "canceled", "ended_at": NOW - DAY}, False),
+    # Canceled at the period's end: yes until that end, not after.
+    ({"status": "active", "cancel_at_period_end": True}, True),
+    (
+        {"status": "active", "cancel_at_period_end": True, "current_period_end": NOW},
+        False,
+    ),
+    # Collection paused: no access, whatever the status says.
+    ({"status": "active", "pause_behavior": "void"}, False),
+    # past_due: yes for GRACE_PERIOD_DAYS (7) after the failed renewal.
+    ({"status": "past_due", "past_due_since": NOW - 6 * DAY}, True),
+    ({"status": "past_due", "past_due_since": NOW - 7 * DAY}, False),
+    # The failure's time unknown: the period's start (when renewals fail).
+    ({"status": "past_due", "current_period_start": NOW - 3 * DAY}, True),
+    ({"status": "past_due", "current_period_start": NOW - 8 * DAY}, False),
+    ({"status": "past_due", "current_period_start": None}, False),
+]
+
+
+@pytest.mark.parametrize(("fields", "entitled"), CASES)
 def test_is_entitled(fields: dict[str, Any], entitled: bool) -> None:
     assert sub(**fields).is_entitled(NOW) is entitled
+
+
+def test_the_query_filter_answers_as_is_entitled() -> None:
+    """entitled_q() (the entitlements' one query) and is_entitled() are one rule: every case
+    above, stored, is found by the filter exactly when is_entitled() says yes."""
+    from django_payments_sync.models.subscriptions import entitled_q
+
+    defaults = {
+        "status": "active",
+        "current_period_start": NOW - 10 * DAY,
+        "current_period_end": NOW + 20 * DAY,
+    }
+    rows = [SubscriptionFactory(**{**defaults, **fields}) for fields, _entitled in CASES]
+    found = set(Subscription.objects.filter(entitled_q(NOW)).values_list("pk", flat=True))
+    expected = {row.pk for row, (_f, entitled) in zip(rows, CASES, strict=True) if entitled}
+    assert found == expected
+    assert {row.pk for row in rows if row.is_entitled(NOW)} == expected
 
 
 def test_the_grace_period_is_a_setting(settings: Any) -> None:

@@ -145,6 +145,10 @@ def requests_against(world: dict[str, Any], sub: int, order: int) -> list[tuple[
         ("post", "checkout/", {"pricing": pricing, "customer": "cus_victim"}),
         ("post", "billing/validate-vat/", {"vat_number": "DE812345673"}),
         ("put", "billing/", {"name": "Mine", "country": "US", "customer": "cus_victim"}),
+        ("get", "entitlements/", None),
+        ("get", "usage/", None),
+        ("post", f"subscriptions/{sub}/discount/", {"promotion_code": "VICTIM"}),
+        ("post", "checkout/", {"pricing": pricing, "promotion_code": "VICTIM"}),
     ]
 
 
@@ -208,6 +212,8 @@ def test_a_teammate_acts_for_the_teams_customer(world: dict[str, Any]) -> None:
     assert [o["id"] for o in teammate.get(API + "orders/").json()] == [world["order"].pk]
     assert [i["id"] for i in teammate.get(API + "invoices/").json()] == [world["invoice"].pk]
     assert teammate.get(f"{API}invoices/{world['invoice'].pk}/").status_code == 200
+    plans = teammate.get(API + "entitlements/").json()["plans"]
+    assert plans == [world["pricing"].product_id]
 
 
 @pytest.mark.parametrize("who", ["outsider", "rival", "staff"])
@@ -240,6 +246,7 @@ def test_another_customers_ids_answer_like_missing_ones(world: dict[str, Any], w
         ("patch", "subscriptions/{}/", {"quantity": 2}),
         ("delete", "subscriptions/{}/", None),
         ("post", "orders/{}/cancel/", None),
+        ("post", "subscriptions/{}/discount/", {"promotion_code": "VICTIM"}),
     ]:
         target = {"orders": world["order"].pk, "invoices": world["invoice"].pk}.get(
             template.split("/", 1)[0], world["subscription"].pk

@@ -48,6 +48,12 @@ class CheckoutRequestSerializer(serializers.Serializer[Any]):
         max_length=2048,
         help_text="Where to land after canceling (default: CHECKOUT_CANCEL_URL).",
     )
+    promotion_code = serializers.CharField(
+        required=False,
+        max_length=50,
+        help_text="A promotion code the customer typed; refused with its reason (expired, "
+        "used up, not for this price).",
+    )
 
 
 class CheckoutSessionSerializer(serializers.Serializer[Any]):
@@ -74,6 +80,7 @@ class CheckoutView(PaymentsViewMixin, GenericAPIView[Any]):
             request=request,
             success_url=data.get("success_url"),
             cancel_url=data.get("cancel_url"),
+            promotion_code=data.get("promotion_code"),
         )
         return Response(CheckoutSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
@@ -86,8 +93,16 @@ class PaymentAttemptSerializer(serializers.ModelSerializer[PaymentAttempt]):
 
 
 class OrderSerializer(serializers.ModelSerializer[Order]):
-    product = serializers.CharField(source="pricing.product.name", read_only=True)
+    product = serializers.CharField(
+        source="pricing.product.name",
+        read_only=True,
+        allow_null=True,
+        help_text="null for a one-off charge of an ad-hoc amount (see description).",
+    )
     payment_attempts = PaymentAttemptSerializer(many=True, read_only=True)
+    promotion_code = serializers.CharField(
+        source="promotion_code.code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Order
@@ -95,8 +110,12 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "id",
             "pricing",
             "product",
+            "description",
             "quantity",
             "amount",
+            "amount_discount",
+            "promotion_code",
+            "amount_refunded",
             "currency",
             "status",
             "subscription",

@@ -58,6 +58,13 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         invoice = self._open_invoice(subscription)
         return (invoice.hosted_invoice_url or None) if invoice is not None else None
 
+    promotion_code = serializers.CharField(
+        source="discount.promotion_code.code",
+        read_only=True,
+        allow_null=True,
+        help_text="The promotion code applied (subscriptions/<id>/discount/), or null.",
+    )
+
     class Meta:
         model = Subscription
         fields = [
@@ -73,6 +80,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             "pause_behavior",
             "resumes_at",
             "past_due_since",
+            "promotion_code",
             "current_period_start",
             "current_period_end",
             "trial_end",

@@ -13,19 +13,30 @@ from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
     CheckoutSession,
+    CouponData,
     CustomerData,
     EventKind,
     InvoicePreview,
+    MeterData,
+    MeterEventData,
+    PaymentData,
     PortalSession,
     PriceData,
     ProductData,
+    PromotionCodeData,
+    ProviderCoupon,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
+    ProviderMeter,
+    ProviderPayment,
     ProviderPrice,
     ProviderProduct,
+    ProviderPromotionCode,
+    ProviderRefund,
     ProviderSubscription,
     ProviderTaxId,
+    RefundData,
     SubscriptionData,
     TaxIdData,
     WebhookEndpoint,
@@ -239,6 +250,68 @@ class BaseBackend:
 
     def list_invoices(self, customer_id: str) -> Iterator[ProviderInvoice]:
         raise self._unsupported("listing invoices")
+
+    # --- usage meters (Capability.METERS) -------------------------------------------------
+    def create_meter(self, data: MeterData, *, idempotency_key: str) -> ProviderMeter:
+        raise self._unsupported("usage meters")
+
+    def deactivate_meter(self, meter_id: str) -> None:
+        """Stop a meter from taking events (a replaced or deactivated local meter)."""
+        raise self._unsupported("usage meters")
+
+    def send_meter_event(self, data: MeterEventData) -> None:
+        """Report one usage event. An identifier the provider has counted already is success
+        (nothing is counted twice); a transient failure is a ``TransientProviderError``, after
+        which the same event is sent again with the same identifier."""
+        raise self._unsupported("usage meters")
+
+    # --- discounts (Capability.DISCOUNTS) --------------------------------------------------
+    def create_coupon(self, data: CouponData, *, idempotency_key: str) -> ProviderCoupon:
+        """Create a coupon with ``data``'s terms (the library replaces it for new terms)."""
+        raise self._unsupported("coupons")
+
+    def update_coupon(self, coupon_id: str, data: CouponData) -> ProviderCoupon:
+        """Change what may change of a coupon: its name and metadata."""
+        raise self._unsupported("coupons")
+
+    def delete_coupon(self, coupon_id: str) -> None:
+        """Stop a coupon's redemptions (discounts already given run on); gone is fine."""
+        raise self._unsupported("coupons")
+
+    def create_promotion_code(
+        self, data: PromotionCodeData, *, idempotency_key: str
+    ) -> ProviderPromotionCode:
+        raise self._unsupported("promotion codes")
+
+    def update_promotion_code(
+        self, promotion_code_id: str, *, active: bool, metadata: dict[str, str] | None = None
+    ) -> ProviderPromotionCode:
+        """Turn a promotion code on or off (its code, coupon and limits are immutable)."""
+        raise self._unsupported("promotion codes")
+
+    def apply_promotion_code(
+        self, subscription_id: str, promotion_code_id: str
+    ) -> ProviderSubscription:
+        """Give a subscription the discount of a promotion code (replacing its discount)."""
+        raise self._unsupported("discounts on subscriptions")
+
+    # --- one-off charges (Capability.PAYMENTS) --------------------------------------------
+    def create_payment(self, data: PaymentData, *, idempotency_key: str) -> ProviderPayment:
+        """Charge ``data.amount`` once to the customer's saved default payment method,
+        off-session; the same ``idempotency_key`` never charges twice. The answer's ``status``
+        says how it went ("succeeded", or "processing" / "requires_action" to wait for
+        ``PAYMENT_SUCCEEDED`` / ``PAYMENT_FAILED``); a declined card is a ``CardError``, no
+        saved payment method a ``PermanentProviderError`` with code ``no_payment_method``."""
+        raise self._unsupported("one-off charges")
+
+    # --- refunds (Capability.REFUNDS) -----------------------------------------------------
+    def create_refund(self, data: RefundData, *, idempotency_key: str) -> ProviderRefund:
+        """Refund ``data.amount`` (all that is left when ``None``) of the provider payment
+        ``data.payment_id``; the same ``idempotency_key`` never refunds twice. A refund larger
+        than what is left, or of a payment refunded already, is a ``PermanentProviderError``.
+        The provider's refund and payment events follow (``REFUND_CREATED``,
+        ``PAYMENT_REFUNDED``, ``REFUND_UPDATED``)."""
+        raise self._unsupported("refunds")
 
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

@@ -41,6 +41,13 @@ class Capability(enum.StrEnum):
     SUBSCRIPTION_PREVIEW = "subscription_preview"
     #: Pausing a subscription's payment collection and resuming it.
     SUBSCRIPTION_PAUSE = "subscription_pause"
+    REFUNDS = "refunds"
+    #: One-off charges of a customer's saved payment method (off-session).
+    PAYMENTS = "payments"
+    #: Coupons and promotion codes, at checkout and on subscriptions.
+    DISCOUNTS = "discounts"
+    #: Usage meters and their events (usage-based billing).
+    METERS = "meters"
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,10 @@ class SubscriptionData:
 
 @dataclass(frozen=True)
 class CheckoutData:
-    """A hosted checkout for one price; ``mode`` is "subscription" or "payment"."""
+    """A hosted checkout for one price; ``mode`` is "subscription" or "payment".
+
+    A one-time charge of an ad-hoc amount has no ``price_id`` (``""``) but ``amount`` (minor
+    units, per unit), ``currency`` and ``description`` (what the customer sees)."""
 
     mode: str
     price_id: str
@@ -122,6 +132,98 @@ class CheckoutData:
     customer_email: str | None = None
     client_reference_id: str | None = None
     trial_period_days: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    amount: int | None = None
+    currency: str = ""
+    description: str = ""
+    #: A provider promotion code to apply, or let the customer type one on the provider's page.
+    promotion_code_id: str | None = None
+    allow_promotion_codes: bool = False
+
+
+@dataclass(frozen=True)
+class CouponData:
+    """A coupon's terms (immutable at providers: new terms mean a new coupon)."""
+
+    local_id: str
+    name: str
+    duration: str  # "once" | "repeating" | "forever"
+    percent_off: str | None = None  # a decimal number as text, e.g. "25.5"
+    amount_off: int | None = None
+    currency: str = ""
+    duration_in_months: int | None = None
+    max_redemptions: int | None = None
+    redeem_by: dt.datetime | None = None
+    product_ids: tuple[str, ...] = ()  # the provider's products it applies to; () for all
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionCodeData:
+    local_id: str
+    coupon_id: str  # the provider's coupon id
+    code: str
+    active: bool = True
+    max_redemptions: int | None = None
+    expires_at: dt.datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderCoupon:
+    id: str
+    name: str
+    valid: bool
+    times_redeemed: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderPromotionCode:
+    id: str
+    code: str
+    coupon_id: str
+    active: bool
+    times_redeemed: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MeterData:
+    local_id: str
+    display_name: str
+    event_name: str
+    aggregation: str  # "sum" | "count" | "last"
+
+
+@dataclass(frozen=True)
+class ProviderMeter:
+    id: str
+    event_name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class MeterEventData:
+    """One usage event: ``value`` of ``event_name``'s meter for a provider customer, at
+    ``timestamp``; the provider counts one ``identifier`` once."""
+
+    event_name: str
+    customer_id: str
+    value: int
+    timestamp: dt.datetime
+    identifier: str
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    """A one-off charge of ``amount`` (minor units) to the customer's saved payment method,
+    off-session (the customer is not there to confirm it)."""
+
+    customer_id: str
+    amount: int
+    currency: str
+    description: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -209,6 +311,9 @@ class CheckoutSession:
     metadata: dict[str, str] = field(default_factory=dict)
     #: The name the customer gave on the provider's checkout page, if any.
     customer_name: str = ""
+    #: The provider's payment of a paid one-time checkout (Stripe: its payment intent), which a
+    #: refund names.
+    payment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +378,56 @@ class InvoicePreview:
 
 
 @dataclass(frozen=True)
+class RefundData:
+    """A refund of one provider payment: ``amount`` in minor units, ``None`` for all that is
+    left; ``reason`` one of ``REFUND_REASONS`` or empty."""
+
+    payment_id: str
+    amount: int | None = None
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+#: The reasons a refund may give (Stripe's).
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund at the provider; ``status`` is "pending", "succeeded", "failed" or "canceled"."""
+
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str
+    customer_id: str | None = None
+    reason: str = ""
+    failure_reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    created: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment at the provider (Stripe: a charge of a payment intent), with what of it was
+    refunded and the refunds it lists (the newest, as far as the provider sends them)."""
+
+    id: str
+    payment_id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    refunded: bool
+    customer_id: str | None = None
+    refunds: tuple[ProviderRefund, ...] = ()
+    #: "succeeded", "processing", "requires_action" or "failed".
+    status: str = "succeeded"
+    failure_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class WebhookEndpoint:
     id: str
     url: str
@@ -322,6 +477,15 @@ class EventKind(enum.StrEnum):
     CHECKOUT_PAYMENT_SUCCEEDED = "checkout.payment_succeeded"
     CHECKOUT_PAYMENT_FAILED = "checkout.payment_failed"
     CHECKOUT_EXPIRED = "checkout.expired"
+    #: A refund was made (from anywhere: the library, the provider's dashboard).
+    REFUND_CREATED = "refund.created"
+    #: A refund changed: it succeeded, failed or was canceled.
+    REFUND_UPDATED = "refund.updated"
+    #: A payment was refunded in full or in part (the object: a ProviderPayment).
+    PAYMENT_REFUNDED = "payment.refunded"
+    #: A payment (an off-session charge) succeeded or failed (the object: a ProviderPayment).
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
     UNKNOWN = "unknown"
 
     @property
@@ -362,6 +526,11 @@ KIND_RANKS: dict[EventKind, int] = {
     EventKind.CHECKOUT_PAYMENT_SUCCEEDED: 61,
     EventKind.CHECKOUT_PAYMENT_FAILED: 61,
     EventKind.CHECKOUT_EXPIRED: 62,
+    EventKind.REFUND_CREATED: 63,
+    EventKind.PAYMENT_REFUNDED: 64,
+    EventKind.REFUND_UPDATED: 65,
+    EventKind.PAYMENT_SUCCEEDED: 61,
+    EventKind.PAYMENT_FAILED: 61,
     EventKind.SUBSCRIPTION_ENDED: 70,
     EventKind.PRICE_DELETED: 75,
     EventKind.PRODUCT_DELETED: 80,
@@ -452,6 +621,8 @@ def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
             value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
         elif isinstance(value, list) and f.name == "tax_ids":
             value = tuple(tuple(v) for v in value)
+        elif isinstance(value, list) and f.name == "refunds":
+            value = tuple(from_dict(ProviderRefund, v) for v in value)
         elif isinstance(value, Mapping):
             nested = [a for a in args if dataclasses.is_dataclass(a) and isinstance(a, type)]
             if nested:
@@ -469,6 +640,8 @@ NEUTRAL_OBJECT_TYPES: dict[str, type] = {
     "subscription": ProviderSubscription,
     "invoice": ProviderInvoice,
     "checkout.session": CheckoutSession,
+    "refund": ProviderRefund,
+    "payment": ProviderPayment,
 }
 
 

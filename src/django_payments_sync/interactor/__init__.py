@@ -9,10 +9,12 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from django_payments_sync.backends.types import InvoicePreview
+    from django_payments_sync.interactor.entitlements import Entitlements, EntitlementService
     from django_payments_sync.interactor.lifecycle import LifecycleService
     from django_payments_sync.interactor.mailer import MailerService
     from django_payments_sync.interactor.orders import OrderService
     from django_payments_sync.interactor.plans import PlanService
+    from django_payments_sync.interactor.refunds import RefundService
     from django_payments_sync.interactor.services import (
         BillingService,
         CustomerService,
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
         ProductService,
     )
     from django_payments_sync.interactor.subscriptions import SubscriptionService
-    from django_payments_sync.models import BillingInformation, Customer, Subscription
+    from django_payments_sync.models import BillingInformation, Customer, Refund, Subscription
 
 
 class PaymentInteractor:
@@ -165,6 +167,7 @@ class PaymentInteractor:
         request: HttpRequest | None = None,
         success_url: str | None = None,
         cancel_url: str | None = None,
+        promotion_code: str | None = None,
     ) -> dict[str, Any]:
         """Create an Order and a PaymentAttempt and open the provider's checkout for them.
 
@@ -180,6 +183,7 @@ class PaymentInteractor:
             quantity,
             success_url=urls.success_url,
             cancel_url=urls.cancel_url,
+            promotion_code=promotion_code,
         )
 
     def cancel_order(self, order: Any) -> Any:
@@ -267,6 +271,97 @@ class PaymentInteractor:
         from django_payments_sync.interactor.access import has_active_subscription
 
         return has_active_subscription(owner)
+
+    # --- one-off charges -------------------------------------------------------------------
+    def charge_off_session(self, customer: Customer, **terms: Any) -> Any:
+        """Charge ``customer``'s saved payment method once: ``amount``, ``currency`` and
+        ``description`` (or ``pricing``, a one-time price), ``quantity``; answers the Order."""
+        from django_payments_sync.interactor.charges import charge_off_session
+
+        return charge_off_session(customer, **terms)
+
+    def create_charge_checkout(
+        self,
+        customer: Customer,
+        *,
+        request: HttpRequest | None = None,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        **terms: Any,
+    ) -> dict[str, Any]:
+        """Open the provider's checkout for a one-off charge (an ad-hoc ``amount``,
+        ``currency`` and ``description``, or a one-time ``pricing``); answers ``{"id", "url",
+        "order_id"}``, the return URLs as for :meth:`create_checkout`."""
+        from django_payments_sync.interactor.charges import charge_checkout
+        from django_payments_sync.interactor.orders import resolve_return_urls
+
+        urls = resolve_return_urls(request, success_url, cancel_url)
+        return charge_checkout(
+            customer, success_url=urls.success_url, cancel_url=urls.cancel_url, **terms
+        )
+
+    # --- usage-based billing ----------------------------------------------------------------
+    def record_usage(
+        self,
+        owner: Any,
+        meter: Any,
+        quantity: int,
+        timestamp: Any = None,
+        identifier: str | None = None,
+    ) -> Any:
+        """Record ``quantity`` of ``meter`` (a Meter or its event name) for ``owner``: one local
+        insert, sent to the provider off the request path, exactly once per ``identifier``."""
+        from django_payments_sync.interactor.usage import record_usage
+
+        return record_usage(owner, meter, quantity, timestamp, identifier)
+
+    def usage_so_far(self, customer: Customer) -> list[Any]:
+        """Per active meter, what ``customer`` used since its current period started."""
+        from django_payments_sync.interactor.usage import usage_so_far
+
+        return usage_so_far(customer)
+
+    # --- discounts ------------------------------------------------------------------------
+    @property
+    def discounts(self) -> Any:
+        from django_payments_sync.interactor.coupons import DiscountService
+
+        return DiscountService()
+
+    def apply_promotion_code(self, subscription: Subscription, code: str) -> Any:
+        """Give a live subscription the discount of promotion code ``code`` (checked first)."""
+        return self.discounts.apply_to_subscription(subscription, code)
+
+    # --- refunds --------------------------------------------------------------------------
+    @property
+    def refunds(self) -> RefundService:
+        from django_payments_sync.interactor.refunds import RefundService
+
+        return RefundService()
+
+    def refund_order(self, order: Any, amount: int | None = None, *, reason: str = "") -> Refund:
+        """Refund ``amount`` (minor units; all that is left when ``None``) of a paid order."""
+        return self.refunds.refund_order(order, amount, reason=reason)
+
+    # --- entitlements ---------------------------------------------------------------------
+    @property
+    def entitlements(self) -> EntitlementService:
+        from django_payments_sync.interactor.entitlements import EntitlementService
+
+        return EntitlementService()
+
+    def get_entitlements(self, owner: Any) -> Entitlements:
+        """The features and limits ``owner`` has (its plans' over the free tier); one query,
+        then kept on the owner object."""
+        return self.entitlements.of(owner)
+
+    def has_feature(self, owner: Any, feature: str) -> bool:
+        """Whether ``owner``'s plans (or the free tier) include ``feature``."""
+        return self.entitlements.has_feature(owner, feature)
+
+    def limit(self, owner: Any, name: str, default: Any = None) -> Any:
+        """``owner``'s limit ``name`` (the most generous of its plans'), else ``default``."""
+        return self.entitlements.limit(owner, name, default)
 
     # --- webhooks -------------------------------------------------------------------------
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> Any:

@@ -26,6 +26,7 @@ SUBSCRIPTION_CANCELED = "django_payments_sync/email/subscription_canceled"
 TRIAL_ENDING = "django_payments_sync/email/trial_ending"
 WELCOME = "django_payments_sync/email/welcome"
 PAYMENT_ACTION_REQUIRED = "django_payments_sync/email/payment_action_required"
+REFUNDED = "django_payments_sync/email/refunded"
 
 
 def mail_enabled() -> bool:
@@ -201,6 +202,19 @@ class MailerService:
             trial_end=subscription.trial_end,
         )
 
+    def send_refunded(self, order: Any, refund: Any, *, fully_refunded: bool = False) -> bool:
+        """To the customer: a refund of their order was made."""
+        customer = order.customer
+        return self._send(
+            REFUNDED,
+            customer,
+            self.recipient(customer),
+            order=order,
+            refund=refund,
+            amount_display=format_amount(refund.amount, refund.currency),
+            fully_refunded=fully_refunded,
+        )
+
     def _password_setup_url(self, user: Any) -> str | None:
         path = password_setup_path(user)
         return self.adapter.absolute_url(path) if path else None
@@ -268,6 +282,10 @@ def _on_subscription_trial_ending(sender: Any, subscription: Subscription, **kwa
     MailerService().send_trial_ending(subscription)
 
 
+def _on_order_refunded(sender: Any, order: Any, refund: Any, **kwargs: Any) -> None:
+    MailerService().send_refunded(order, refund, fully_refunded=kwargs.get("fully_refunded", False))
+
+
 def connect_signals() -> None:
     """Connect the mails to the host signals (called once when the app is ready)."""
     signals.payment_succeeded.connect(_on_payment_succeeded, dispatch_uid="payments_sync_mail_paid")
@@ -281,3 +299,4 @@ def connect_signals() -> None:
     signals.subscription_trial_ending.connect(
         _on_subscription_trial_ending, dispatch_uid="payments_sync_mail_trial"
     )
+    signals.order_refunded.connect(_on_order_refunded, dispatch_uid="payments_sync_mail_refunded")

@@ -100,8 +100,12 @@ class OrderService:
         *,
         success_url: str,
         cancel_url: str,
+        promotion_code: str | None = None,
     ) -> dict[str, Any]:
         """Open a hosted checkout for ``quantity`` of ``pricing`` and answer ``{"id", "url"}``.
+
+        ``promotion_code`` (what the customer typed) is checked first and applied; without one,
+        ``ALLOW_PROMOTION_CODES`` lets the customer type one on the provider's page.
 
         The provider customer is made to exist first, with its billing data and tax status, so
         that the payment is taxed right and never precedes its customer. A recurring pricing
@@ -112,15 +116,28 @@ class OrderService:
         check_quantity(pricing, quantity)
         if pricing.interval:
             check_subscription_limit(customer)
+        code = None
+        if promotion_code:
+            from django_payments_sync.interactor.coupons import check_promotion_code
+
+            code = check_promotion_code(promotion_code, pricing)
         customer_id = provider.ensure_customer_id(customer)
         price_id = provider.ensure_price_id(pricing)
+        code_id = None
+        if code is not None:
+            from django_payments_sync.interactor.coupons import promotion_code_id
+
+            code_id = promotion_code_id(code)
         backend = provider.backend()
+        amount = pricing.amount * quantity
         with transaction.atomic():
             order = Order.objects.create(
                 customer=customer,
                 pricing=pricing,
                 quantity=quantity,
-                amount=pricing.amount * quantity,
+                amount=amount - (code.coupon.amount_of_discount(amount) if code else 0),
+                amount_discount=code.coupon.amount_of_discount(amount) if code else 0,
+                promotion_code=code,
                 currency=pricing.currency,
                 status=OrderStatus.PENDING,
             )
@@ -141,6 +158,8 @@ class OrderService:
                 METADATA_ATTEMPT_KEY: str(attempt.pk),
                 METADATA_PRICING_KEY: str(pricing.pk),
             },
+            promotion_code_id=code_id,
+            allow_promotion_codes=code_id is None and bool(payments_settings.ALLOW_PROMOTION_CODES),
         )
         try:
             session = backend.create_checkout_session(

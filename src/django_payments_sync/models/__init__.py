@@ -27,6 +27,14 @@ from django_payments_sync.models.catalog import (
     Pricing,
     Product,
 )
+from django_payments_sync.models.coupons import (
+    Coupon,
+    CouponDuration,
+    ExternalCoupon,
+    ExternalPromotionCode,
+    PromotionCode,
+    SubscriptionDiscount,
+)
 from django_payments_sync.models.customers import (
     AbstractBillingInformation,
     AbstractCustomer,
@@ -37,6 +45,13 @@ from django_payments_sync.models.customers import (
     VatValidationStatus,
 )
 from django_payments_sync.models.invoices import Invoice, InvoiceStatus
+from django_payments_sync.models.meters import (
+    ExternalMeter,
+    Meter,
+    MeterAggregation,
+    UsageEvent,
+    UsageEventStatus,
+)
 from django_payments_sync.models.orders import (
     AbstractOrder,
     AbstractPaymentAttempt,
@@ -45,6 +60,7 @@ from django_payments_sync.models.orders import (
     PaymentAttempt,
     PaymentAttemptStatus,
 )
+from django_payments_sync.models.refunds import COUNTED_REFUND_STATUSES, Refund, RefundStatus
 from django_payments_sync.models.subscriptions import (
     ENTITLED_STATUSES,
     LIVE_SUBSCRIPTION_STATUSES,
@@ -89,6 +105,7 @@ def get_customer_owner_model() -> type[Model]:
 
 
 __all__ = [
+    "COUNTED_REFUND_STATUSES",
     "ENTITLED_STATUSES",
     "LIVE_SUBSCRIPTION_STATUSES",
     "AbstractBillingInformation",
@@ -99,15 +116,22 @@ __all__ = [
     "AbstractProduct",
     "AbstractSubscription",
     "BillingInformation",
+    "Coupon",
+    "CouponDuration",
     "Customer",
+    "ExternalCoupon",
     "ExternalCustomer",
+    "ExternalMeter",
     "ExternalPaymentProvider",
     "ExternalPricing",
     "ExternalProduct",
+    "ExternalPromotionCode",
     "ExternalSubscription",
     "Interval",
     "Invoice",
     "InvoiceStatus",
+    "Meter",
+    "MeterAggregation",
     "Order",
     "OrderStatus",
     "PauseBehavior",
@@ -115,14 +139,20 @@ __all__ = [
     "PaymentAttemptStatus",
     "Pricing",
     "Product",
+    "PromotionCode",
     "ProviderDeletion",
+    "Refund",
+    "RefundStatus",
     "Subscription",
+    "SubscriptionDiscount",
     "SubscriptionStatus",
     "SyncState",
     "SyncStatus",
     "SyncedModel",
     "TaxExemption",
     "TimestampedModel",
+    "UsageEvent",
+    "UsageEventStatus",
     "VatCheck",
     "VatCheckStatus",
     "VatValidationStatus",

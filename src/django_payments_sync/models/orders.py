@@ -14,6 +14,8 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Canceled")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class AbstractOrder(TimestampedModel):
@@ -28,13 +30,23 @@ class AbstractOrder(TimestampedModel):
         verbose_name=_("pricing"),
         on_delete=models.PROTECT,
         related_name="orders",
+        null=True,
+        blank=True,
+        help_text=_("Empty for a one-off charge of an ad-hoc amount (see description)."),
+    )
+    description = models.CharField(
+        _("description"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("What a one-off charge is for, as the customer sees it."),
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     amount = models.PositiveBigIntegerField(_("amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
         _("status"),
-        max_length=16,
+        max_length=24,
         choices=OrderStatus.choices,
         default=OrderStatus.PENDING,
         db_index=True,
@@ -48,6 +60,18 @@ class AbstractOrder(TimestampedModel):
         related_name="orders",
     )
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    promotion_code = models.ForeignKey(
+        "django_payments_sync.PromotionCode",
+        verbose_name=_("promotion code"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    amount_discount = models.PositiveBigIntegerField(
+        _("discount (minor units)"), default=0, help_text=_("Of the first payment.")
+    )
+    amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
 
     class Meta:
         abstract = True
@@ -70,6 +94,8 @@ class PaymentAttemptStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Canceled")
     EXPIRED = "expired", _("Expired")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class AbstractPaymentAttempt(TimestampedModel):
@@ -87,7 +113,7 @@ class AbstractPaymentAttempt(TimestampedModel):
     )
     status = models.CharField(
         _("status"),
-        max_length=16,
+        max_length=24,
         choices=PaymentAttemptStatus.choices,
         default=PaymentAttemptStatus.CREATED,
         db_index=True,
@@ -106,6 +132,16 @@ class AbstractPaymentAttempt(TimestampedModel):
             "to it as soon as it is known locally."
         ),
     )
+
+    payment_external_id = models.CharField(
+        _("provider payment id"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text=_("The payment a paid one-time checkout made at the provider (refunds name it)."),
+    )
+    amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
 
     class Meta:
         abstract = True

@@ -38,6 +38,25 @@ ENTITLED_STATUSES = (
     "past_due",
 )
 
+
+def entitled_q(at: dt.datetime | None = None) -> models.Q:
+    """:meth:`AbstractSubscription.is_entitled` as a query filter, for the checks that must be
+    one query (entitlements): the same rule, and a test holds the two to the same answers."""
+    from django_payments_sync.conf import payments_settings
+
+    at = at or timezone.now()
+    cutoff = at - dt.timedelta(days=int(payments_settings.GRACE_PERIOD_DAYS))
+    in_grace = models.Q(past_due_since__gt=cutoff) | models.Q(
+        past_due_since__isnull=True, current_period_start__gt=cutoff
+    )
+    paid_up = models.Q(status__in=("active", "trialing"))
+    return (
+        (paid_up | (models.Q(status="past_due") & in_grace))
+        & models.Q(pause_behavior="")
+        & ~models.Q(cancel_at_period_end=True, current_period_end__lte=at)
+    )
+
+
 #: Statuses of subscriptions that are not over (changes and cancellation are allowed).
 LIVE_SUBSCRIPTION_STATUSES = (
     SubscriptionStatus.INCOMPLETE,

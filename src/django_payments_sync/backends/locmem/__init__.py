@@ -12,8 +12,11 @@ from typing import Any, ClassVar
 
 from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
+from django_payments_sync.backends.locmem.coupons import LocmemCoupons
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
 from django_payments_sync.backends.locmem.lifecycle import LocmemLifecycle
+from django_payments_sync.backends.locmem.meters import LocmemMeters
+from django_payments_sync.backends.locmem.payments import LocmemPayments
 from django_payments_sync.backends.locmem.state import (
     SIGNATURE_HEADER,
     WRITE_OPERATIONS,
@@ -38,7 +41,16 @@ __all__ = [
 ]
 
 
-class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemLifecycle, LocmemWebhooks):
+class LocmemBackend(
+    LocmemCustomers,
+    LocmemCatalog,
+    LocmemBilling,
+    LocmemLifecycle,
+    LocmemPayments,
+    LocmemCoupons,
+    LocmemMeters,
+    LocmemWebhooks,
+):
     """A complete fake provider living in the process, like Django's locmem email backend.
 
     It generates ids, keeps state, honours idempotency keys, records every call in
@@ -84,12 +96,22 @@ class LocmemBackend(LocmemCustomers, LocmemCatalog, LocmemBilling, LocmemLifecyc
                 )
             )
             subscription_id = sub.id
+        payment_id = None
+        if session.mode == "payment":
+            quantity = int(session.metadata.get("_quantity", "1"))
+            if "_amount" in session.metadata:
+                amount, currency = int(session.metadata["_amount"]), session.metadata["_currency"]
+            else:
+                price = self.prices[session.metadata.get("_price_id", "")]
+                amount, currency = price.amount, price.currency
+            payment_id = self._new_payment(customer_id, amount * quantity, currency).id
         session = dataclasses.replace(
             session,
             status="complete",
             payment_status="paid",
             customer_id=customer_id,
             subscription_id=subscription_id,
+            payment_id=payment_id,
         )
         self.checkout_sessions[session.id] = session
         self._emit(EventKind.CHECKOUT_COMPLETED, "checkout.session", session, customer_id)

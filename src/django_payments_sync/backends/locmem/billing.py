@@ -172,6 +172,8 @@ class LocmemBilling(LocmemState):
             return earlier
         if data.mode not in ("subscription", "payment"):
             raise PermanentProviderError(f"Invalid mode {data.mode!r}.", param="mode")
+        if not data.price_id and data.mode == "payment":
+            return self._ad_hoc_checkout(data, idempotency_key)
         price = self._get(self.prices, data.price_id, "price")
         if (data.mode == "subscription") != (price.interval is not None):
             raise PermanentProviderError(
@@ -193,6 +195,32 @@ class LocmemBilling(LocmemState):
             client_reference_id=data.client_reference_id,
             # What complete_checkout() needs; a real provider keeps it on the line items.
             metadata={**data.metadata, "_price_id": price.id, "_quantity": str(data.quantity)},
+        )
+        self.checkout_sessions[session.id] = session
+        self._remember(idempotency_key, "create_checkout_session", data, session)
+        return session
+
+    def _ad_hoc_checkout(self, data: CheckoutData, idempotency_key: str) -> CheckoutSession:
+        if not data.amount or data.amount < 1 or not data.currency:
+            raise PermanentProviderError(
+                "An ad-hoc checkout needs an amount and a currency.", param="line_items"
+            )
+        session_id = self._new_id("cs")
+        session = CheckoutSession(
+            id=session_id,
+            url=f"https://checkout.locmem.invalid/{session_id}",
+            mode="payment",
+            status="open",
+            payment_status="unpaid",
+            customer_id=data.customer_id,
+            customer_email=data.customer_email,
+            client_reference_id=data.client_reference_id,
+            metadata={
+                **data.metadata,
+                "_amount": str(data.amount),
+                "_currency": data.currency,
+                "_quantity": str(data.quantity),
+            },
         )
         self.checkout_sessions[session.id] = session
         self._remember(idempotency_key, "create_checkout_session", data, session)

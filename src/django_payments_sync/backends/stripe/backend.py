@@ -15,6 +15,7 @@ from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.stripe import params as convert
 from django_payments_sync.backends.stripe.client import build_client, check_stripe_options
 from django_payments_sync.backends.stripe.lifecycle import StripeLifecycle
+from django_payments_sync.backends.stripe.money import StripeMoney
 from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
@@ -54,7 +55,7 @@ def key_mode(api_key: str) -> str:
     return "live" if api_key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
-class StripeBackend(StripeLifecycle, BaseBackend):
+class StripeBackend(StripeLifecycle, StripeMoney):
     """Stripe through ``stripe.StripeClient``: no global API key, base or version is ever set.
 
     The API version is the one the installed SDK pins. ``api_base`` points the client at another
@@ -318,7 +319,7 @@ class StripeBackend(StripeLifecycle, BaseBackend):
             raise PermanentProviderError(f"Unknown checkout mode {data.mode!r}.", param="mode")
         params: CheckoutSessionCreateParams = {
             "mode": cast(Literal["payment", "subscription"], data.mode),
-            "line_items": [{"price": data.price_id, "quantity": data.quantity}],
+            "line_items": [convert.checkout_line(data)],
             "success_url": data.success_url,
             "cancel_url": data.cancel_url,
             "metadata": dict(data.metadata),
@@ -329,6 +330,10 @@ class StripeBackend(StripeLifecycle, BaseBackend):
             params["customer_email"] = data.customer_email
         if data.client_reference_id:
             params["client_reference_id"] = data.client_reference_id
+        if data.promotion_code_id:
+            params["discounts"] = [{"promotion_code": data.promotion_code_id}]
+        elif data.allow_promotion_codes:
+            params["allow_promotion_codes"] = True
         if data.mode == "subscription":
             params["subscription_data"] = {"metadata": dict(data.metadata)}
             if data.trial_period_days:
@@ -427,6 +432,9 @@ class StripeBackend(StripeLifecycle, BaseBackend):
             "subscription": v1.subscriptions.retrieve,
             "invoice": v1.invoices.retrieve,
             "checkout.session": v1.checkout.sessions.retrieve,
+            "refund": v1.refunds.retrieve,
+            "payment_intent": v1.payment_intents.retrieve,
+            "charge": v1.charges.retrieve,
             "webhook_endpoint": v1.webhook_endpoints.retrieve,
         }
         if object_type not in retrievers:

@@ -142,6 +142,12 @@ STRIPE_EVENT_KINDS: dict[str, EventKind] = {
     "checkout.session.async_payment_succeeded": EventKind.CHECKOUT_PAYMENT_SUCCEEDED,
     "checkout.session.async_payment_failed": EventKind.CHECKOUT_PAYMENT_FAILED,
     "checkout.session.expired": EventKind.CHECKOUT_EXPIRED,
+    "refund.created": EventKind.REFUND_CREATED,
+    "refund.updated": EventKind.REFUND_UPDATED,
+    "refund.failed": EventKind.REFUND_UPDATED,
+    "charge.refunded": EventKind.PAYMENT_REFUNDED,
+    "payment_intent.succeeded": EventKind.PAYMENT_SUCCEEDED,
+    "payment_intent.payment_failed": EventKind.PAYMENT_FAILED,
 }
 
 #: Stripe's field names in ``previous_attributes`` -> the neutral types' names.

@@ -248,6 +248,7 @@ def stripe_checkout_state(obj: Mapping[str, Any]) -> CheckoutSession:
         client_reference_id=_text(obj.get("client_reference_id")) or None,
         metadata=_metadata(obj),
         customer_name=_text(details.get("name")) or _text(obj.get("customer_name")),
+        payment_id=_id_of(obj.get("payment_intent")),
     )
     return session
 
@@ -312,5 +313,14 @@ def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
         "price": stripe_price_state,
         "plan": stripe_price_state,
     }
+    from django_payments_sync.backends.stripe.money import (
+        stripe_charge_state,
+        stripe_payment_intent_state,
+        stripe_refund_state,
+    )
+
+    readers["refund"] = stripe_refund_state
+    readers["charge"] = stripe_charge_state
+    readers["payment_intent"] = stripe_payment_intent_state
     reader = readers.get(object_type)
     return reader(obj) if reader else None

@@ -22,6 +22,7 @@ from stripe.params import (
 from django_payments_sync.backends.types import (
     METADATA_ID_KEY,
     Address,
+    CheckoutData,
     CustomerData,
     PriceData,
     ProductData,
@@ -174,6 +175,24 @@ def subscription_create_params(data: SubscriptionData) -> SubscriptionCreatePara
     if data.default_payment_method:
         params["default_payment_method"] = data.default_payment_method
     return params
+
+
+def checkout_line(data: CheckoutData) -> Any:
+    """The checkout's line: its price, or an ad-hoc amount named by its description."""
+    if data.price_id:
+        return {"price": data.price_id, "quantity": data.quantity}
+    if not data.amount or not data.currency:
+        raise PermanentProviderError(
+            "A checkout needs a price, or an amount and a currency.", param="line_items"
+        )
+    return {
+        "price_data": {
+            "currency": data.currency,
+            "unit_amount": data.amount,
+            "product_data": {"name": data.description or "Payment"},
+        },
+        "quantity": data.quantity,
+    }
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

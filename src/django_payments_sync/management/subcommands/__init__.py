@@ -15,11 +15,13 @@ SUBCOMMANDS: dict[str, str] = {
     "vat": "vat",
     "events": "events",
     "relink": "relink",
+    "refund": "refund",
+    "usage": "usage",
 }
 
 #: Subcommands that first make sure the credentials reach the installation's account (and
 #: stop with ``AccountMismatch`` otherwise; see ``relink``).
-ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat"})
+ACCOUNT_CHECKED: frozenset[str] = frozenset({"push", "diff", "reconcile", "vat", "refund", "usage"})
 #: Of those, the ones that stop when the provider cannot tell its account (unreachable);
 #: ``vat`` goes on with VIES and leaves its pushes for later.
 ACCOUNT_CHECK_REQUIRED: frozenset[str] = frozenset({"push", "diff", "reconcile"})

@@ -105,10 +105,13 @@ class StripeEmulator(EmulatorBase):
             if final is not None:
                 settings["final"] = final
 
-    def pay_checkout_session(self, session_id: str, *, declined: bool = False) -> str | None:
+    def pay_checkout_session(
+        self, session_id: str, *, declined: bool = False, payment_method: str | None = None
+    ) -> str | None:
         """Do what the hosted page's Pay button does; return the success URL to redirect to.
 
-        `declined=True` pays with a declining card: raises the 402 `StripeError`, changes nothing.
+        `declined=True` pays with a declining card: raises the 402 `StripeError`, changes nothing;
+        `payment_method` pays with another of Stripe's test payment methods (`pm_card_refundFail`).
         Tests that want the HTTP level can `POST {session.url}/pay` (or `/decline`, `/cancel`).
         """
         from .events import set_request
@@ -117,7 +120,8 @@ class StripeEmulator(EmulatorBase):
         with self.store.lock:
             set_request(None, None)
             session = self.store.get("checkout.session", session_id)
-            return pay_session(self.store, session, CARD_DECLINED if declined else CARD_OK)
+            card = payment_method or (CARD_DECLINED if declined else CARD_OK)
+            return pay_session(self.store, session, card)
 
     # webhooks
 

@@ -122,7 +122,11 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
     attempt.last_event_at = event.created
     # Remembered for the subscription's own event, should it be applied after this one.
     attempt.subscription_external_id = session.subscription_id or ""
-    if paid:
+    # The payment a refund names (a one-time checkout's).
+    attempt.payment_external_id = session.payment_id or attempt.payment_external_id
+    # A redelivered completion never undoes a refund made since.
+    refunded = (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+    if paid and attempt.status not in refunded:
         attempt.status = PaymentAttemptStatus.SUCCEEDED
     attempt.save(
         update_fields=[
@@ -130,11 +134,12 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
             "status",
             "last_event_at",
             "subscription_external_id",
+            "payment_external_id",
             "updated_at",
         ]
     )
     order_fields = []
-    if paid and order.status != OrderStatus.PAID:
+    if paid and order.status not in (OrderStatus.PAID, *refunded):
         order.status = OrderStatus.PAID
         order.paid_at = now
         order_fields += ["status", "paid_at"]

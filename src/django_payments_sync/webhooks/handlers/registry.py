@@ -66,9 +66,11 @@ def apply_event(event: ProviderEvent) -> EventResult:
     # The handlers register themselves on import.
     from django_payments_sync.webhooks.handlers import (  # noqa: F401
         catalog,
+        charges,
         customers,
         invoices,
         payments,
+        refunds,
         subscriptions,
     )
 

@@ -32,8 +32,12 @@ class Call:
 def _load() -> None:
     from . import (  # noqa: F401
         catalog,
+        coupons,
         customers,
         lifecycle,
+        meters,
+        payment_intents,
+        refunds,
         sessions,
         subscriptions,
         webhook_endpoints,

@@ -76,7 +76,9 @@ def create_session(call: Call) -> dict[str, Any]:
             param="line_items",
         )
     now = store.now()
-    total = sum(pr["unit_amount"] * q for pr, q in lines)
+    subtotal = sum(pr["unit_amount"] * q for pr, q in lines)
+    promotion_code, discount = _discount(store, p, [pr["product"] for pr, _ in lines], subtotal)
+    total = subtotal - discount
     session_id = store.new_id("cs_test_")
     session = template("checkout.session")
     invoice_creation = None
@@ -89,7 +91,7 @@ def create_session(call: Call) -> dict[str, Any]:
             "adaptive_pricing": {"enabled": False},
             "after_expiration": None,
             "allow_promotion_codes": p.get("allow_promotion_codes"),
-            "amount_subtotal": total,
+            "amount_subtotal": subtotal,
             "amount_total": total,
             "automatic_tax": {
                 "enabled": False,
@@ -118,7 +120,9 @@ def create_session(call: Call) -> dict[str, Any]:
             else "if_required",
             "customer_details": None,
             "customer_email": p.get("customer_email"),
-            "discounts": [],
+            "discounts": (
+                [{"coupon": None, "promotion_code": promotion_code}] if promotion_code else []
+            ),
             "expires_at": p.get("expires_at", now + DAY),
             "invoice": None,
             "invoice_creation": invoice_creation,
@@ -138,7 +142,11 @@ def create_session(call: Call) -> dict[str, Any]:
             "status": "open",
             "subscription": None,
             "success_url": p.get("success_url"),
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            "total_details": {
+                "amount_discount": discount,
+                "amount_shipping": 0,
+                "amount_tax": 0,
+            },
             "ui_mode": p.get("ui_mode", "hosted_page"),
             "url": f"{store.base_url}/c/pay/{session_id}",
             "wallet_options": None,
@@ -157,6 +165,26 @@ def create_session(call: Call) -> dict[str, Any]:
     )
     store.add("checkout.session", session)
     return _render_session(store, session, call.expand)
+
+
+def _discount(
+    store: Store, p: dict[str, Any], product_ids: list[str], subtotal: int
+) -> tuple[str | None, int]:
+    """The promotion code of `discounts[0]` and what it takes off `subtotal` (checked now,
+    counted when the session is paid)."""
+    from .coupons import discount_of, redeemable
+
+    wanted = [d.get("promotion_code") for d in p.get("discounts") or [] if d.get("promotion_code")]
+    if not wanted:
+        return None, 0
+    if p.get("allow_promotion_codes"):
+        raise StripeError(
+            400,
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            param="discounts",
+        )
+    coupon = redeemable(store, wanted[0], product_ids)
+    return wanted[0], discount_of(coupon, subtotal)
 
 
 def _render_session(store: Store, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
@@ -259,6 +287,7 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
         raise StripeError(402, "Your card was declined.", type="card_error", code="card_declined")
     meta = store.meta_for(session["id"])
     customer = _customer_for(store, session)
+    promotion_codes = [d["promotion_code"] for d in session["discounts"] if d["promotion_code"]]
     lines = [(store.get("price", pid), q) for pid, q in meta["lines"]]
     payment_status = "paid"
     if session["mode"] == "subscription":
@@ -275,9 +304,19 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
         )
         session["subscription"] = sub["id"]
         session["invoice"] = sub["latest_invoice"]
+        for code in promotion_codes:
+            from .coupons import redeem
+
+            sub["discounts"] = [
+                redeem(store, code, customer=customer["id"], subscription=sub["id"])["id"]
+            ]
         if sub["status"] == "trialing":
             payment_status = "no_payment_required"
     else:
+        from .coupons import redeem
+
+        for code in promotion_codes:
+            redeem(store, code, customer=customer["id"], checkout_session=session["id"])
         session["payment_intent"] = _payment_intent(store, session, customer, payment_method)
         if session["invoice_creation"] and session["invoice_creation"]["enabled"]:
             now = store.now()
@@ -329,37 +368,20 @@ def _customer_for(store: Store, session: dict[str, Any]) -> dict[str, Any]:
 def _payment_intent(
     store: Store, session: dict[str, Any], customer: dict[str, Any], payment_method: str
 ) -> str:
-    intent = template("payment_intent")
-    intent_id = store.new_id("pi_")
+    from .payment_intents import new_payment_intent, succeed
+
     data = store.meta_for(session["id"])["payment_intent_data"]
-    intent.update(
-        {
-            "id": intent_id,
-            "amount": session["amount_total"],
-            "amount_details": {"tip": {}},
-            "amount_received": session["amount_total"],
-            "automatic_payment_methods": None,
-            "canceled_at": None,
-            "client_secret": f"{intent_id}_secret_{store.new_id('')}",
-            "created": store.now(),
-            "currency": session["currency"],
-            "customer": customer["id"],
-            "description": data.get("description"),
-            "last_payment_error": None,
-            "metadata": dict(data.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": payment_method,
-            "payment_method_configuration_details": None,
-            "processing": None,
-            "status": "succeeded",
-            "transfer_data": None,
-            "managed_payments": {"enabled": False},
-        }
+    intent = new_payment_intent(
+        store,
+        amount=session["amount_total"],
+        currency=session["currency"],
+        customer_id=customer["id"],
+        payment_method=payment_method,
+        description=data.get("description"),
+        metadata=data.get("metadata"),
     )
-    store.add("payment_intent", intent)
-    emit(store, "payment_intent.created", intent)
-    emit(store, "payment_intent.succeeded", intent)
-    return intent_id
+    succeed(store, intent)
+    return str(intent["id"])
 
 
 @route("GET", "/v1/payment_intents/{id}", "PaymentIntentRetrieveParams")

@@ -120,8 +120,25 @@ def update(call: Call) -> dict[str, Any]:
         store.meta_for(sub["id"]).pop("trial_notice_sent", None)
     if "items" in p:
         _change_items(store, sub, p["items"], p.get("proration_behavior", "create_prorations"))
+    if "discounts" in p:
+        _discount(store, sub, p["discounts"])
     emit(store, "customer.subscription.updated", sub, before)
     return render(store, sub, call.expand)
+
+
+def _discount(store: Store, sub: dict[str, Any], discounts: Any) -> None:
+    """`discounts=[{promotion_code}]` replaces the subscription's discount; `""` removes it."""
+    from .coupons import redeem, redeemable
+
+    if not discounts:
+        sub["discounts"] = []
+        return
+    code = discounts[0].get("promotion_code")
+    if not code:
+        raise StripeError(400, "Missing required param: discounts[0][promotion_code].")
+    prices = [store.get("price", _price_id(item)) for item in sub["items"]["data"]]
+    redeemable(store, code, [price["product"] for price in prices])
+    sub["discounts"] = [redeem(store, code, customer=sub["customer"], subscription=sub["id"])["id"]]
 
 
 def _end_trial_now(store: Store, sub: dict[str, Any]) -> None:
