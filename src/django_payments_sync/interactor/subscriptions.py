@@ -142,7 +142,8 @@ class SubscriptionService:
         open_invoices = Invoice.objects.filter(status="open", amount_remaining__gt=0)
         return (
             Subscription.objects.filter(customer=customer)
-            .select_related("pricing__product")
+            # The promotion code shown beside each one, read in the same query.
+            .select_related("pricing__product", "discount__promotion_code")
             .prefetch_related(Prefetch("invoices", open_invoices, to_attr="open_invoices"))
         )
 
