@@ -28,11 +28,12 @@ logger = logging.getLogger(__name__)
 
 def demo_context(request: HttpRequest) -> dict[str, Any]:
     """Template context of every page: which provider the demo talks to."""
-    api_base = settings.STRIPE_API_BASE
-    return {
-        "provider_label": f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)",
-        "uses_emulator": bool(api_base),
-    }
+    api_base = settings.PROVIDER_API_BASE
+    if settings.DEMO_PROVIDER == "paddle":
+        label = f"Paddle emulator at {api_base}" if api_base else "Paddle (sandbox)"
+    else:
+        label = f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)"
+    return {"provider_label": label, "uses_emulator": bool(api_base)}
 
 
 def home(request: HttpRequest) -> HttpResponse:
