@@ -100,7 +100,14 @@ class PaddleJourney(Journey):
         ]
         if len(cells) < 4 or cells[2] != "paid":
             raise JourneyFailed(f"the first invoice is not paid: {cells}")
-        return f"{len(rows)} invoice(s); {cells[1]} is paid, {cells[3]} (Paddle's total, its tax)"
+        # Paddle, the merchant of record, reverse-charges the EU business: no VAT on the price.
+        price = self.state["price"]
+        net = f"{price['amount'] / 100:.2f}"
+        if not cells[3].startswith(net):
+            raise JourneyFailed(
+                f"Paddle charged {cells[3]}, not {net} without VAT (the reverse charge)"
+            )
+        return f"{len(rows)} invoice(s); {cells[1]} is paid, {cells[3]}: Paddle reverse-charged"
 
     def change_plan(self) -> str:
         plans = self.expect(self.api("GET", "/api/payment/plans/"), 200)

@@ -132,6 +132,9 @@ DEMO_PROVIDER = (os.environ.get("DEMO_PROVIDER") or "stripe").strip().lower()
 PADDLE_API_KEY = os.environ.get("PADDLE_API_KEY") or "pdl_sdbx_apikey_emulator"
 #: Where the Paddle API is: empty for Paddle's sandbox, the emulator's URL for the offline demo.
 PADDLE_API_BASE = os.environ.get("PADDLE_API_BASE") or None
+#: A client-side token (Paddle > Developer tools > Authentication, ``test_...``): with Paddle's
+#: sandbox, the checkout success page loads Paddle.js, which opens the checkout of its ``_ptxn``.
+PADDLE_CLIENT_TOKEN = os.environ.get("PADDLE_CLIENT_TOKEN") or ""
 
 if DEMO_PROVIDER == "stripe":
     _backend = "django_payments_sync.backends.stripe.StripeBackend"

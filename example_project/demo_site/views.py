@@ -33,7 +33,13 @@ def demo_context(request: HttpRequest) -> dict[str, Any]:
         label = f"Paddle emulator at {api_base}" if api_base else "Paddle (sandbox)"
     else:
         label = f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)"
-    return {"provider_label": label, "uses_emulator": bool(api_base)}
+    # Paddle's own checkout opens in Paddle.js on the page its link points to (our success page).
+    paddle_js = settings.DEMO_PROVIDER == "paddle" and not api_base
+    return {
+        "provider_label": label,
+        "uses_emulator": bool(api_base),
+        "paddle_client_token": settings.PADDLE_CLIENT_TOKEN if paddle_js else "",
+    }
 
 
 def home(request: HttpRequest) -> HttpResponse:
