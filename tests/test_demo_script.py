@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 DEMO = Path(__file__).resolve().parents[1] / "scripts" / "demo"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("port", ["abc", "0", "99999", "80a"])
@@ -79,3 +86,19 @@ def test_the_demo_journey_passes_on_the_paddle_emulator() -> None:
         assert re.search(rf"PASS  {re.escape(step)} ", done.stdout), step
     assert "FAIL" not in done.stdout
     assert re.search(r"Journey complete: 17 steps", done.stdout)
+
+
+def test_a_live_paddle_key_is_refused_before_anything_is_created() -> None:
+    """Paddle's sandbox only: the demo creates products and charges cards (no request is made)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PADDLE_", "STRIPE_"))}
+    env["PADDLE_API_KEY"] = "pdl_live_apikey_01example"
+    done = subprocess.run(
+        ["bash", str(DEMO), "--provider", "paddle", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "PADDLE_API_KEY must be a Paddle sandbox key (pdl_sdbx_...)" in done.stderr
+    assert "Migrating" not in done.stdout
