@@ -61,6 +61,8 @@ class Journey:
     vat_country: str = DEFAULT_VAT_COUNTRY
     wait_seconds: float = 30.0
     results: list[StepResult] = field(default_factory=list)
+    #: The webhook event types the admin's event log must list.
+    expected_events: tuple[str, ...] = EXPECTED_EVENTS
 
     def __post_init__(self) -> None:
         self.site_url = self.site_url.rstrip("/")
@@ -75,9 +77,9 @@ class Journey:
         self.state: dict[str, Any] = {}
 
     # --- running ---------------------------------------------------------------------------
-    def run(self) -> bool:
-        """Run every step in order, stopping at the first failure; report each one."""
-        steps: list[tuple[str, Callable[[], str]]] = [
+    def steps(self) -> list[tuple[str, Callable[[], str]]]:
+        """The steps in order, each a name and what runs it."""
+        return [
             ("sign up", self.sign_up),
             ("plans", self.load_plans),
             ("VAT number check (VIES)", self.check_vat_number),
@@ -94,6 +96,10 @@ class Journey:
             ("webhook deliveries", self.check_deliveries),
             ("admin: webhook event log", self.check_admin_event_log),
         ]
+
+    def run(self) -> bool:
+        """Run every step in order, stopping at the first failure; report each one."""
+        steps = self.steps()
         self.out.write(f"Journey against {self.site_url} (provider {self.provider_url})\n")
         started = time.monotonic()
         for name, step in steps:
@@ -417,7 +423,7 @@ class Journey:
         log = self.expect(
             admin.get(self.url("/admin/django_payments_sync/webhookevent/"), timeout=10), 200
         )
-        missing = [event for event in EXPECTED_EVENTS if event not in log]
+        missing = [event for event in self.expected_events if event not in log]
         if missing:
             raise JourneyFailed(f"the event log lacks {', '.join(missing)}")
         count = re.search(r"(\d+) webhook events?", log)
@@ -437,6 +443,6 @@ class Journey:
         if not row or f">{self.team_name}<" not in row.group(0):
             raise JourneyFailed(f"the admin does not list a customer owned by {self.team_name!r}")
         return (
-            f"{listed_count} listed, including {', '.join(EXPECTED_EVENTS)}; "
+            f"{listed_count} listed, including {', '.join(self.expected_events)}; "
             f"the customer's owner is the team {self.team_name!r}"
         )

@@ -125,13 +125,44 @@ if VIES_ADDRESS:
 if os.environ.get("VIES_REQUESTER_VAT_NUMBER"):
     _vies["REQUESTER_VAT_NUMBER"] = os.environ["VIES_REQUESTER_VAT_NUMBER"]
 
-PAYMENTS_SYNC = {
-    "BACKEND": "django_payments_sync.backends.stripe.StripeBackend",
-    "OPTIONS": {
+#: Which provider the demo bills through: "stripe" (the default) or "paddle" (Paddle Billing,
+#: the ``[paddle]`` extra). ``scripts/demo --provider paddle`` sets it.
+DEMO_PROVIDER = (os.environ.get("DEMO_PROVIDER") or "stripe").strip().lower()
+#: The Paddle emulator accepts its own key (``pdl_sdbx_apikey_emulator``); Paddle's sandbox yours.
+PADDLE_API_KEY = os.environ.get("PADDLE_API_KEY") or "pdl_sdbx_apikey_emulator"
+#: Where the Paddle API is: empty for Paddle's sandbox, the emulator's URL for the offline demo.
+PADDLE_API_BASE = os.environ.get("PADDLE_API_BASE") or None
+#: A client-side token (Paddle > Developer tools > Authentication, ``test_...``): with Paddle's
+#: sandbox, the checkout success page loads Paddle.js, which opens the checkout of its ``_ptxn``.
+PADDLE_CLIENT_TOKEN = os.environ.get("PADDLE_CLIENT_TOKEN") or ""
+
+if DEMO_PROVIDER == "stripe":
+    _backend = "django_payments_sync.backends.stripe.StripeBackend"
+    _options: dict[str, object] = {
         "api_key": STRIPE_API_KEY,
         "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         "api_base": STRIPE_API_BASE,
-    },
+    }
+elif DEMO_PROVIDER == "paddle":
+    _backend = "django_payments_sync.backends.paddle.PaddleBackend"
+    _options = {
+        "api_key": PADDLE_API_KEY,
+        "environment": "sandbox",
+        "webhook_secret": os.environ.get("PADDLE_WEBHOOK_SECRET") or None,
+        "api_base": PADDLE_API_BASE,
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"DEMO_PROVIDER must be 'stripe' or 'paddle', not {DEMO_PROVIDER!r}."
+    )
+#: The API the demo's provider is reached at: an emulator's URL, or None for the real one.
+PROVIDER_API_BASE = STRIPE_API_BASE if DEMO_PROVIDER == "stripe" else PADDLE_API_BASE
+
+PAYMENTS_SYNC = {
+    "BACKEND": _backend,
+    "OPTIONS": _options,
     "ADAPTER": "accounts.adapter.TeamAdapter",
     "SELLER_COUNTRY": os.environ.get("SELLER_COUNTRY") or "DE",
     "CHECKOUT_SUCCESS_URL": "/checkout/success/",

@@ -26,10 +26,17 @@ logger = logging.getLogger(__name__)
 
 def demo_context(request: HttpRequest) -> dict[str, Any]:
     """Template context of every page: which provider the demo talks to."""
-    api_base = settings.STRIPE_API_BASE
+    api_base = settings.PROVIDER_API_BASE
+    if settings.DEMO_PROVIDER == "paddle":
+        label = f"Paddle emulator at {api_base}" if api_base else "Paddle (sandbox)"
+    else:
+        label = f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)"
+    # Paddle's own checkout opens in Paddle.js on the page its link points to (our success page).
+    paddle_js = settings.DEMO_PROVIDER == "paddle" and not api_base
     return {
-        "provider_label": f"Stripe emulator at {api_base}" if api_base else "Stripe (test mode)",
+        "provider_label": label,
         "uses_emulator": bool(api_base),
+        "paddle_client_token": settings.PADDLE_CLIENT_TOKEN if paddle_js else "",
     }
 
 

@@ -255,6 +255,31 @@ def test_checkout_transaction_and_its_page(paddle_emulator: Any) -> None:
     assert backend.retrieve("checkout.session", session.id)["status"] == "completed"
 
 
+def test_a_business_with_a_vat_number_is_reverse_charged_at_checkout(paddle_emulator: Any) -> None:
+    """The checkout carries the customer's business (its VAT number): Paddle, the merchant of
+    record, adds no VAT for an EU business; a customer without one pays the VAT of its address."""
+    backend = paddle_backend(paddle_emulator.url)
+    paris = Address(line1="12 rue de la Paix", city="Paris", postal_code="75002", country="FR")
+    company = _customer(backend, address=paris)
+    business = backend.add_tax_id(company, TaxIdData(type="eu_vat", value="FR40303265045"))
+    price_id = _price(backend, amount=2900)
+    person = backend.create_customer(
+        CustomerData(local_id="2", email="b@example.com", address=paris), idempotency_key="k2"
+    ).id
+
+    reverse = paddle_emulator.client().transactions.get(
+        _checkout(backend, price_id, customer_id=company).id
+    )
+    vat = paddle_emulator.client().transactions.get(
+        _checkout(backend, price_id, customer_id=person).id
+    )
+
+    assert reverse.business_id == business.id
+    assert (reverse.details.totals.tax, reverse.details.totals.grand_total) == ("0", "2900")
+    assert vat.business_id is None
+    assert (vat.details.totals.tax, vat.details.totals.grand_total) == ("580", "3480")
+
+
 def test_a_trial_rides_on_a_copy_of_the_price(paddle_emulator: Any) -> None:
     backend = paddle_backend(paddle_emulator.url)
     customer_id = _customer(backend, address=ADDRESS)

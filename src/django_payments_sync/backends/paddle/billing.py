@@ -276,6 +276,10 @@ class PaddleBilling:
             addresses = self._addresses(data.customer_id)  # type: ignore[attr-defined]
             if addresses:
                 operation.address_id = addresses[0]["id"]
+                # And its business (the VAT number): Paddle reverse-charges an EU business.
+                businesses = self._businesses(data.customer_id)  # type: ignore[attr-defined]
+                if businesses:
+                    operation.business_id = businesses[0]["id"]
         with convert.translated_errors():
             obj = self.client.transactions.create(operation)
         return objects.checkout_state(convert.as_dict(obj))
