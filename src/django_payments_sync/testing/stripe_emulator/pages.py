@@ -9,15 +9,13 @@ from .. import emulator_pages as ui
 from . import views
 from .errors import StripeError
 from .invoicing import TIMES
-from .resources.sessions import (
-    CARD_DECLINED,
-    CARD_OK,
-    pay_session,
+from .resources.portal import (
     portal_cancel,
     portal_payment_method,
     portal_renew,
     portal_switch,
 )
+from .resources.sessions import CARD_DECLINED, CARD_OK, pay_session
 
 if TYPE_CHECKING:
     from .store import Store

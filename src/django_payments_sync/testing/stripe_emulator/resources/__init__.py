@@ -37,6 +37,7 @@ def _load() -> None:
         lifecycle,
         meters,
         payment_intents,
+        portal,
         refunds,
         sessions,
         subscriptions,
