@@ -84,6 +84,10 @@ QUICK = {
 }
 
 
+#: The sections after the setup, in the order they run (``--only`` picks some).
+SECTIONS = ("webhooks", "api", "catalog", "migrations")
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -152,23 +156,23 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
         r.migrate(
             PROJECT_PYTHON,
             OURS,
-            "runall_ours_clean",
+            pg.PREFIX + "ours_clean",
             "django_payments_sync",
             ["contenttypes", "auth"],
         )
     )
     log(f"ours migrated in {migrations['ours'][-1]['seconds']:.2f} s")
-    pg.create_database("runall_ceiling_tmpl")
+    pg.create_database(pg.PREFIX + "ceiling_tmpl")
     run(
         [str(PROJECT_PYTHON), "-m", "django", "migrate", "-v0"],
-        r.env(CEILING, "runall_ceiling_tmpl", None),
+        r.env(CEILING, pg.PREFIX + "ceiling_tmpl", None),
     )
     if r.djs_python:
         migrations["djstripe"].append(
             r.migrate(
                 r.djs_python,
                 DJSTRIPE,
-                "runall_djstripe_clean",
+                pg.PREFIX + "djstripe_clean",
                 "djstripe",
                 ["contenttypes", "auth"],
             )
@@ -177,7 +181,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
 
     # The account the events come from: local customers and plans pushed by the library, then
     # their history at the provider; the stream is what the emulator emitted for it.
-    pg.create_database("runall_ours_tmpl", template="runall_ours_clean")
+    pg.create_database(pg.PREFIX + "ours_tmpl", template=pg.PREFIX + "ours_clean")
     out = WORK / "stream.json"
     summary_line = last_json(
         run(
@@ -190,7 +194,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                 "--out",
                 str(out),
             ],
-            r.env(OURS, "runall_ours_tmpl", emulator),
+            r.env(OURS, pg.PREFIX + "ours_tmpl", emulator),
         )
     )
     r.results["stream"] = summary_line
@@ -201,7 +205,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
     if r.djs_python:
         # dj-stripe as its users set it up: a webhook endpoint created at the provider and
         # mirrored locally, and the catalog synced before events arrive.
-        pg.create_database("runall_djstripe_tmpl", template="runall_djstripe_clean")
+        pg.create_database(pg.PREFIX + "djstripe_tmpl", template=pg.PREFIX + "djstripe_clean")
         prepared = last_json(
             run(
                 [
@@ -214,7 +218,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                     "--endpoint-url",
                     "http://127.0.0.1/stripe/webhook/",
                 ],
-                r.env(DJSTRIPE, "runall_djstripe_tmpl", emulator),
+                r.env(DJSTRIPE, pg.PREFIX + "djstripe_tmpl", emulator),
             )
         )
         r.results["djstripe_setup"] = prepared
@@ -228,7 +232,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "runall_ours_tmpl",
+            pg.PREFIX + "ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "customer"},
@@ -239,7 +243,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "runall_ours_tmpl",
+            pg.PREFIX + "ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "global"},
@@ -250,7 +254,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             CEILING,
             "benchmarks.ceiling.wsgi:application",
-            "runall_ceiling_tmpl",
+            pg.PREFIX + "ceiling_tmpl",
             "/webhook/",
             "whsec_bench_ceiling",
             {},
@@ -265,7 +269,7 @@ def webhook_targets(r: Run) -> list[Target]:
                 r.djs_python,
                 DJSTRIPE,
                 "benchmarks.djstripe.wsgi:application",
-                "runall_djstripe_tmpl",
+                pg.PREFIX + "djstripe_tmpl",
                 f"/stripe/webhook/{endpoint['uuid']}/",
                 endpoint["secret"],
                 {},
@@ -300,7 +304,7 @@ def webhooks(r: Run, emulator: Emulator) -> None:
                     target,
                     events,
                     emulator,
-                    database="runall_webhook_run",
+                    database=pg.PREFIX + "webhook_run",
                     concurrency=r.config["concurrency"],
                     workers=r.config["workers"],
                     time_limit=r.config["webhook_time_limit"],
@@ -334,8 +338,8 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def api(r: Run, emulator: Emulator) -> None:
-    pg.create_database("runall_api", template="runall_ours_tmpl")
-    env = r.env(OURS, "runall_api", emulator)
+    pg.create_database(pg.PREFIX + "api", template=pg.PREFIX + "ours_tmpl")
+    env = r.env(OURS, pg.PREFIX + "api", emulator)
     try:
         fixture = last_json(
             run([str(PROJECT_PYTHON), "-m", "benchmarks.harness.ours.api_fixture"], env)
@@ -384,7 +388,7 @@ def api(r: Run, emulator: Emulator) -> None:
                 )
         r.results["api"] = out
     finally:
-        pg.drop_database("runall_api")
+        pg.drop_database(pg.PREFIX + "api")
 
 
 def catalog(r: Run) -> None:
@@ -395,7 +399,7 @@ def catalog(r: Run) -> None:
         # A fresh emulator: the catalog is all it holds, for both libraries.
         with Emulator(name=f"emulator-catalog-{rep}") as emulator:
             stats_url = f"http://127.0.0.1:{emulator.stats_port}/stats"
-            pg.create_database("runall_catalog_ours", template="runall_ours_clean")
+            pg.create_database(pg.PREFIX + "catalog_ours", template=pg.PREFIX + "ours_clean")
             try:
                 ours = last_json(
                     run(
@@ -408,11 +412,11 @@ def catalog(r: Run) -> None:
                             "--stats-url",
                             stats_url,
                         ],
-                        r.env(OURS, "runall_catalog_ours", emulator),
+                        r.env(OURS, pg.PREFIX + "catalog_ours", emulator),
                     )
                 )
             finally:
-                pg.drop_database("runall_catalog_ours")
+                pg.drop_database(pg.PREFIX + "catalog_ours")
             out["ours"].append(ours)
             log(
                 "ours: first push {:.1f} s / {} calls; unchanged {:.2f} s / {} calls ({} writes); "
@@ -428,9 +432,9 @@ def catalog(r: Run) -> None:
             )
             if not r.djs_python:
                 continue
-            pg.create_database("runall_catalog_djs", template="runall_djstripe_clean")
+            pg.create_database(pg.PREFIX + "catalog_djs", template=pg.PREFIX + "djstripe_clean")
             try:
-                env = r.env(DJSTRIPE, "runall_catalog_djs", emulator)
+                env = r.env(DJSTRIPE, pg.PREFIX + "catalog_djs", emulator)
                 phases = {}
                 for phase in ("first_sync", "unchanged_sync"):
                     before = emulator.stats()
@@ -468,7 +472,7 @@ def catalog(r: Run) -> None:
                     )
                 out["djstripe"].append(phases)
             finally:
-                pg.drop_database("runall_catalog_djs")
+                pg.drop_database(pg.PREFIX + "catalog_djs")
 
 
 def migrations(r: Run) -> None:
@@ -478,7 +482,7 @@ def migrations(r: Run) -> None:
             r.migrate(
                 PROJECT_PYTHON,
                 OURS,
-                "runall_migrate",
+                pg.PREFIX + "migrate",
                 "django_payments_sync",
                 ["contenttypes", "auth"],
             )
@@ -497,11 +501,15 @@ def migrations(r: Run) -> None:
                 break
             m["djstripe"].append(
                 r.migrate(
-                    r.djs_python, DJSTRIPE, "runall_migrate", "djstripe", ["contenttypes", "auth"]
+                    r.djs_python,
+                    DJSTRIPE,
+                    pg.PREFIX + "migrate",
+                    "djstripe",
+                    ["contenttypes", "auth"],
                 )
             )
             log(f"dj-stripe migrate rep {rep + 1}: {m['djstripe'][-1]['seconds']:.2f} s")
-    pg.drop_database("runall_migrate")
+    pg.drop_database(pg.PREFIX + "migrate")
     for side in ("ours", "djstripe"):
         m[f"{side}_seconds"] = summary([x["seconds"] for x in m[side]])
 
@@ -559,9 +567,24 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results", help="where the report goes"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this section (repeatable); the setup always runs",
+    )
+    parser.add_argument(
+        "--customers", type=int, help="customers in the event stream (10 events each)"
+    )
+    parser.add_argument("--reps", type=int, help="webhook repetitions")
     args = parser.parse_args()
     args.out = args.out.resolve()
     config = dict(QUICK if args.quick else FULL)
+    if args.customers:
+        config["customers"] = args.customers
+    if args.reps:
+        config["webhook_reps"] = args.reps
+    wanted = set(args.only or SECTIONS)
     config["mode"] = "quick" if args.quick else "full"
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -578,10 +601,14 @@ def main() -> int:
                 r, "setup: databases and the event stream", lambda: prepare_templates(r, emulator)
             )
             if "stream" in r.results:
-                section(r, "webhooks", lambda: webhooks(r, emulator))
-                section(r, "api", lambda: api(r, emulator))
-        section(r, "catalog", lambda: catalog(r))
-        section(r, "migrations", lambda: migrations(r))
+                if "webhooks" in wanted:
+                    section(r, "webhooks", lambda: webhooks(r, emulator))
+                if "api" in wanted:
+                    section(r, "api", lambda: api(r, emulator))
+        if "catalog" in wanted:
+            section(r, "catalog", lambda: catalog(r))
+        if "migrations" in wanted:
+            section(r, "migrations", lambda: migrations(r))
     finally:
         pg.drop_all()
     r.results["total_seconds"] = time.perf_counter() - started

@@ -48,7 +48,9 @@ def apply_invoice(event: ProviderEvent) -> EventResult:
     link: ExternalSubscription | None = None
     if invoice.subscription_id:
         link = (
-            ExternalSubscription.objects.select_related("subscription__customer")
+            ExternalSubscription.objects.select_related(
+                "subscription__customer__billing_information"
+            )
             .filter(provider=provider, external_id=invoice.subscription_id)
             .first()
         )
