@@ -61,20 +61,19 @@ def waiting_for_subscription(provider_subscription_id: str) -> str:
     return f"subscription:{provider_subscription_id}"
 
 
-def _pricings(provider: str, price_id: str) -> QuerySet[ExternalPricing, dict[str, Any]]:
+def _pricings(provider: str, price_id: str) -> QuerySet[ExternalPricing, int]:
     """The local pricing ids of a provider price (one at most), as a queryset of values."""
     return (
         ExternalPricing.objects.filter(provider=provider, external_id=price_id)
         .order_by()
-        .values("pricing_id")
+        .values_list("pricing_id", flat=True)
     )
 
 
 def _pricing_id(provider: str, price_id: str) -> int | None:
     if not price_id:
         return None
-    row = _pricings(provider, price_id).first()
-    return row["pricing_id"] if row else None
+    return _pricings(provider, price_id).first()
 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
