@@ -90,7 +90,7 @@ class WebhookView(View):
             logger.warning("Refused a webhook request: %s", exc)
             return JsonResponse({"error": str(exc)}, status=400)
         try:
-            if payments_settings.WEBHOOK_PROCESSING == "task":
+            if payments_settings.WEBHOOK_PROCESSING in ("task", "celery"):
                 return self.enqueue(*processing.store_event(event))
             return self.apply(*ingest.ingest_event(event))
         except DatabaseError:
