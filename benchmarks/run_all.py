@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 from benchmarks.djstripe import make_venv  # noqa: E402
-from benchmarks.harness import api_bench, pg, report  # noqa: E402
+from benchmarks.harness import api_bench, extra_sections, pg, report  # noqa: E402
 from benchmarks.harness.procs import (  # noqa: E402
     PROJECT_PYTHON,
     WORK,
@@ -65,6 +65,14 @@ FULL = {
     "migrate_reps_ours": 3,
     "migrate_reps_djstripe": 2,
     "webhook_time_limit": 300.0,
+    # Background workers: drain the stream's backlog with this many db_worker processes.
+    "drain_workers": [1, 2, 4],
+    # One `events process` drains a backlog of this many events (its peak RSS is reported).
+    "rss_events": 10_000,
+    # A log of this many settled events against one of the small size (ingest stays flat).
+    "log_sizes": [1_000, 1_000_000],
+    # A delay on every provider call, in ms (the emulator's delay fault).
+    "latency_ms": [0, 50, 150],
     # The whole run's budget: webhook repetitions beyond the first, and dj-stripe's second
     # migration, run only while the rest still fits (the report says how many ran).
     "budget_minutes": 16.0,
@@ -81,11 +89,14 @@ QUICK = {
     "migrate_reps_ours": 1,
     "migrate_reps_djstripe": 1,
     "webhook_time_limit": 120.0,
+    "log_sizes": [1_000, 100_000],
+    "rss_events": 2_000,
+    "latency_ms": [0, 150],
 }
 
 
 #: The sections after the setup, in the order they run (``--only`` picks some).
-SECTIONS = ("webhooks", "api", "catalog", "migrations")
+SECTIONS = ("webhooks", "workers", "growth", "latency", "api", "catalog", "migrations")
 
 
 def log(message: str) -> None:
@@ -247,6 +258,17 @@ def webhook_targets(r: Run) -> list[Target]:
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "global"},
+            OURS_STORED,
+        ),
+        Target(
+            "ours (task mode)",
+            PROJECT_PYTHON,
+            OURS,
+            OURS_WSGI,
+            pg.PREFIX + "ours_tmpl",
+            WEBHOOK_PATH,
+            "whsec_bench_ours",
+            {"BENCH_PROCESSING": "task"},
             OURS_STORED,
         ),
         Target(
@@ -603,6 +625,15 @@ def main() -> int:
             if "stream" in r.results:
                 if "webhooks" in wanted:
                     section(r, "webhooks", lambda: webhooks(r, emulator))
+                for name in ("workers", "growth", "latency"):
+                    if name in wanted:
+                        section(
+                            r,
+                            name,
+                            lambda name=name: extra_sections.run(
+                                name, r, emulator, webhook_targets(r)
+                            ),
+                        )
                 if "api" in wanted:
                     section(r, "api", lambda: api(r, emulator))
         if "catalog" in wanted:
