@@ -65,19 +65,27 @@ FULL = {
     "migrate_reps_ours": 3,
     "migrate_reps_djstripe": 2,
     "webhook_time_limit": 300.0,
-    # Background workers: drain the stream's backlog with this many db_worker processes.
+    # Background workers: drain a backlog of the stream's first drain_events events with this
+    # many db_worker processes (each on a fresh copy).
     "drain_workers": [1, 2, 4],
+    "drain_events": 1000,
+    # The first events of the stream for the growing-log and the latency runs.
+    "growth_events": 1000,
+    "latency_events": 400,
     # One `events process` drains a backlog of this many events (its peak RSS is reported).
     "rss_events": 10_000,
+    # ...stopped after this many seconds (the report says so; the RSS is the peak until then).
+    "rss_time_limit": 180.0,
     # A log of this many settled events against one of the small size (ingest stays flat).
     "log_sizes": [1_000, 1_000_000],
     # A delay on every provider call, in ms (the emulator's delay fault).
     "latency_ms": [0, 50, 150],
     # The whole run's budget: webhook repetitions beyond the first, and dj-stripe's second
     # migration, run only while the rest still fits (the report says how many ran).
-    "budget_minutes": 16.0,
-    # Time kept for the sections after the webhooks (API, catalog, migrations).
-    "reserve_minutes": 2.5,
+    "budget_minutes": 20.0,
+    # Time kept for the sections after the webhooks (workers, growth, latency, API, catalog,
+    # migrations).
+    "reserve_minutes": 9.0,
 }
 QUICK = {
     **FULL,
@@ -91,7 +99,11 @@ QUICK = {
     "webhook_time_limit": 120.0,
     "log_sizes": [1_000, 100_000],
     "rss_events": 2_000,
+    "rss_time_limit": 40.0,
     "latency_ms": [0, 150],
+    "drain_events": 200,
+    "growth_events": 200,
+    "latency_events": 100,
 }
 
 

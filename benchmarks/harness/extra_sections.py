@@ -15,8 +15,10 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _events() -> list[dict[str, Any]]:
-    return json.loads((WORK / "stream.json").read_text())["events"]
+def _events(limit: int | None = None) -> list[dict[str, Any]]:
+    """The stream (its first ``limit`` events: a prefix keeps the provider's order)."""
+    events = json.loads((WORK / "stream.json").read_text())["events"]
+    return events[:limit] if limit else events
 
 
 def run(name: str, r: Any, emulator: Emulator, targets: list[Target]) -> None:
@@ -26,7 +28,7 @@ def run(name: str, r: Any, emulator: Emulator, targets: list[Target]) -> None:
 def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
     """The stream as a task-mode backlog, drained by 1, 2, 4 db_worker processes; then the
     peak RSS of one ``events process`` draining ``rss_events`` events."""
-    events = _events()
+    events = _events(r.config.get("drain_events"))
     backlog = pg.PREFIX + "backlog"
     out: dict[str, Any] = {"events": len(events)}
     r.results["workers"] = out
@@ -51,11 +53,17 @@ def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
                 f"{result['peak_rss_mb']} MB, {result['statuses']}"
             )
         out["rss"] = workers_bench.backlog_rss(
-            PROJECT_PYTHON, emulator, backlog, pg.PREFIX + "rss", r.config["rss_events"]
+            PROJECT_PYTHON,
+            emulator,
+            backlog,
+            pg.PREFIX + "rss",
+            r.config["rss_events"],
+            time_limit=r.config["rss_time_limit"],
         )
         rss = out["rss"]
         log(
-            f"events process on {rss['events']} events: {rss['per_s']:.1f} ev/s, "
+            f"events process on {rss['events']} events: {rss['applied']} applied, "
+            f"{rss['per_s']:.1f} ev/s{' (stopped at the time limit)' if rss['timed_out'] else ''}, "
             f"peak RSS {rss['peak_rss_mb']} MB, {rss['left_received']} left, {rss['output']}"
         )
     finally:
@@ -64,7 +72,7 @@ def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
 
 def growth(r: Any, emulator: Emulator, targets: list[Target]) -> None:
     """The sync endpoint on a log of ``log_sizes`` settled events: latency, queries per event."""
-    events = _events()
+    events = _events(r.config.get("growth_events"))
     small, big = r.config["log_sizes"]
     result = workers_bench.growth(
         PROJECT_PYTHON,
@@ -74,7 +82,7 @@ def growth(r: Any, emulator: Emulator, targets: list[Target]) -> None:
         (small, big),
         time_limit=r.config["webhook_time_limit"],
     )
-    r.results["growth"] = {"sizes": [small, big], "runs": result}
+    r.results["growth"] = {"sizes": [small, big], "events": len(events), "runs": result}
     for size, run_ in result.items():
         log(
             f"log of {int(size):>9,}: {run_['per_s']:7.1f} ev/s  p50 {run_['p50_ms']:6.1f} ms  "
@@ -84,10 +92,14 @@ def growth(r: Any, emulator: Emulator, targets: list[Target]) -> None:
 
 def latency(r: Any, emulator: Emulator, targets: list[Target]) -> None:
     """Ours (customer lock) and dj-stripe with a fixed delay on every provider call."""
-    events = _events()
+    events = _events(r.config.get("latency_events"))
     chosen = [t for t in targets if t.name in ("ours (lock: customer)", "dj-stripe 2.11")]
     sweep: dict[str, list[dict[str, Any]]] = {t.name: [] for t in chosen}
-    r.results["latency"] = {"delays_ms": r.config["latency_ms"], "targets": sweep}
+    r.results["latency"] = {
+        "delays_ms": r.config["latency_ms"],
+        "events": len(events),
+        "targets": sweep,
+    }
     try:
         for delay in r.config["latency_ms"]:
             workers_bench.set_delay(emulator, delay / 1000)

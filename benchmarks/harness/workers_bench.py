@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import time
 import urllib.request
@@ -136,7 +135,13 @@ def drain(
 
 
 def backlog_rss(
-    python: Path, emulator: Emulator, backlog: str, database: str, events: int
+    python: Path,
+    emulator: Emulator,
+    backlog: str,
+    database: str,
+    events: int,
+    *,
+    time_limit: float,
 ) -> dict[str, Any]:
     """``events process`` on ``events`` received events (the stream's, plus copies under new
     ids); its peak RSS (the process's own, from the kernel's accounting of children)."""
@@ -156,28 +161,39 @@ def backlog_rss(
     _scalar(url, f"UPDATE {EVENTS} SET status = 'received', attempts = 0, processed_at = NULL")
     backlog_size = _scalar(url, f"SELECT count(*) FROM {EVENTS}")
     env = _env(url, emulator)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [str(python), "-m", "django", "payments_sync", "events", "process"],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=900,
     )
+    peak: float | None = None
+    timed_out = False
+    while proc.poll() is None:
+        peak = max(peak or 0.0, peak_rss_mb(proc.pid) or 0.0)
+        if time.perf_counter() - started > time_limit:
+            timed_out = True
+            proc.kill()
+            break
+        time.sleep(0.2)
+    output = proc.communicate(timeout=30)[0] or ""
     seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     left = _scalar(url, f"SELECT count(*) FROM {EVENTS} WHERE status = 'received'")
     pg.drop_database(database)
+    applied = backlog_size - (left or 0)
     return {
         "events": backlog_size,
+        "applied": applied,
         "seconds": seconds,
-        "per_s": backlog_size / seconds if seconds else float("nan"),
+        "per_s": applied / seconds if seconds else float("nan"),
         "left_received": left,
-        "exit_code": done.returncode,
-        "output": done.stdout.strip()[-300:] or done.stderr.strip()[-300:],
-        # ru_maxrss is the largest child so far: valid when this child is the largest one.
-        "peak_rss_mb": round(after / 1024, 1) if after > before else None,
+        "timed_out": timed_out,
+        "exit_code": proc.returncode,
+        "output": output.strip()[-300:],
+        # Sampled every 0.2 s from /proc (VmHWM is the process's own high-water mark).
+        "peak_rss_mb": round(peak, 1) if peak else None,
     }
 
 

@@ -140,6 +140,8 @@ def test_report_of_workers_growth_and_latency(tmp_path: Path) -> None:
             ],
             "rss": {
                 "events": 10_000,
+                "applied": 10_000,
+                "timed_out": False,
                 "seconds": 50.0,
                 "per_s": 200.0,
                 "peak_rss_mb": 80.0,
