@@ -62,7 +62,7 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         short = f"{value - QUERY_BUDGET:g} over" if value is not None else ""
         rows.append(
             (
-                f"SQL queries per `{tag}` event, ours (lock: customer)",
+                f"SQL queries per `{tag}` request (mail hooks included), ours (lock: customer)",
                 _fmt(value, 0),
                 f"{LE} {QUERY_BUDGET}",
                 _verdict(ok, short),
@@ -139,8 +139,11 @@ def sections(results: dict[str, Any], chart: str | None) -> list[str]:
     if by_type:
         lines += ["## SQL queries per event, by type", ""]
         lines += [
-            "Median per type over the ingest run of ours (lock: customer), as the WSGI wrapper "
-            "counts them (savepoints excluded); the query-budget test asserts the same per type.",
+            "Median per type over the ingest run of ours (lock: customer), the whole request as "
+            "the WSGI wrapper counts it (savepoints excluded): with the site's defaults, so the "
+            "mail hooks that run after the commit (a paid invoice, a cancellation) are included, "
+            "where the query-budget test (`tests/webhooks/test_queries.py`) counts the event's "
+            "processing with mail off.",
             "",
             "| Event type | queries |",
             "| --- | --- |",
