@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 from benchmarks.djstripe import make_venv  # noqa: E402
-from benchmarks.harness import api_bench, pg, report  # noqa: E402
+from benchmarks.harness import api_bench, extra_sections, pg, report  # noqa: E402
 from benchmarks.harness.procs import (  # noqa: E402
     PROJECT_PYTHON,
     WORK,
@@ -65,11 +65,27 @@ FULL = {
     "migrate_reps_ours": 3,
     "migrate_reps_djstripe": 2,
     "webhook_time_limit": 300.0,
+    # Background workers: drain a backlog of the stream's first drain_events events with this
+    # many db_worker processes (each on a fresh copy).
+    "drain_workers": [1, 2, 4],
+    "drain_events": 1000,
+    # The first events of the stream for the growing-log and the latency runs.
+    "growth_events": 1000,
+    "latency_events": 400,
+    # One `events process` drains a backlog of this many events (its peak RSS is reported).
+    "rss_events": 10_000,
+    # ...stopped after this many seconds (the report says so; the RSS is the peak until then).
+    "rss_time_limit": 180.0,
+    # A log of this many settled events against one of the small size (ingest stays flat).
+    "log_sizes": [1_000, 1_000_000],
+    # A delay on every provider call, in ms (the emulator's delay fault).
+    "latency_ms": [0, 50, 150],
     # The whole run's budget: webhook repetitions beyond the first, and dj-stripe's second
     # migration, run only while the rest still fits (the report says how many ran).
-    "budget_minutes": 16.0,
-    # Time kept for the sections after the webhooks (API, catalog, migrations).
-    "reserve_minutes": 2.5,
+    "budget_minutes": 20.0,
+    # Time kept for the sections after the webhooks (workers, growth, latency, API, catalog,
+    # migrations).
+    "reserve_minutes": 9.0,
 }
 QUICK = {
     **FULL,
@@ -81,7 +97,18 @@ QUICK = {
     "migrate_reps_ours": 1,
     "migrate_reps_djstripe": 1,
     "webhook_time_limit": 120.0,
+    "log_sizes": [1_000, 100_000],
+    "rss_events": 2_000,
+    "rss_time_limit": 40.0,
+    "latency_ms": [0, 150],
+    "drain_events": 200,
+    "growth_events": 200,
+    "latency_events": 100,
 }
+
+
+#: The sections after the setup, in the order they run (``--only`` picks some).
+SECTIONS = ("webhooks", "workers", "growth", "latency", "api", "catalog", "migrations")
 
 
 def log(message: str) -> None:
@@ -152,23 +179,23 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
         r.migrate(
             PROJECT_PYTHON,
             OURS,
-            "runall_ours_clean",
+            pg.PREFIX + "ours_clean",
             "django_payments_sync",
             ["contenttypes", "auth"],
         )
     )
     log(f"ours migrated in {migrations['ours'][-1]['seconds']:.2f} s")
-    pg.create_database("runall_ceiling_tmpl")
+    pg.create_database(pg.PREFIX + "ceiling_tmpl")
     run(
         [str(PROJECT_PYTHON), "-m", "django", "migrate", "-v0"],
-        r.env(CEILING, "runall_ceiling_tmpl", None),
+        r.env(CEILING, pg.PREFIX + "ceiling_tmpl", None),
     )
     if r.djs_python:
         migrations["djstripe"].append(
             r.migrate(
                 r.djs_python,
                 DJSTRIPE,
-                "runall_djstripe_clean",
+                pg.PREFIX + "djstripe_clean",
                 "djstripe",
                 ["contenttypes", "auth"],
             )
@@ -177,7 +204,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
 
     # The account the events come from: local customers and plans pushed by the library, then
     # their history at the provider; the stream is what the emulator emitted for it.
-    pg.create_database("runall_ours_tmpl", template="runall_ours_clean")
+    pg.create_database(pg.PREFIX + "ours_tmpl", template=pg.PREFIX + "ours_clean")
     out = WORK / "stream.json"
     summary_line = last_json(
         run(
@@ -190,7 +217,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                 "--out",
                 str(out),
             ],
-            r.env(OURS, "runall_ours_tmpl", emulator),
+            r.env(OURS, pg.PREFIX + "ours_tmpl", emulator),
         )
     )
     r.results["stream"] = summary_line
@@ -201,7 +228,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
     if r.djs_python:
         # dj-stripe as its users set it up: a webhook endpoint created at the provider and
         # mirrored locally, and the catalog synced before events arrive.
-        pg.create_database("runall_djstripe_tmpl", template="runall_djstripe_clean")
+        pg.create_database(pg.PREFIX + "djstripe_tmpl", template=pg.PREFIX + "djstripe_clean")
         prepared = last_json(
             run(
                 [
@@ -214,7 +241,7 @@ def prepare_templates(r: Run, emulator: Emulator) -> None:
                     "--endpoint-url",
                     "http://127.0.0.1/stripe/webhook/",
                 ],
-                r.env(DJSTRIPE, "runall_djstripe_tmpl", emulator),
+                r.env(DJSTRIPE, pg.PREFIX + "djstripe_tmpl", emulator),
             )
         )
         r.results["djstripe_setup"] = prepared
@@ -228,7 +255,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "runall_ours_tmpl",
+            pg.PREFIX + "ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "customer"},
@@ -239,10 +266,21 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             OURS,
             OURS_WSGI,
-            "runall_ours_tmpl",
+            pg.PREFIX + "ours_tmpl",
             WEBHOOK_PATH,
             "whsec_bench_ours",
             {"BENCH_LOCK_SCOPE": "global"},
+            OURS_STORED,
+        ),
+        Target(
+            "ours (task mode)",
+            PROJECT_PYTHON,
+            OURS,
+            OURS_WSGI,
+            pg.PREFIX + "ours_tmpl",
+            WEBHOOK_PATH,
+            "whsec_bench_ours",
+            {"BENCH_PROCESSING": "task"},
             OURS_STORED,
         ),
         Target(
@@ -250,7 +288,7 @@ def webhook_targets(r: Run) -> list[Target]:
             PROJECT_PYTHON,
             CEILING,
             "benchmarks.ceiling.wsgi:application",
-            "runall_ceiling_tmpl",
+            pg.PREFIX + "ceiling_tmpl",
             "/webhook/",
             "whsec_bench_ceiling",
             {},
@@ -265,7 +303,7 @@ def webhook_targets(r: Run) -> list[Target]:
                 r.djs_python,
                 DJSTRIPE,
                 "benchmarks.djstripe.wsgi:application",
-                "runall_djstripe_tmpl",
+                pg.PREFIX + "djstripe_tmpl",
                 f"/stripe/webhook/{endpoint['uuid']}/",
                 endpoint["secret"],
                 {},
@@ -300,7 +338,7 @@ def webhooks(r: Run, emulator: Emulator) -> None:
                     target,
                     events,
                     emulator,
-                    database="runall_webhook_run",
+                    database=pg.PREFIX + "webhook_run",
                     concurrency=r.config["concurrency"],
                     workers=r.config["workers"],
                     time_limit=r.config["webhook_time_limit"],
@@ -334,8 +372,8 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def api(r: Run, emulator: Emulator) -> None:
-    pg.create_database("runall_api", template="runall_ours_tmpl")
-    env = r.env(OURS, "runall_api", emulator)
+    pg.create_database(pg.PREFIX + "api", template=pg.PREFIX + "ours_tmpl")
+    env = r.env(OURS, pg.PREFIX + "api", emulator)
     try:
         fixture = last_json(
             run([str(PROJECT_PYTHON), "-m", "benchmarks.harness.ours.api_fixture"], env)
@@ -384,7 +422,7 @@ def api(r: Run, emulator: Emulator) -> None:
                 )
         r.results["api"] = out
     finally:
-        pg.drop_database("runall_api")
+        pg.drop_database(pg.PREFIX + "api")
 
 
 def catalog(r: Run) -> None:
@@ -395,7 +433,7 @@ def catalog(r: Run) -> None:
         # A fresh emulator: the catalog is all it holds, for both libraries.
         with Emulator(name=f"emulator-catalog-{rep}") as emulator:
             stats_url = f"http://127.0.0.1:{emulator.stats_port}/stats"
-            pg.create_database("runall_catalog_ours", template="runall_ours_clean")
+            pg.create_database(pg.PREFIX + "catalog_ours", template=pg.PREFIX + "ours_clean")
             try:
                 ours = last_json(
                     run(
@@ -408,11 +446,11 @@ def catalog(r: Run) -> None:
                             "--stats-url",
                             stats_url,
                         ],
-                        r.env(OURS, "runall_catalog_ours", emulator),
+                        r.env(OURS, pg.PREFIX + "catalog_ours", emulator),
                     )
                 )
             finally:
-                pg.drop_database("runall_catalog_ours")
+                pg.drop_database(pg.PREFIX + "catalog_ours")
             out["ours"].append(ours)
             log(
                 "ours: first push {:.1f} s / {} calls; unchanged {:.2f} s / {} calls ({} writes); "
@@ -428,9 +466,9 @@ def catalog(r: Run) -> None:
             )
             if not r.djs_python:
                 continue
-            pg.create_database("runall_catalog_djs", template="runall_djstripe_clean")
+            pg.create_database(pg.PREFIX + "catalog_djs", template=pg.PREFIX + "djstripe_clean")
             try:
-                env = r.env(DJSTRIPE, "runall_catalog_djs", emulator)
+                env = r.env(DJSTRIPE, pg.PREFIX + "catalog_djs", emulator)
                 phases = {}
                 for phase in ("first_sync", "unchanged_sync"):
                     before = emulator.stats()
@@ -468,7 +506,7 @@ def catalog(r: Run) -> None:
                     )
                 out["djstripe"].append(phases)
             finally:
-                pg.drop_database("runall_catalog_djs")
+                pg.drop_database(pg.PREFIX + "catalog_djs")
 
 
 def migrations(r: Run) -> None:
@@ -478,7 +516,7 @@ def migrations(r: Run) -> None:
             r.migrate(
                 PROJECT_PYTHON,
                 OURS,
-                "runall_migrate",
+                pg.PREFIX + "migrate",
                 "django_payments_sync",
                 ["contenttypes", "auth"],
             )
@@ -497,11 +535,15 @@ def migrations(r: Run) -> None:
                 break
             m["djstripe"].append(
                 r.migrate(
-                    r.djs_python, DJSTRIPE, "runall_migrate", "djstripe", ["contenttypes", "auth"]
+                    r.djs_python,
+                    DJSTRIPE,
+                    pg.PREFIX + "migrate",
+                    "djstripe",
+                    ["contenttypes", "auth"],
                 )
             )
             log(f"dj-stripe migrate rep {rep + 1}: {m['djstripe'][-1]['seconds']:.2f} s")
-    pg.drop_database("runall_migrate")
+    pg.drop_database(pg.PREFIX + "migrate")
     for side in ("ours", "djstripe"):
         m[f"{side}_seconds"] = summary([x["seconds"] for x in m[side]])
 
@@ -559,9 +601,24 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results", help="where the report goes"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this section (repeatable); the setup always runs",
+    )
+    parser.add_argument(
+        "--customers", type=int, help="customers in the event stream (10 events each)"
+    )
+    parser.add_argument("--reps", type=int, help="webhook repetitions")
     args = parser.parse_args()
     args.out = args.out.resolve()
     config = dict(QUICK if args.quick else FULL)
+    if args.customers:
+        config["customers"] = args.customers
+    if args.reps:
+        config["webhook_reps"] = args.reps
+    wanted = set(args.only or SECTIONS)
     config["mode"] = "quick" if args.quick else "full"
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -578,10 +635,23 @@ def main() -> int:
                 r, "setup: databases and the event stream", lambda: prepare_templates(r, emulator)
             )
             if "stream" in r.results:
-                section(r, "webhooks", lambda: webhooks(r, emulator))
-                section(r, "api", lambda: api(r, emulator))
-        section(r, "catalog", lambda: catalog(r))
-        section(r, "migrations", lambda: migrations(r))
+                if "webhooks" in wanted:
+                    section(r, "webhooks", lambda: webhooks(r, emulator))
+                for name in ("workers", "growth", "latency"):
+                    if name in wanted:
+                        section(
+                            r,
+                            name,
+                            lambda name=name: extra_sections.run(
+                                name, r, emulator, webhook_targets(r)
+                            ),
+                        )
+                if "api" in wanted:
+                    section(r, "api", lambda: api(r, emulator))
+        if "catalog" in wanted:
+            section(r, "catalog", lambda: catalog(r))
+        if "migrations" in wanted:
+            section(r, "migrations", lambda: migrations(r))
     finally:
         pg.drop_all()
     r.results["total_seconds"] = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from urllib.parse import unquote, urlparse
 
@@ -25,6 +26,11 @@ INSTALLED_APPS = [
     "django_payments_sync",
     "tests.testapp",
 ]
+if importlib.util.find_spec("django_tasks_db"):
+    # The tasks framework's database backend, for the worker tests (tests/workers).
+    if not importlib.util.find_spec("django.tasks"):
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -61,7 +61,7 @@ def test_invalid_seller_country(country: object) -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("WEBHOOK_PROCESSING", "celery"),
+        ("WEBHOOK_PROCESSING", "rq"),
         ("WEBHOOK_LOCK_SCOPE", "table"),
         ("PRORATION_BEHAVIOR", "sometimes"),
     ],

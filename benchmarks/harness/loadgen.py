@@ -43,6 +43,8 @@ class LoadResult:
     errors: list[str]
     timed_out: bool
     by_tag: dict[str, list[float]] = field(default_factory=dict)
+    #: Data queries (savepoints excluded) of each request, by tag.
+    queries_by_tag: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> int:
@@ -82,6 +84,11 @@ class LoadResult:
             "p50_ms_by_tag": {
                 tag: percentile(values, 50) * 1000.0 for tag, values in sorted(self.by_tag.items())
             },
+            "data_queries_by_tag": {
+                tag: sorted(values)[len(values) // 2]
+                for tag, values in sorted(self.queries_by_tag.items())
+                if values
+            },
         }
 
 
@@ -109,6 +116,7 @@ def run_load(
     data_queries: list[int] = []
     errors: list[str] = []
     by_tag: dict[str, list[float]] = {}
+    queries_by_tag: dict[str, list[int]] = {}
     start = time.perf_counter()
     deadline = start + time_limit
     timed_out = threading.Event()
@@ -151,6 +159,8 @@ def run_load(
                         queries.append(int(count))
                     if data_count is not None:
                         data_queries.append(int(data_count))
+                        if item.tag:
+                            queries_by_tag.setdefault(item.tag, []).append(int(data_count))
                     if response.status >= 500 and len(errors) < 50:
                         errors.append(f"{item.method} {item.path}: HTTP {response.status}")
                 if response.will_close:
@@ -174,4 +184,5 @@ def run_load(
         errors=errors,
         timed_out=timed_out.is_set(),
         by_tag=by_tag,
+        queries_by_tag=queries_by_tag,
     )

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 #: The machine's PostgreSQL server (trust auth); override with BENCH_POSTGRES.
 ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432/postgres")
-#: Every database run_all.py creates starts with this, so its cleanup never touches others'.
-PREFIX = "runall_"
+#: Every database run_all.py creates starts with this, so its cleanup never touches others'
+#: (BENCH_DB_PREFIX: another prefix, for two runs on one server at once).
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "runall_")
 
 
 def database_url(name: str, admin_url: str = ADMIN_URL) -> str:
@@ -55,7 +56,7 @@ def drop_database(name: str, *, admin_url: str = ADMIN_URL) -> None:
 
 
 def drop_all(admin_url: str = ADMIN_URL) -> list[str]:
-    """Drop every database this harness created (names starting with ``runall_``)."""
+    """Drop every database this harness created (names starting with :data:`PREFIX`)."""
     with closing(_connect(admin_url)) as conn:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)

@@ -29,7 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SELLER_COUNTRY": None,
     # Push local changes (customers, products, prices, subscriptions) to the provider after commit.
     "AUTO_SYNC": True,
-    # "sync": apply webhook events in the request; "task": through Django's tasks framework.
+    # "sync": apply webhook events in the request; "task": through Django's tasks framework;
+    # "celery": through Celery workers (django_payments_sync.contrib.celery).
     "WEBHOOK_PROCESSING": "sync",
     # "customer": events of different customers are applied in parallel; "global": one at a time.
     "WEBHOOK_LOCK_SCOPE": "customer",
@@ -160,7 +161,7 @@ EXPECTED: dict[str, Expected] = {
     "ADAPTER": Expected((str,)),
     "SELLER_COUNTRY": Expected((str,), nullable=True),
     "AUTO_SYNC": Expected((bool,)),
-    "WEBHOOK_PROCESSING": Expected((str,), choices=("sync", "task")),
+    "WEBHOOK_PROCESSING": Expected((str,), choices=("sync", "task", "celery")),
     "WEBHOOK_LOCK_SCOPE": Expected((str,), choices=("customer", "global")),
     "WEBHOOK_MAX_BODY_SIZE": Expected((int,), minimum=1),
     "WEBHOOK_TOLERANCE": Expected(_SECONDS, minimum=0, minimum_included=False),

@@ -47,10 +47,24 @@ def reconcile_with_provider(adopt: bool = False) -> dict[str, int]:
     return {**Counter(r.action for r in report.repairs), "calls": report.calls}
 
 
+@_as_task
+def prune_webhook_events(older_than_days: int = 90) -> dict[str, int]:
+    """Delete settled webhook events older than ``older_than_days`` (``events prune``)."""
+    import datetime as dt
+
+    from django_payments_sync.webhooks.retention import prune_events
+
+    if int(older_than_days) <= 0:
+        raise ValueError(f"older_than_days must be positive, not {older_than_days!r}.")
+    report = prune_events(dt.timedelta(days=int(older_than_days)))
+    return {"deleted": report.deleted, "batches": report.batches}
+
+
 __all__ = [
     "enqueue_webhook_event",
     "process_pending_webhook_events",
     "process_webhook_event",
+    "prune_webhook_events",
     "push_pending_changes",
     "recheck_vat_numbers",
     "reconcile_with_provider",

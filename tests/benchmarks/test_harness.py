@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,3 +97,103 @@ def test_report_from_measurements(tmp_path: Path) -> None:
     rows = {row["label"]: row for row in saved["headline"]}
     assert rows["Migrations: dj-stripe time / ours (x faster)"]["met"] is True
     assert tmp_path / "latest.md" in paths
+
+
+def test_report_of_workers_growth_and_latency(tmp_path: Path) -> None:
+    from benchmarks.harness import report_workers
+    from benchmarks.harness.workers_bench import peak_rss_mb
+
+    ours = {
+        "runs": [
+            {
+                "per_s": 50.0,
+                "data_queries_by_tag": {
+                    "customer.updated": 5,
+                    "invoice.paid": 4,
+                    "customer.subscription.updated": 6,
+                },
+            }
+        ]
+    }
+    results = {
+        "config": {"mode": "test"},
+        "webhooks": {"events": 1, "targets": {report.OURS_C: ours}},
+        "workers": {
+            "events": 100,
+            "drains": [
+                {
+                    "workers": 1,
+                    "per_s": 20.0,
+                    "seconds": 5.0,
+                    "peak_rss_mb": [90.0],
+                    "statuses": {"processed": 100},
+                    "failed_tasks": 0,
+                },
+                {
+                    "workers": 2,
+                    "per_s": 30.0,
+                    "seconds": 3.3,
+                    "peak_rss_mb": [90.0, 200.0],
+                    "statuses": {"processed": 100},
+                    "failed_tasks": 0,
+                },
+            ],
+            "rss": {
+                "events": 10_000,
+                "applied": 10_000,
+                "timed_out": False,
+                "seconds": 50.0,
+                "per_s": 200.0,
+                "peak_rss_mb": 80.0,
+                "left_received": 0,
+            },
+        },
+        "growth": {
+            "sizes": [1000, 1_000_000],
+            "runs": {
+                "1000": {
+                    "per_s": 50.0,
+                    "p50_ms": 10.0,
+                    "p99_ms": 20.0,
+                    "data_queries_per_request": 5.5,
+                },
+                "1000000": {
+                    "per_s": 49.0,
+                    "p50_ms": 11.0,
+                    "p99_ms": 22.0,
+                    "data_queries_per_request": 5.5,
+                },
+            },
+        },
+        "latency": {
+            "delays_ms": [0, 150],
+            "targets": {
+                report.OURS_C: [
+                    {"delay_ms": 0, "per_s": 50.0, "p50_ms": 10.0, "api_calls_per_event": 0.0},
+                    {"delay_ms": 150, "per_s": 48.0, "p50_ms": 10.0, "api_calls_per_event": 0.0},
+                ]
+            },
+        },
+        "problems": [],
+    }
+    verdicts = {row[0]: row[3] for row in report_workers.table_rows(results)}
+    per_type = "SQL queries per `{}` request (mail hooks included), ours (lock: customer)"
+    assert verdicts[per_type.format("customer.updated")] == "met"
+    assert verdicts[per_type.format("customer.subscription.updated")] == "missed: 1 over"
+    assert verdicts[per_type.format("customer.subscription.deleted")] == "not measured"
+    drains = [v for k, v in verdicts.items() if k.startswith("Background drain")]
+    assert drains == ["met", "missed"]  # a worker over 150 MB misses
+    assert verdicts["Peak RSS of one `events process` draining 10,000 events"] == "met"
+    assert verdicts["Ingest p50 latency, log of 1,000,000 stored events against 1,000"] == "met"
+    assert verdicts["SQL queries per event, log of 1,000,000 stored events against 1,000"] == "met"
+    paths = report.write(results, tmp_path)
+    text = (tmp_path / "latest.md").read_text()
+    assert "## Background workers" in text
+    assert "## A growing log" in text
+    assert "## Provider latency" in text
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    assert any(p.name == "latency_sweep.png" for p in paths) == has_matplotlib
+    assert ("latency_sweep.png" in text) == has_matplotlib
+    import os
+
+    assert 1 < (peak_rss_mb(os.getpid()) or 0) < 10_000

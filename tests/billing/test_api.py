@@ -194,3 +194,12 @@ def test_bad_patch_changes_nothing(client_a: Any) -> None:
     assert response.status_code == 400
     assert "country" in response.json()
     assert BillingInformation.objects.values().get() == before
+
+
+def test_get_costs_three_queries(client_a: Any, django_assert_max_num_queries: Any) -> None:
+    """The session, the user, and the billing information with its customer (issue 18)."""
+    assert client_a.put(BILLING_URL, US_ADDRESS, format="json").status_code == 201
+    with django_assert_max_num_queries(3):
+        response = client_a.get(BILLING_URL)
+    assert response.status_code == 200
+    assert response.json()["city"] == US_ADDRESS["city"]

@@ -1,12 +1,22 @@
 """Settings of the django-payments-sync benchmark site: startproject's defaults plus the library."""
 
+import importlib.util
 import os
 
 from benchmarks.harness.site import base_settings
 
+# The tasks framework's database backend (docs/deployment.md), for the task-mode runs: its
+# tables are in every copy of the database, its worker is `manage.py db_worker`.
+_TASK_APPS = ["django_tasks", "django_tasks_db"]
+if importlib.util.find_spec("django.tasks"):
+    _TASK_APPS = ["django_tasks_db"]
+
 globals().update(
-    base_settings("benchmarks.harness.ours.urls", ["rest_framework", "django_payments_sync"])
+    base_settings(
+        "benchmarks.harness.ours.urls", ["rest_framework", "django_payments_sync", *_TASK_APPS]
+    )
 )
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # The documented minimum (docs/installation.md): the backend's key and webhook secret, the
 # seller's country; the API base points the backend at the emulator. All else is the default,
@@ -20,4 +30,6 @@ PAYMENTS_SYNC = {
     },
     "SELLER_COUNTRY": "DE",
     "WEBHOOK_LOCK_SCOPE": os.environ.get("BENCH_LOCK_SCOPE", "customer"),
+    # "sync" (the default), or "task": stored and enqueued, applied by db_worker processes.
+    "WEBHOOK_PROCESSING": os.environ.get("BENCH_PROCESSING", "sync"),
 }

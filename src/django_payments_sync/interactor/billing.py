@@ -62,6 +62,12 @@ def get_billing_info(customer: Customer | None) -> BillingInformation | None:
     return BillingInformation.objects.select_related("customer").filter(customer=customer).first()
 
 
+def billing_info_of_owner(owner: Any) -> BillingInformation | None:
+    """The billing information of ``owner``'s customer, with the customer, in one query."""
+    rows = BillingInformation.objects.select_related("customer").filter(customer__owner=owner)
+    return rows.first()
+
+
 # --- saving -----------------------------------------------------------------------------------
 
 

@@ -64,6 +64,8 @@ class WebhookEvent(models.Model):
                 name="payments_sync_event_queue",
             ),
             models.Index(fields=["waiting_for"], name="payments_sync_event_waiting"),
+            # Retention (events prune): the settled events, oldest first.
+            models.Index(fields=["status", "processed_at"], name="payments_sync_event_settled"),
         ]
 
     def __str__(self) -> str:

@@ -17,8 +17,11 @@ def process_webhook_request(body: bytes, headers: Mapping[str, str]) -> WebhookE
     ``WEBHOOK_PROCESSING`` says; a failure is recorded on the returned row.
     """
     from django_payments_sync.backends import get_backend
-    from django_payments_sync.webhooks.processing import process_event, store_event
+    from django_payments_sync.webhooks.ingest import ingest_event
+    from django_payments_sync.webhooks.processing import process_event
 
     event = get_backend().verify_webhook(body, headers)
-    row, _created = store_event(event)
-    return process_event(row) or row
+    row, created = ingest_event(event)
+    if not created and row.status == "received":
+        return process_event(row) or row
+    return row

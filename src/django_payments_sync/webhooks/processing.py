@@ -111,17 +111,22 @@ class _Step:
     released: int = 0
 
 
-def _apply(row: WebhookEvent) -> _Step:
-    """Apply one stored event inside the caller's locked transaction and record the outcome."""
+@dataclass
+class Outcome:
+    """What applying an event decided: its status, note, what it waits for, what it releases."""
+
+    status: str
+    note: str = ""
+    waiting_for: str = ""
+    release: tuple[str, ...] = ()
+
+
+def run_handlers(event: ProviderEvent) -> Outcome:
+    """Apply a parsed event inside the caller's locked transaction; writes nothing of the log."""
+    from django_payments_sync.sync.autosync import suppress_autosync
     from django_payments_sync.webhooks.handlers import Deferred, apply_event
 
     backend = get_backend()
-    now = timezone.now()
-    if row.provider != backend.provider_name:
-        note = f"No backend for {row.provider!r}; the configured one is {backend.provider_name!r}."
-        _mark(row, Status.IGNORED, now, note=note)
-        return _Step(row)
-    event = backend.parse_event(row.payload)
     if (
         payments_settings.WEBHOOK_REFETCH
         and event.object_id
@@ -129,20 +134,43 @@ def _apply(row: WebhookEvent) -> _Step:
     ):
         # The provider's current state instead of the snapshot (costs one API call per event).
         event = backend.refetch(event)
-    from django_payments_sync.sync.autosync import suppress_autosync
-
     try:
         # What the provider tells us must not be pushed back to it.
         with suppress_autosync():
             result = apply_event(event)
     except Deferred as deferral:
-        _mark(row, Status.DEFERRED, now, waiting_for=deferral.waiting_for, note=str(deferral))
-        return _Step(row)
+        return Outcome(Status.DEFERRED, note=str(deferral), waiting_for=deferral.waiting_for)
     status = Status.IGNORED if result.ignored else Status.PROCESSED
-    released = _mark(row, status, now, note=result.note, release=result.release)
-    signals.send_after_commit(
-        signals.webhook_event_processed, sender=WebhookEvent, event=row, provider_event=event
+    return Outcome(status, note=result.note, release=result.release)
+
+
+def announce(row: WebhookEvent, event: ProviderEvent, outcome: Outcome) -> None:
+    """``webhook_event_processed`` after commit, for an event that was applied (not deferred)."""
+    if outcome.status != Status.DEFERRED:
+        signals.send_after_commit(
+            signals.webhook_event_processed, sender=WebhookEvent, event=row, provider_event=event
+        )
+
+
+def _apply(row: WebhookEvent) -> _Step:
+    """Apply one stored event inside the caller's locked transaction and record the outcome."""
+    backend = get_backend()
+    now = timezone.now()
+    if row.provider != backend.provider_name:
+        note = f"No backend for {row.provider!r}; the configured one is {backend.provider_name!r}."
+        _mark(row, Status.IGNORED, now, note=note)
+        return _Step(row)
+    event = backend.parse_event(row.payload)
+    outcome = run_handlers(event)
+    released = _mark(
+        row,
+        outcome.status,
+        now,
+        waiting_for=outcome.waiting_for,
+        note=outcome.note,
+        release=outcome.release,
     )
+    announce(row, event, outcome)
     return _Step(row, released=released)
 
 

@@ -46,11 +46,30 @@ def process_pending_webhook_events() -> dict[str, int]:
     return process_pending().counts
 
 
-def enqueue_webhook_event(event_pk: int) -> None:
-    """Hand one stored event to the task backend (needs ``django.tasks`` or ``django-tasks``)."""
-    if not hasattr(process_webhook_event, "enqueue"):
-        from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
+#: The Celery task ``"celery"`` mode sends (registered by ``django_payments_sync.contrib.celery``).
+CELERY_TASK_NAME = "django_payments_sync.process_webhook_event"
 
+
+def enqueue_webhook_event(event_pk: int) -> None:
+    """Hand one stored event to the background workers ``WEBHOOK_PROCESSING`` names.
+
+    ``"task"``: Django's tasks framework (``django.tasks`` or the ``django-tasks`` backport);
+    ``"celery"``: the host's Celery app, by task name (``contrib.celery`` defines it).
+    """
+    from django_payments_sync.conf import payments_settings
+    from django_payments_sync.exceptions import PaymentsSyncImproperlyConfigured
+
+    if payments_settings.WEBHOOK_PROCESSING == "celery":
+        try:
+            from celery import current_app
+        except ImportError as exc:
+            raise PaymentsSyncImproperlyConfigured(
+                "PAYMENTS_SYNC['WEBHOOK_PROCESSING'] = 'celery' needs Celery: "
+                "`pip install django-payments-sync[celery]`."
+            ) from exc
+        current_app.send_task(CELERY_TASK_NAME, args=[event_pk])
+        return
+    if not hasattr(process_webhook_event, "enqueue"):
         raise PaymentsSyncImproperlyConfigured(
             "PAYMENTS_SYNC['WEBHOOK_PROCESSING'] = 'task' needs Django's tasks framework: "
             "Django 6.0+, or `pip install django-payments-sync[tasks]` on Django 5.2."

@@ -17,7 +17,7 @@ from django_payments_sync.backends.types import ProviderEvent
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import WebhookVerificationError
 from django_payments_sync.models import WebhookEvent, WebhookEventStatus
-from django_payments_sync.webhooks import processing
+from django_payments_sync.webhooks import ingest, processing
 
 logger = logging.getLogger("django_payments_sync.webhooks")
 
@@ -92,10 +92,9 @@ class WebhookView(View):
             logger.warning("Refused a webhook request: %s", exc)
             return JsonResponse({"error": str(exc)}, status=400)
         try:
-            row, created = processing.store_event(event)
-            if payments_settings.WEBHOOK_PROCESSING == "task":
-                return self.enqueue(row, created)
-            return self.apply(row, created)
+            if payments_settings.WEBHOOK_PROCESSING in ("task", "celery"):
+                return self.enqueue(*processing.store_event(event))
+            return self.apply(*ingest.ingest_event(event))
         except DatabaseError:
             # Storing is the first write, so nothing is half-written: the provider retries.
             logger.exception("Database unavailable for webhook event %s", event.id)
@@ -106,13 +105,14 @@ class WebhookView(View):
             )
 
     def apply(self, row: WebhookEvent, created: bool) -> HttpResponse:
-        """Apply the event in the request; 500 on failure, so the provider delivers it again."""
+        """Answer for an event applied in the request (``ingest_event`` settled a new one); a
+        stored one still to apply is applied now. 500 on failure: the provider delivers again."""
         if not created and row.status == Status.FAILED:
             # The provider retries what we answered 500 to: try again.
             WebhookEvent.objects.filter(pk=row.pk, status=Status.FAILED).update(
                 status=Status.RECEIVED
             )
-        if created or row.status in (Status.RECEIVED, Status.FAILED):
+        if not created and row.status in (Status.RECEIVED, Status.FAILED):
             row.status = Status.RECEIVED
             processing.process_event(row)
         body = {"id": row.event_id, "status": row.status, "duplicate": not created}

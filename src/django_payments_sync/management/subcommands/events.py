@@ -1,9 +1,11 @@
-"""Webhook events: ``events process`` (for cron), ``events retry``, ``events replay <id>``.
+"""Webhook events: ``events process`` (for cron), ``events retry``, ``events replay <id>``,
+``events prune --older-than 90d``.
 
 ``process`` applies every received event and retries the deferred ones, key by key and oldest
 first, under the same locks as the endpoint: run it from cron, it is safe beside live traffic.
 ``retry`` applies the failed events again; ``replay <event id>`` applies one event again
-whatever its status (an older state never overwrites a newer one).
+whatever its status (an older state never overwrites a newer one). ``prune`` deletes settled
+events older than the given age in batches (see :mod:`django_payments_sync.webhooks.retention`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from django_payments_sync.models import WebhookEvent
-from django_payments_sync.webhooks import processing
+from django_payments_sync.webhooks import processing, retention
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     replay = actions.add_parser("replay", help="Apply one event again, whatever its status.")
     replay.add_argument("event_id", help="The provider's event id, e.g. evt_...")
     replay.add_argument("--provider", default=None, help="The provider (when ids may clash).")
+    prune = actions.add_parser(
+        "prune", help="Delete settled events older than an age, in batches (for cron)."
+    )
+    prune.add_argument(
+        "--older-than", required=True, help="Age of the events to delete: 90d, 90 (days), 12h."
+    )
+    prune.add_argument(
+        "--batch-size", type=int, default=retention.DEFAULT_BATCH_SIZE, help="Rows per transaction."
+    )
+    prune.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
 
 def handle(command: BaseCommand, options: dict[str, Any]) -> int:
@@ -64,5 +76,24 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> int:
         if row.last_error and row.status == "failed":
             command.stderr.write(row.last_error)
         return 1 if row.status == "failed" else 0
+    if action == "prune":
+        return _prune(command, options)
     command.stderr.write(f"Unknown events action {action!r}.")
     return 2
+
+
+def _prune(command: BaseCommand, options: dict[str, Any]) -> int:
+    try:
+        age = retention.parse_age(options["older_than"])
+        report = retention.prune_events(
+            age, batch_size=options["batch_size"], dry_run=options.get("dry_run", False)
+        )
+    except ValueError as exc:
+        command.stderr.write(str(exc))
+        return 2
+    verb = "Would delete" if options.get("dry_run") else "Deleted"
+    command.stdout.write(
+        f"{verb} {report.deleted} settled webhook event(s) settled before "
+        f"{report.cutoff:%Y-%m-%d %H:%M} UTC ({report.batches} batch(es))."
+    )
+    return 0

@@ -21,7 +21,6 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.choices import VatStatus
 from django_payments_sync.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    BillingInformation,
     Customer,
     ExternalCustomer,
     Subscription,
@@ -30,6 +29,7 @@ from django_payments_sync.models import (
 from django_payments_sync.sync import ownership
 from django_payments_sync.sync.customers import push_customer_after_commit, write_customer_identity
 from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
+from django_payments_sync.sync.snapshots import billing_of
 from django_payments_sync.tax.policy import process_tax
 from django_payments_sync.webhooks.handlers.registry import (
     Deferred,
@@ -49,9 +49,10 @@ def waiting_for_customer(provider_customer_id: str) -> str:
 def customer_link(
     provider: str, provider_customer_id: str, *, with_live_count: bool = False
 ) -> ExternalCustomer | None:
-    """The link of a provider customer, with its local customer (and, if asked, ``live_count``:
-    how many live subscriptions it has, read in the same query)."""
-    links = ExternalCustomer.objects.select_related("customer").filter(
+    """The link of a provider customer, with its local customer and that customer's billing
+    information (and, if asked, ``live_count``: how many live subscriptions it has), all read
+    in one query."""
+    links = ExternalCustomer.objects.select_related("customer__billing_information").filter(
         provider=provider, external_id=provider_customer_id
     )
     if with_live_count:
@@ -180,8 +181,7 @@ def apply_customer_state(
     )
 
     customer = link.customer
-    billing = BillingInformation.objects.filter(customer_id=customer.pk).first()
-    customer.billing_information = billing
+    billing = billing_of(customer)  # read with the link (customer_link), else queried here
     synced = dict(link.synced_state or {})
     local = CustomerSnapshot.from_customer(customer).state()
     theirs = remote_customer_state(state)
@@ -262,7 +262,7 @@ def apply_tax_id(event: ProviderEvent) -> EventResult:
     link = customer_link(event.provider, state.customer_id)
     if link is None:
         raise Deferred(waiting_for_customer(state.customer_id))
-    billing = BillingInformation.objects.filter(customer_id=link.customer_id).first()
+    billing = billing_of(link.customer)
     if billing is None or _normal_vat(billing.tax_id) != _normal_vat(state.value):
         return EventResult(ignored=True, note="Not the VAT number of the billing information.")
     previous_status = billing.vat_validation_status

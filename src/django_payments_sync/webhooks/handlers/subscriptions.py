@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from django_payments_sync import signals
@@ -62,14 +63,19 @@ def waiting_for_subscription(provider_subscription_id: str) -> str:
     return f"subscription:{provider_subscription_id}"
 
 
+def _pricings(provider: str, price_id: str) -> QuerySet[ExternalPricing, int]:
+    """The local pricing ids of a provider price (one at most), as a queryset of values."""
+    return (
+        ExternalPricing.objects.filter(provider=provider, external_id=price_id)
+        .order_by()
+        .values_list("pricing_id", flat=True)
+    )
+
+
 def _pricing_id(provider: str, price_id: str) -> int | None:
     if not price_id:
         return None
-    return (
-        ExternalPricing.objects.filter(provider=provider, external_id=price_id)
-        .values_list("pricing_id", flat=True)
-        .first()
-    )
+    return _pricings(provider, price_id).first()
 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
@@ -173,12 +179,17 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     """Create or update the local subscription from the provider's snapshot, never backwards."""
     provider = event.provider
     state = read_object(event, ProviderSubscription)
-    link = (
-        ExternalSubscription.objects.select_related("subscription__customer")
-        .filter(provider=provider, external_id=state.id)
-        .first()
-    )
-    pricing_id = _pricing_id(provider, state.price_id)
+    links = ExternalSubscription.objects.select_related(
+        "subscription__customer__billing_information"
+    ).filter(provider=provider, external_id=state.id)
+    if state.price_id:
+        # The local pricing of the event's price, read with the link.
+        links = links.annotate(event_pricing_id=Subquery(_pricings(provider, state.price_id)[:1]))
+    link = links.first()
+    if link is not None:
+        pricing_id = getattr(link, "event_pricing_id", None)
+    else:
+        pricing_id = _pricing_id(provider, state.price_id)
     if link is not None:
         if not is_newer(event, link):
             return EventResult(note="Older than the state already applied.")

@@ -1,0 +1,1 @@
+"""Integrations with third-party tools that are optional dependencies (extras)."""
