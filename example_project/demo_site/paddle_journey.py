@@ -98,7 +98,7 @@ class PaddleJourney(Journey):
             re.sub(r"<[^>]+>", "", cell).strip()
             for cell in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], re.S)
         ]
-        if len(cells) < 4 or cells[2] != "paid":
+        if len(cells) < 4 or cells[2].lower() != "paid":
             raise JourneyFailed(f"the first invoice is not paid: {cells}")
         # Paddle, the merchant of record, reverse-charges the EU business: no VAT on the price.
         price = self.state["price"]

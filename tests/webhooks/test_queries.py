@@ -30,9 +30,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BUDGETS = {
     "customer.updated": 5,
-    "invoice.paid": 5,
-    "invoice.payment_succeeded": 5,
-    "invoice.payment_failed": 5,
+    # Invoices: the local invoice record (read for its ordering stamp, then written) is one
+    # query over the 5 of the other updates.
+    "invoice.paid": 6,
+    "invoice.payment_succeeded": 6,
+    "invoice.payment_failed": 6,
     "customer.subscription.updated": 6,
     "customer.subscription.deleted": 6,
     # Creations: the subscription, its link, the order it settles, the events it releases.

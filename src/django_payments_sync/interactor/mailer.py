@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -260,28 +261,46 @@ def password_setup_path(user: Any) -> str | None:
 
 
 # --- receivers of the host signals ----------------------------------------------------------
+def _when_mail_enabled(receiver: Any) -> Any:
+    """With ``MAIL["ENABLED"]`` off, a receiver returns at once: no mail, and no query to
+    build one (the context reads the invoice, the billing email)."""
+
+    @functools.wraps(receiver)
+    def receive(*args: Any, **kwargs: Any) -> None:
+        if mail_enabled():
+            receiver(*args, **kwargs)
+
+    return receive
+
+
+@_when_mail_enabled
 def _on_payment_succeeded(sender: Any, customer: Customer, **kwargs: Any) -> None:
     MailerService().send_payment_succeeded(customer, **kwargs)
 
 
+@_when_mail_enabled
 def _on_payment_failed(sender: Any, customer: Customer, **kwargs: Any) -> None:
     MailerService().send_payment_failed(customer, **kwargs)
 
 
+@_when_mail_enabled
 def _on_payment_action_required(sender: Any, customer: Customer, **kwargs: Any) -> None:
     MailerService().send_payment_action_required(customer, **kwargs)
 
 
+@_when_mail_enabled
 def _on_subscription_canceled(
     sender: Any, subscription: Subscription, at_period_end: bool = False, **kwargs: Any
 ) -> None:
     MailerService().send_subscription_canceled(subscription, at_period_end=at_period_end)
 
 
+@_when_mail_enabled
 def _on_subscription_trial_ending(sender: Any, subscription: Subscription, **kwargs: Any) -> None:
     MailerService().send_trial_ending(subscription)
 
 
+@_when_mail_enabled
 def _on_order_refunded(sender: Any, order: Any, refund: Any, **kwargs: Any) -> None:
     MailerService().send_refunded(order, refund, fully_refunded=kwargs.get("fully_refunded", False))
 
