@@ -38,6 +38,7 @@ __all__ = [
     "record_provider_refund",
     "settle_charge",
     "settle_refunds",
+    "signal_order_payment",
 ]
 
 #: Metadata key of a refund made here: the local Refund's pk (links its events back to it).
@@ -97,19 +98,25 @@ def settle_charge(
         order.status = OrderStatus.PAID if paid else OrderStatus.FAILED
         order.paid_at = timezone.now() if paid else None
         order.save(update_fields=["status", "paid_at", "updated_at"])
-        signals.send_after_commit(
-            signals.payment_succeeded if paid else signals.payment_failed,
-            sender=Order,
-            customer=order.customer,
-            subscription=None,
-            order=order,
-            amount=order.amount,
-            currency=order.currency,
-            invoice_id=None,
-            hosted_invoice_url=None,
-            **({} if paid else {"failure_message": locked.failure_message}),
-        )
+        signal_order_payment(order, failure=None if paid else locked.failure_message)
     return order
+
+
+def signal_order_payment(order: Order, *, failure: str | None = None) -> None:
+    """Tell the host, after commit, that an order's payment succeeded (``failure`` ``None``) or
+    failed (with that message): ``payment_succeeded`` or ``payment_failed``, no invoice."""
+    signals.send_after_commit(
+        signals.payment_succeeded if failure is None else signals.payment_failed,
+        sender=Order,
+        customer=order.customer,
+        subscription=None,
+        order=order,
+        amount=order.amount,
+        currency=order.currency,
+        invoice_id=None,
+        hosted_invoice_url=None,
+        **({} if failure is None else {"failure_message": failure}),
+    )
 
 
 def apply_payment_event(

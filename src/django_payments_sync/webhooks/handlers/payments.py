@@ -20,6 +20,7 @@ from django_payments_sync.models import (
     PaymentAttempt,
     PaymentAttemptStatus,
 )
+from django_payments_sync.sync.payments import signal_order_payment
 from django_payments_sync.webhooks.handlers.customers import (
     customer_link,
     link_customer,
@@ -204,16 +205,5 @@ def apply_checkout_ended(event: ProviderEvent) -> EventResult:
         order.status = OrderStatus.FAILED if failed else OrderStatus.CANCELED
         order.save(update_fields=["status", "updated_at"])
     if failed:
-        signals.send_after_commit(
-            signals.payment_failed,
-            sender=Order,
-            customer=order.customer,
-            subscription=None,
-            order=order,
-            amount=order.amount,
-            currency=order.currency,
-            invoice_id=None,
-            hosted_invoice_url=None,
-            failure_message="The delayed payment failed.",
-        )
+        signal_order_payment(order, failure="The delayed payment failed.")
     return EventResult()
