@@ -204,7 +204,9 @@ def sections(results: dict[str, Any], chart: str | None) -> list[str]:
     if any(sweep.values()):
         lines += ["## Provider latency", ""]
         if chart:
-            lines += [f"![Throughput against provider latency]({chart})", ""]
+            # Named, not embedded: docs/benchmarks.md includes this section and shows its own
+            # copy of the chart (docs/img/benchmarks_latency_sweep.png).
+            lines += [f"The chart: `{chart}`, beside this report.", ""]
         lines += [
             "Every provider API call answered after a fixed delay (the emulator's `delay` "
             f"fault); the stream's first {results['latency'].get('events', '?')} events, 8 "
