@@ -203,3 +203,35 @@ def test_get_costs_three_queries(client_a: Any, django_assert_max_num_queries: A
         response = client_a.get(BILLING_URL)
     assert response.status_code == 200
     assert response.json()["city"] == US_ADDRESS["city"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_patch_costs_nine_queries_with_its_push(django_user_model: Any) -> None:
+    """PATCH billing/ with the provider push after commit (issue 18): the session, the user,
+    the billing information with its customer; under the row lock, the billing information,
+    its update and the customer's pending mark; then the push's read (the link with the
+    customer and its billing information), the link's synced state and the customer's."""
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from django_payments_sync.backends import get_backend
+    from tests.checkout.conftest import LOCMEM_SETTINGS
+
+    with override_settings(PAYMENTS_SYNC={**LOCMEM_SETTINGS, "VIES": {"ENABLED": False}}):
+        get_backend().reset()  # type: ignore[attr-defined]
+        client_a = APIClient()
+        client_a.force_login(django_user_model.objects.create_user(username="p", password="pw"))
+        assert client_a.put(BILLING_URL, US_ADDRESS, format="json").status_code == 201
+        with CaptureQueriesContext(connection) as captured:
+            response = client_a.patch(BILLING_URL, {"address_line2": "Floor 3"}, format="json")
+        assert response.status_code == 200
+        pushed = get_backend().calls_to("update_customer")  # type: ignore[attr-defined]
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+    queries = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+    assert len(queries) <= 9, queries
+    assert response.json()["address_line2"] == "Floor 3"
+    # The push ran, and the answer tells its outcome.
+    assert pushed
+    assert response.json()["sync_status"] == "synced"

@@ -26,7 +26,6 @@ from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import billing
 from django_payments_sync.interactor.customers import (
     customer_for_request,
-    existing_customer_for_request,
     get_customer_owner,
 )
 
@@ -82,13 +81,13 @@ class BillingInformationView(PaymentsViewMixin, GenericAPIView[Any]):
 
     @extend_schema(request=BillingInformationSerializer, responses=BillingInformationSerializer)
     def patch(self, request: Request) -> Response:
-        customer = existing_customer_for_request(request)
-        info = billing.get_billing_info(customer)
-        if customer is None or info is None:
+        # The customer and its billing information in one query, as for GET.
+        info = billing.billing_info_of_owner(get_customer_owner(request))
+        if info is None:
             raise NotFound(NO_BILLING_INFO)
         serializer = self.get_serializer(info, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        info = billing.update_billing_info(customer, serializer.validated_data)
+        info = billing.update_billing_info(info.customer, serializer.validated_data, current=info)
         return Response(self.get_serializer(info).data)
 
 

@@ -52,6 +52,9 @@ BILLING_FIELDS: tuple[str, ...] = (
     "tax_id",
 )
 
+#: ``existing`` not read by the caller.
+UNREAD: Any = object()
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -84,16 +87,43 @@ def create_user_billing_info(customer: Customer, data: Mapping[str, Any]) -> Bil
     return _save_billing_info(customer, values)
 
 
-def update_billing_info(customer: Customer, data: Mapping[str, Any]) -> BillingInformation:
-    """Change some fields of ``customer``'s billing information (``DoesNotExist`` if none)."""
-    if not BillingInformation.objects.filter(customer=customer).exists():
+def update_billing_info(
+    customer: Customer, data: Mapping[str, Any], *, current: BillingInformation | None = None
+) -> BillingInformation:
+    """Change some fields of ``customer``'s billing information (``DoesNotExist`` if none).
+
+    ``current``: the billing information as the caller just read it (the API's ``PATCH``
+    does), which saves reading it again before the VAT check; the save itself re-reads it
+    under a row lock, so a change made meanwhile is never overwritten with an old value.
+    """
+    existing = current if current is not None else get_billing_info(customer)
+    if existing is None:
         raise BillingInformation.DoesNotExist(f"Customer {customer.pk} has no billing information.")
     values = {name: data[name] or "" for name in BILLING_FIELDS if name in data}
-    return _save_billing_info(customer, values)
+    return _save_billing_info(customer, values, existing)
 
 
-def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInformation:
-    existing = get_billing_info(customer)
+def _locked_billing_info(customer: Customer, known: bool) -> BillingInformation:
+    """``customer``'s billing information under a row lock, or a new one (not saved yet).
+
+    Saves of one customer's billing information run one at a time: an existing row is locked
+    itself (the VIES recheck locks it too); without one, the customer row is locked first, so
+    two first saves at once do not both insert (the loser would fail on the unique customer).
+    """
+    rows = BillingInformation.objects.select_for_update().filter(customer=customer)
+    if known:
+        found = rows.first()
+        if found is not None:
+            return found
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    return rows.first() or BillingInformation(customer=customer)
+
+
+def _save_billing_info(
+    customer: Customer, values: dict[str, Any], existing: Any = UNREAD
+) -> BillingInformation:
+    if existing is UNREAD:
+        existing = get_billing_info(customer)
     values = _normalized(values, existing)
     tax_id = values.get("tax_id", existing.tax_id if existing else "")
     country = values.get("country", existing.country if existing else "")
@@ -102,12 +132,8 @@ def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInf
     # Our own explicit push after commit replaces the automatic one of the save receivers, so
     # the customer is pushed once, after the tax decision, and the caller learns the outcome.
     with transaction.atomic(), suppress_autosync():
-        # Saves of one customer's billing information run one at a time: two first saves at
-        # once would otherwise both insert, and the loser would fail on the unique customer.
-        list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
-        billing = BillingInformation.objects.select_for_update().filter(
-            customer=customer
-        ).first() or BillingInformation(customer=customer)
+        billing = _locked_billing_info(customer, known=existing is not None)
+        stored = (billing.tax_exemption, billing.vat_validation_status) if billing.pk else None
         for name, value in values.items():
             setattr(billing, name, value)
         if not billing.tax_id:
@@ -119,15 +145,15 @@ def _save_billing_info(customer: Customer, values: dict[str, Any]) -> BillingInf
             # recheck asks about the number actually stored.
             billing.vat_validation_status = VatValidationStatus.PENDING
             billing.vat_next_check_at = None
-        process_tax(billing)
+        process_tax(billing, previous=stored)
         signals.send_after_commit(
             signals.billing_info_updated,
             sender=BillingInformation,
             billing_information=billing,
             customer=customer,
         )
+        # After the push (it runs on commit), ``customer`` holds its sync state.
         push_customer_after_commit(customer)
-    _refresh_sync_state(customer)
     billing.customer = customer
     return billing
 
@@ -146,16 +172,6 @@ def _normalized(values: dict[str, Any], existing: BillingInformation | None) -> 
         country = values.get("country", existing.country if existing else "")
         values["tax_id"] = normalize_vat_number(str(values["tax_id"]), country or None)
     return values
-
-
-def _refresh_sync_state(customer: Customer) -> None:
-    """Reload the sync columns the after-commit push may have changed (outside a transaction)."""
-    state = Customer.objects.filter(pk=customer.pk).values("sync_status", "sync_error", "synced_at")
-    row = state.first()
-    if row is not None:
-        customer.sync_status = row["sync_status"]
-        customer.sync_error = row["sync_error"]
-        customer.synced_at = row["synced_at"]
 
 
 # --- the customer portal ----------------------------------------------------------------------

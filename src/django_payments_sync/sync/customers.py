@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from django_payments_sync.exceptions import (
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
+    ProviderDeletion,
     SyncStatus,
 )
 from django_payments_sync.sync.rows import (
@@ -89,7 +91,7 @@ def sync_customer_or_raise(
         ext = link_of(ExternalCustomer, backend.provider_name, customer=customer)
     if recreate_deleted is None:
         recreate_deleted = bool(payments_settings.RECREATE_DELETED)
-    if ext is not None and deletion_of(backend.provider_name, "customer", ext.external_id):
+    if ext is not None and _deleted_at(backend, ext):
         if not recreate_deleted:
             return _deleted_at_provider(backend, customer, ext.external_id, dry_run)
         if dry_run:
@@ -334,24 +336,58 @@ def delete_provider_customer(external_id: str, *, backend: BaseBackend | None = 
     return SyncResult("customer", "", SyncAction.DELETED, external_id)
 
 
-def push_customer(customer_pk: int) -> bool:
+def _deleted_at(backend: BaseBackend, ext: Any) -> bool:
+    """Whether ``ext``'s provider customer was deleted there (read with the link if it was)."""
+    known = getattr(ext, "deleted_at_provider", None)
+    if known is not None:
+        return bool(known)
+    return deletion_of(backend.provider_name, "customer", ext.external_id) is not None
+
+
+def _customer_to_push(backend: BaseBackend, customer_pk: int) -> tuple[Customer | None, Any]:
+    """The customer as stored now, with its billing information, its link and whether its
+    provider customer was deleted there, in one query."""
+    deleted = ProviderDeletion.objects.filter(
+        provider=backend.provider_name, object_type="customer", external_id=OuterRef("external_id")
+    )
+    link = (
+        ExternalCustomer.objects.select_related("customer__billing_information")
+        .filter(provider=backend.provider_name, customer_id=customer_pk)
+        .annotate(deleted_at_provider=Exists(deleted))
+        .first()
+    )
+    if link is not None:
+        return link.customer, link
+    rows = Customer.objects.select_related("billing_information").filter(pk=customer_pk)
+    return rows.first(), None
+
+
+def push_customer(customer_pk: int, *, into: Customer | None = None) -> bool:
     """Push a customer's data and tax status to the provider now; ``False`` if it failed.
 
     On failure the customer stays ``pending`` (``failed`` for an error retrying cannot fix),
-    with the error recorded, for ``payments_sync push`` or the next save to retry.
+    with the error recorded, for ``payments_sync push`` or the next save to retry. ``into``:
+    an instance of the customer that gets its sync state afterwards (the caller's copy).
     """
-    customer = Customer.objects.filter(pk=customer_pk).first()
+    backend = get_backend()
+    customer, link = _customer_to_push(backend, customer_pk)
     if customer is None:
         return False
     try:
         # sync_customer never raises a provider error: it marks the row and reports it.
-        result = sync_customer(customer)
+        result = sync_customer(customer, backend=backend, link=link)
+        if into is not None:
+            for name in ("sync_status", "sync_error", "synced_at"):
+                setattr(into, name, getattr(customer, name))
     except Exception as exc:
         # Whatever else broke, the data is committed: keep the customer pending for a retry.
         logger.exception("Pushing customer %s to the provider failed", customer_pk)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         Customer.objects.filter(pk=customer_pk).update(
-            sync_status=SyncStatus.PENDING, sync_error=f"{type(exc).__name__}: {exc}"[:2000]
+            sync_status=SyncStatus.PENDING, sync_error=error
         )
+        if into is not None:
+            into.sync_status, into.sync_error = SyncStatus.PENDING, error
         return False
     return result.ok
 
@@ -369,4 +405,4 @@ def push_customer_after_commit(customer: Customer) -> None:
     if not payments_settings.AUTO_SYNC:
         return
     customer_pk = customer.pk
-    transaction.on_commit(lambda: push_customer(customer_pk), robust=True)
+    transaction.on_commit(lambda: push_customer(customer_pk, into=customer), robust=True)

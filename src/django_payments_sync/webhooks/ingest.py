@@ -1,10 +1,15 @@
 """Store and apply a verified event in the request, in one transaction under its key's lock.
 
-The common event (its ordering key has nothing else pending) costs one transaction: the lock,
-one query that finds a stored copy of the event or an older pending one of its key, the
-handler's own queries, and the insert of the event's row in its final state. The event is
-the one the view verified: it is not parsed again. Anything else (a duplicate, a key with a
-backlog, a handler that fails) takes the general path of :mod:`.processing`.
+The common event (its ordering key has nothing else pending, the provider has not sent it
+before) costs one transaction: the lock, the handler's own queries, and one statement that
+inserts the event's row in its final state *unless* an older event of its key is still
+pending (``INSERT ... SELECT ... WHERE NOT EXISTS``). The event is applied optimistically:
+when that insert finds a pending event of the key (nothing inserted) or a stored copy of the
+event (the unique constraint), the whole transaction rolls back, so the handler's writes and
+its after-commit signals are undone, and the event takes the general path: stored behind the
+backlog and applied in order, or answered as a duplicate. Both are rare, and cost what they
+did before plus the handler's rolled-back queries. The event is the one the view verified: it
+is not parsed again. A handler that fails takes the general path of :mod:`.processing`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -65,15 +70,67 @@ def _stored(event: ProviderEvent) -> WebhookEvent | None:
     return WebhookEvent.objects.filter(provider=event.provider, event_id=event.id).first()
 
 
+class _Backlog(Exception):
+    """Raised inside the locked transaction to roll an optimistic apply back."""
+
+
+def insert_unless_pending(row: WebhookEvent) -> bool:
+    """Insert ``row`` in one statement unless an event of its key waits to be applied.
+
+    ``INSERT ... SELECT ... WHERE NOT EXISTS``: false, with nothing inserted, when the log
+    holds a received event of the row's ordering key (the snapshot of this statement is taken
+    after the caller's lock, so every pending event committed before it is seen). A stored
+    copy of the same event raises IntegrityError (the unique provider and event id).
+    """
+    meta = WebhookEvent._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    table = qn(meta.db_table)
+    columns = ", ".join(qn(str(f.column)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # MySQL/MariaDB need a table for a WHERE: DUAL, its dummy one.
+    source = " FROM DUAL" if connection.vendor == "mysql" else ""
+    pending = (
+        f"SELECT 1 FROM {table} WHERE {qn('provider')} = %s AND {qn('status')} = %s"
+        f" AND {qn('ordering_key')} = %s"
+    )
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {placeholders}{source}"
+        f" WHERE NOT EXISTS ({pending})"
+    )
+    returning = connection.features.can_return_columns_from_insert
+    if returning:
+        sql += f" RETURNING {qn(str(meta.pk.column))}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, row.provider, Status.RECEIVED, row.ordering_key])
+        if returning:
+            found = cursor.fetchone()
+            if found is None:
+                return False
+            row.pk = found[0]
+        else:
+            if cursor.rowcount != 1:
+                return False
+            row.pk = connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column))
+    row._state.adding = False
+    row._state.db = connection.alias
+    return True
+
+
 def _settle_new(row: WebhookEvent, event: ProviderEvent, outcome: processing.Outcome) -> int:
-    """Insert ``row`` in its final state, release what it made known; how many were released."""
+    """Insert ``row`` in its final state, release what it made known; how many were released.
+
+    Raises :class:`_Backlog` when an older event of its key is pending (nothing inserted).
+    """
     now = timezone.now()
     row.status = outcome.status
     row.waiting_for = outcome.waiting_for[:255]
     row.last_error = outcome.note
     row.attempts = 1
     row.processed_at = now if outcome.status in (Status.PROCESSED, Status.IGNORED) else None
-    row.save(force_insert=True)
+    if not insert_unless_pending(row):
+        raise _Backlog
     released = 0
     if outcome.release:
         waiting = WebhookEvent.objects.filter(
@@ -110,44 +167,59 @@ def ingest_event(event: ProviderEvent) -> tuple[WebhookEvent, bool]:
     """Store and apply a verified event; ``(row, False)`` when this provider sent its id before.
 
     The row comes back settled (processed, ignored, deferred or failed), unless it was a
-    duplicate: the caller decides what a duplicate needs. A database error before the event
-    is applied propagates with nothing stored (the provider retries); a failure while it is
-    applied rolls the apply back and stores the event as failed.
+    duplicate: the caller decides what a duplicate needs. A database error taking the lock
+    propagates with nothing stored (the provider retries); a failure while it is applied
+    rolls the apply back and stores the event as failed.
     """
     ordering_key = processing.ordering_key_for(event)[:255]
     lock_name = locks.lock_key(event.provider, ordering_key)
     row = _new_row(event, ordering_key)
-    stage = "lookup"
+    stage = "lock"
     released = 0
     try:
         with locks.locked(lock_name):
-            found = _stored_or_pending(event, ordering_key)
-            if found is not None and found.event_id == event.id:
-                return found, False
-            if found is not None:
-                # Older events of the key wait: stored as received, applied in order below.
-                stage = "store"
-                row.save(force_insert=True)
-            else:
-                stage = "apply"
-                outcome = processing.run_handlers(event)
-                stage = "settle"
-                released = _settle_new(row, event, outcome)
+            stage = "apply"
+            outcome = processing.run_handlers(event)
+            stage = "settle"
+            released = _settle_new(row, event, outcome)
+    except _Backlog:
+        # An older event of the key is pending: the apply was rolled back.
+        return _behind_backlog(event, ordering_key, lock_name)
     except Exception as exc:
-        if stage == "lookup":
+        if stage == "lock":
             raise
         if isinstance(exc, IntegrityError) and stage != "apply":
             # The same event stored at the same moment by another delivery.
             duplicate = _stored(event)
             if duplicate is not None:
                 return duplicate, False
-        if stage == "store":
-            raise
         logger.exception("Webhook event %s (%s) failed", event.id, event.type)
         return _store_failed(row, lock_name, traceback.format_exc())
-    if stage == "store":
-        processing.process_key(event.provider, ordering_key, until=row)
-    elif released:
+    if released:
         # Events waiting for what this one made known: applied now, in order.
         processing.process_key(event.provider, ordering_key)
+    return row, True
+
+
+def _behind_backlog(
+    event: ProviderEvent, ordering_key: str, lock_name: str
+) -> tuple[WebhookEvent, bool]:
+    """The general path: store the event behind its key's pending ones, then apply them in order.
+
+    A database error here propagates with nothing stored (the provider retries).
+    """
+    row = _new_row(event, ordering_key)
+    try:
+        with locks.locked(lock_name):
+            found = _stored_or_pending(event, ordering_key)
+            if found is not None and found.event_id == event.id:
+                return found, False
+            row.save(force_insert=True)
+    except IntegrityError:
+        # The same event stored at the same moment by another delivery.
+        duplicate = _stored(event)
+        if duplicate is None:
+            raise
+        return duplicate, False
+    processing.process_key(event.provider, ordering_key, until=row)
     return row, True
