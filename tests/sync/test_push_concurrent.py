@@ -3,6 +3,8 @@ midway (SIGKILL) finished by the next one without a duplicate at the provider.""
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
 import threading
@@ -10,11 +12,13 @@ import time
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.backends.stripe import StripeBackend
+from django_payments_sync.management.progress import ProgressBar
 from django_payments_sync.models import ExternalPricing, ExternalProduct, Pricing, Product
 from django_payments_sync.sync.push import limited_backend, push_all
 from tests.backends.helpers import RecordingHTTPClient
@@ -251,3 +255,72 @@ def test_a_push_killed_midway_is_finished_by_the_next_without_duplicates(
     assert_catalog_matches_the_provider(backend)
     assert set(Product.objects.values_list("sync_status", flat=True)) == {"synced"}
     assert set(Pricing.objects.values_list("sync_status", flat=True)) == {"synced"}
+
+
+# --- the command: flags and progress bar ------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_counts_rows_and_clears_itself_for_lines() -> None:
+    now = [0.0]
+    screen = Terminal()
+    bar = ProgressBar(screen, clock=lambda: now[0])
+    bar.start("products and prices", 30)
+    now[0] = 2.0
+    bar.advance(10)
+    assert "10/30" in screen.getvalue()
+    assert "5.0 rows/s" in screen.getvalue()
+    assert "ETA 0:04" in screen.getvalue()
+    lines: list[str] = []
+    bar.print(lines.append, "product 1 [prod_1]: created")
+    assert screen.getvalue().endswith("\r\033[K")  # cleared before the line went out
+    bar.advance(20)
+    bar.finish()
+    assert re.search(r"30/30 \[#+\] 100%  15\.0 rows/s  ETA 0:00\n$", screen.getvalue())
+    # Not a terminal: nothing at all.
+    pipe = io.StringIO()
+    quiet = ProgressBar(pipe)
+    quiet.start("products and prices", 3)
+    quiet.advance(3)
+    quiet.finish()
+    assert pipe.getvalue() == ""
+
+
+def test_the_push_command_draws_its_bar_on_a_terminal_unless_told_not_to(
+    locmem: Provider,
+) -> None:
+    seed(3)
+    out, err = io.StringIO(), Terminal()
+    call_command("payments_sync", "push", "--only", "products", stdout=out, stderr=err)
+    assert "products and prices  9/9 [" in err.getvalue()
+    assert "Pushed: 9 created" in out.getvalue()
+    assert "rows checked" not in out.getvalue()
+    Product.objects.update(name="Renamed")
+    err = Terminal()
+    call_command(
+        "payments_sync",
+        "push",
+        "--no-progress",
+        "--rate",
+        "500",
+        "--concurrency",
+        "2",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--rate", "0", "must be more than 0"), ("--concurrency", "two", "not a number")],
+)
+def test_the_push_command_refuses_a_rate_or_concurrency_it_cannot_use(
+    locmem: Provider, flag: str, value: str, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("payments_sync", "push", flag, value, stdout=io.StringIO())
