@@ -73,7 +73,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from benchmarks.harness.catalog_bench import seed_catalog
+    from benchmarks.harness.catalog_bench import NO_BUDGET, seed_catalog
     from django.conf import settings
     from django.core.management import call_command
     from django.test.utils import override_settings
@@ -104,7 +104,7 @@ def main() -> int:
             )
 
             def push() -> dict[str, int]:
-                report = push_all(customers=False)
+                report = push_all(customers=False, rate=NO_BUDGET)
                 assert not report.failures, report.failures[:3]
                 return {k: v for k, v in report.counts().items() if v}
 
@@ -126,7 +126,7 @@ def main() -> int:
             measure(
                 "pruning push (no change)",
                 client,
-                lambda: push_all(prune=True, customers=False).counts()["unchanged"],
+                lambda: push_all(prune=True, customers=False, rate=NO_BUDGET).counts()["unchanged"],
             )
             measure("diff", client, lambda: f"{len(diff())} differences")
 

@@ -83,7 +83,7 @@ def main() -> int:
                         tax_id="DE123456789" if i % 4 == 0 else "",
                     )
             started = time.perf_counter()
-            report = push_all(products=False)
+            report = push_all(products=False, rate=1e9)  # set-up: no rate budget
             assert not report.failures, report.failures[:3]
             print(
                 f"{args.customers} customers pushed in {time.perf_counter() - started:.1f} s "

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 from benchmarks.djstripe import make_venv  # noqa: E402
-from benchmarks.harness import api_bench, extra_sections, pg, report  # noqa: E402
+from benchmarks.harness import api_bench, extra_sections, pg, push_section, report  # noqa: E402
 from benchmarks.harness.procs import (  # noqa: E402
     PROJECT_PYTHON,
     WORK,
@@ -60,6 +60,12 @@ FULL = {
     "workers": 2,
     "catalog_products": 1000,
     "catalog_reps": 1,
+    # The catalog push against its rate budget: push_products x 2 prices at push_fast_rate
+    # ops/s (push_fast_concurrency threads), then push_short_products at the default 25/s.
+    "push_products": 10_000,
+    "push_fast_rate": 200.0,
+    "push_fast_concurrency": 24,
+    "push_short_products": 250,
     "api_requests": 400,
     "api_reps": 3,
     "migrate_reps_ours": 3,
@@ -92,6 +98,8 @@ QUICK = {
     "customers": 20,
     "webhook_reps": 1,
     "catalog_products": 100,
+    "push_products": 1_000,
+    "push_short_products": 60,
     "api_requests": 80,
     "api_reps": 1,
     "migrate_reps_ours": 1,
@@ -108,7 +116,7 @@ QUICK = {
 
 
 #: The sections after the setup, in the order they run (``--only`` picks some).
-SECTIONS = ("webhooks", "workers", "growth", "latency", "api", "catalog", "migrations")
+SECTIONS = ("webhooks", "workers", "growth", "latency", "api", "catalog", "push", "migrations")
 
 
 def log(message: str) -> None:
@@ -650,6 +658,8 @@ def main() -> int:
                     section(r, "api", lambda: api(r, emulator))
         if "catalog" in wanted:
             section(r, "catalog", lambda: catalog(r))
+        if "push" in wanted:
+            section(r, "push", lambda: push_section.run_section(r))
         if "migrations" in wanted:
             section(r, "migrations", lambda: migrations(r))
     finally:

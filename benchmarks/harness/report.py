@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from . import report_workers
+from . import report_push, report_workers
 
 OURS_C = "ours (lock: customer)"
 OURS_G = "ours (lock: global)"
@@ -170,11 +170,13 @@ def markdown(results: dict[str, Any], chart: str | None, latency_chart: str | No
         limit = f"= {row['limit']:g}" if row["limit"] == 0 else f"{LE} {row['limit']:g}"
         lines.append(_row(row["label"], _f(row["value"], 2), limit, verdict))
     lines += [_row(*cells) for cells in report_workers.table_rows(results)]
+    lines += [_row(*cells) for cells in report_push.table_rows(results)]
     lines += [
         "",
         *_webhooks(results),
         *report_workers.sections(results, latency_chart),
         *_catalog(results),
+        *report_push.section(results),
         *_api(results),
         *_migrations(results),
     ]

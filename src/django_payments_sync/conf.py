@@ -62,6 +62,13 @@ DEFAULTS: dict[str, Any] = {
         "RATE_LIMIT": 20.0,
         "CHECKPOINT_EVERY": 100,
     },
+    # payments_sync push: provider operations per second for all its threads together (None:
+    # the backend's limit for its key, for Stripe 25 with a test key and 100 with a live one)
+    # and the threads pushing products at once.
+    "PUSH": {
+        "RATE_LIMIT": None,
+        "CONCURRENCY": 8,
+    },
     # The EU VAT-number check through VIES.
     "VIES": {
         "ENABLED": True,
@@ -177,6 +184,9 @@ EXPECTED: dict[str, Expected] = {
     "RECONCILE": Expected((dict,)),
     "RECONCILE.RATE_LIMIT": Expected(_SECONDS, minimum=0, minimum_included=False),
     "RECONCILE.CHECKPOINT_EVERY": Expected((int,), minimum=1),
+    "PUSH": Expected((dict,)),
+    "PUSH.RATE_LIMIT": Expected(_SECONDS, nullable=True, minimum=0, minimum_included=False),
+    "PUSH.CONCURRENCY": Expected((int,), minimum=1),
     "VIES": Expected((dict,)),
     "VIES.ENABLED": Expected((bool,)),
     "VIES.ADDRESS": Expected((str,)),

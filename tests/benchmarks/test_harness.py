@@ -197,3 +197,29 @@ def test_report_of_workers_growth_and_latency(tmp_path: Path) -> None:
     import os
 
     assert 1 < (peak_rss_mb(os.getpid()) or 0) < 10_000
+
+
+def test_the_report_gives_the_push_its_verdict_against_the_budget() -> None:
+    def run(products: int, budget: float, ops_per_s: float, **outcome: int) -> dict[str, Any]:
+        return {
+            "products": products,
+            "budget": budget,
+            "concurrency": 8,
+            "ops": products * 3 + 2,
+            "seconds": (products * 3 + 2) / ops_per_s,
+            "ops_per_s": ops_per_s,
+            "of_budget": ops_per_s / budget,
+            "outcome": {"created": products * 3, **outcome},
+            "second_push_calls": 0,
+        }
+
+    results: dict[str, Any] = {
+        "push": {"full": run(10_000, 200, 170), "default": run(250, 25, 24.9, failures=1)}
+    }
+    text = report.markdown(results, None)
+    assert "| 170.0 (85%) | \u2265 90% of the budget | missed: 0.94\u00d7 of the target |" in text
+    # A push with failures misses whatever its rate.
+    assert "| 24.9 (100%) | \u2265 90% of the budget | missed: 1 rows failed |" in text
+    results["push"]["full"] = run(10_000, 200, 181)
+    assert "| 181.0 (90%) | \u2265 90% of the budget | met |" in report.markdown(results, None)
+    assert "## Catalog push against its rate budget" in text

@@ -112,6 +112,13 @@ class BaseBackend:
         """
         return self.provider_name or type(self).__name__
 
+    def default_rate_limit(self) -> float | None:
+        """Provider operations a second ``payments_sync push`` may spend when no setting says
+        otherwise: the provider's limit for these credentials, or None for no limit. The
+        default, 25, is Stripe's test-mode limit (a cautious figure for a provider that
+        documents none)."""
+        return 25.0
+
     def _unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(
             f"The {self.display_name or type(self).__name__} backend does not support {operation}."

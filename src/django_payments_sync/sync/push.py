@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.backends.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.backends.types import (
     ProviderCustomer,
     ProviderPrice,
     ProviderProduct,
 )
+from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.models import (
     Customer,
@@ -32,6 +34,7 @@ from django_payments_sync.sync.diff import (
     diff,
     subscription_differences,
 )
+from django_payments_sync.sync.pool import run_in_threads
 from django_payments_sync.sync.rows import SyncAction, SyncResult, create_link
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
@@ -42,6 +45,8 @@ from django_payments_sync.sync.snapshots import (
 )
 
 Progress = Callable[[SyncResult], None]
+#: Told, before a part of the push starts, how many rows it checks: ("products", n).
+Planned = Callable[[str, int], None]
 
 
 @dataclass
@@ -69,6 +74,9 @@ def push_all(
     customers: bool = True,
     progress: Progress | None = None,
     recreate_deleted: bool | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    planned: Planned | None = None,
 ) -> PushReport:
     """Push every product, price and customer whose state differs from what was last pushed.
 
@@ -77,8 +85,16 @@ def push_all(
     lost, or with ``prune``: then provider state is compared field by field (drift is repaired)
     and provider objects carrying our identity whose local row is gone are archived (products,
     prices) or deleted (customers). Do not prune an account that another database also pushes to.
+
+    Every provider call takes a token of one bucket of ``rate`` operations a second (default
+    ``PUSH["RATE_LIMIT"]``, else the backend's limit for its credentials); products (each with
+    its prices, in that order) are pushed by ``concurrency`` threads (default
+    ``PUSH["CONCURRENCY"]``; see :func:`~.pool.run_in_threads`). ``planned(kind, rows)`` is
+    told how many rows each part (``"products"``: products and prices, ``"customers"``) checks.
     """
-    backend = backend or get_backend()
+    backend = limited_backend(backend or get_backend(), rate)
+    if concurrency is None:
+        concurrency = int(payments_settings.PUSH["CONCURRENCY"])
     report = PushReport(dry_run=dry_run)
 
     def record(results: Iterable[SyncResult]) -> None:
@@ -88,10 +104,34 @@ def push_all(
                 progress(result)
 
     if products:
-        record(push_catalog(backend, dry_run, prune, recreate_deleted=recreate_deleted))
+        record(
+            push_catalog(
+                backend,
+                dry_run,
+                prune,
+                recreate_deleted=recreate_deleted,
+                concurrency=concurrency,
+                planned=planned,
+            )
+        )
     if customers:
-        record(_push_customers(backend, dry_run, prune, recreate_deleted))
+        record(_push_customers(backend, dry_run, prune, recreate_deleted, planned))
     return report
+
+
+def limited_backend(backend: BaseBackend, rate: float | None = None) -> BaseBackend:
+    """``backend`` behind a token bucket of ``rate`` (or the configured) operations a second."""
+    if rate is None:
+        rate = payments_settings.PUSH["RATE_LIMIT"]
+    if rate is None:
+        rate = backend.default_rate_limit()
+    if rate is None or isinstance(backend, RateLimitedBackend):
+        return backend
+    if rate <= 0:
+        raise ValueError(
+            f"The push's rate must be a positive number of operations a second, not {rate}."
+        )
+    return cast(BaseBackend, RateLimitedBackend(backend, TokenBucket(float(rate))))
 
 
 def push_catalog(
@@ -100,6 +140,8 @@ def push_catalog(
     prune: bool,
     repair: bool = False,
     recreate_deleted: bool | None = None,
+    concurrency: int = 1,
+    planned: Planned | None = None,
 ) -> Iterable[SyncResult]:
     """``repair``: compare with the provider's state and write what drifted; ``prune`` does
     that too and archives provider objects whose local row is gone."""
@@ -113,6 +155,8 @@ def push_catalog(
         pricings[pricing.product_id].append(pricing)
     links: dict[str, Any] = {f"product:{p.pk}": None for p in products}
     links.update({f"price:{p.pk}": None for ps in pricings.values() for p in ps})
+    if planned is not None:
+        planned("products", len(links))
     for product_link in ExternalProduct.objects.filter(provider=provider):
         links[f"product:{product_link.product_id}"] = product_link
     for price_link in ExternalPricing.objects.filter(provider=provider):
@@ -140,8 +184,8 @@ def push_catalog(
     if repair and remote_products is not None and remote_prices is not None:
         _forget_drifted(products, pricings, links, remote_products, remote_prices)
 
-    for product in products:
-        yield from sync_product(
+    def push_one(product: Any) -> list[SyncResult]:
+        return sync_product(
             product,
             backend=backend,
             dry_run=dry_run,
@@ -150,6 +194,10 @@ def push_catalog(
             links=links,
             recreate_deleted=recreate_deleted,
         )
+
+    # A dry run makes no call: nothing to overlap.
+    for results in run_in_threads(products, push_one, 1 if dry_run else concurrency):
+        yield from results
 
     if prune and remote_products is not None and remote_prices is not None:
         yield from _archive_orphans(
@@ -232,7 +280,11 @@ def _archive_orphans(
 
 
 def _push_customers(
-    backend: BaseBackend, dry_run: bool, prune: bool, recreate_deleted: bool | None = None
+    backend: BaseBackend,
+    dry_run: bool,
+    prune: bool,
+    recreate_deleted: bool | None = None,
+    planned: Planned | None = None,
 ) -> Iterable[SyncResult]:
     provider = backend.provider_name
     label = model_label(Customer)
@@ -240,6 +292,8 @@ def _push_customers(
     links: dict[Any, Any] = {c.pk: None for c in customers}
     for ext in ExternalCustomer.objects.filter(provider=provider):
         links[ext.customer_id] = ext
+    if planned is not None:
+        planned("customers", len(customers))
     remote: list[ProviderCustomer] | None = None
     if prune or (not dry_run and any(v is None for v in links.values())):
         remote = list(backend.list_customers())
@@ -313,6 +367,7 @@ __all__ = [
     "PushReport",
     "customer_differences",
     "diff",
+    "limited_backend",
     "push_all",
     "push_catalog",
     "subscription_differences",

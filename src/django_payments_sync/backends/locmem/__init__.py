@@ -75,6 +75,10 @@ class LocmemBackend(
         """The ``account`` option (not recorded as a call: it is asked before every push)."""
         return str(self.options["account"])
 
+    def default_rate_limit(self) -> float | None:
+        """No limit: nothing leaves the process."""
+        return None
+
     # --- test helpers ---------------------------------------------------------------------
     def complete_checkout(self, session_id: str) -> CheckoutSession:
         """Play the customer paying a checkout session: customer, subscription, events."""

@@ -85,6 +85,10 @@ class StripeBackend(StripeLifecycle, StripeWebhooks, StripeMoney):
             self._account_id = f"{account.id}:{key_mode(str(self.options['api_key']))}"
         return self._account_id
 
+    def default_rate_limit(self) -> float:
+        """Stripe's limit for the key's mode: 100 operations a second live, 25 in test mode."""
+        return 100.0 if key_mode(str(self.options["api_key"])) == "live" else 25.0
+
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[CheckMessage]:
         return super().check_options(options) + check_stripe_options(options)

@@ -23,7 +23,7 @@ and a local customer (with its owner, through the adapter) is created for the re
 
 from __future__ import annotations
 
-from django_payments_sync.interactor.reconcile.ratelimit import RateLimitedBackend, TokenBucket
+from django_payments_sync.backends.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.interactor.reconcile.report import (
     CHECKPOINT_KEY,
     PHASES,

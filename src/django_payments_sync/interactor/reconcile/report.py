@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from django_payments_sync.interactor.reconcile.ratelimit import RateLimitedBackend
+from django_payments_sync.backends.ratelimit import RateLimitedBackend
 from django_payments_sync.models import (
     SyncState,
 )

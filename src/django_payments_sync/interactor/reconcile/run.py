@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.backends.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.backends.types import (
     ProviderCustomer,
     ProviderSubscription,
@@ -16,7 +17,6 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.interactor.reconcile.adopt import Adoption
-from django_payments_sync.interactor.reconcile.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.interactor.reconcile.report import (
     PHASES,
     Progress,

@@ -1,4 +1,7 @@
-"""Reconcile's rate limit: a token bucket, and a backend wrapper that takes a token a call."""
+"""A provider rate budget: a token bucket, and a backend wrapper that takes a token a call.
+
+``payments_sync reconcile`` and ``payments_sync push`` (whose threads share one bucket) use it.
+"""
 
 from __future__ import annotations
 
@@ -47,17 +50,25 @@ class TokenBucket:
 
 
 #: Backend attributes that are not provider calls.
-_NOT_CALLS = frozenset({"supports", "check_options", "account_id"})
+_NOT_CALLS = frozenset({"supports", "check_options", "account_id", "default_rate_limit"})
 
 
 class RateLimitedBackend:
-    """A backend whose every provider call takes a token first (a listing: one per page)."""
+    """A backend whose every provider call takes a token first (a listing: one per page).
+
+    Safe to share between threads: the bucket and the call counter each have a lock.
+    """
 
     def __init__(self, backend: BaseBackend, bucket: TokenBucket, page_size: int = 100) -> None:
         self._backend = backend
         self.bucket = bucket
         self.page_size = page_size
         self.calls: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def _count(self, name: str) -> None:
+        with self._count_lock:
+            self.calls[name] += 1
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._backend, name)
@@ -66,7 +77,7 @@ class RateLimitedBackend:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.bucket.take()
-            self.calls[name] += 1
+            self._count(name)
             result = value(*args, **kwargs)
             if name.startswith("list_"):
                 return self._pages(name, result)
@@ -78,7 +89,7 @@ class RateLimitedBackend:
         for n, item in enumerate(items, start=1):
             if n % self.page_size == 0:
                 self.bucket.take()  # the next page's request
-                self.calls[name] += 1
+                self._count(name)
             yield item
 
     @property
