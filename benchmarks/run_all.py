@@ -62,9 +62,10 @@ FULL = {
     "catalog_reps": 1,
     # The catalog push against its rate budget: push_products x 2 prices at push_fast_rate
     # ops/s (push_fast_concurrency threads), then push_short_products at the default 25/s.
+    # 100 ops/s is the live-mode budget (Stripe's live rate limit), the second target.
     "push_products": 10_000,
-    "push_fast_rate": 200.0,
-    "push_fast_concurrency": 24,
+    "push_fast_rate": 100.0,
+    "push_fast_concurrency": 16,
     "push_short_products": 250,
     "api_requests": 400,
     "api_reps": 3,
