@@ -62,7 +62,7 @@ def _active_entitlement(customer_id: str, feature: dict[str, Any]) -> dict[str, 
         "object": "entitlements.active_entitlement",
         "feature": feature["id"],
         "livemode": False,
-        "lookup_key": 3,
+        "lookup_key": feature["lookup_key"],
     }
 
 
@@ -94,7 +94,7 @@ def refresh_active_entitlements(store: Store, customer_id: str) -> None:
     rows = [_active_entitlement(customer_id, f) for f in features]
     summary = {
         "object": "entitlements.active_entitlement_summary",
-        "customer_id": customer_id,
+        "customer": customer_id,
         "entitlements": {
             "object": "list",
             "data": rows,
