@@ -21,6 +21,10 @@ class AbstractCustomer(SyncedModel):
     )
     email = models.EmailField(_("email"), db_index=True)
     name = models.CharField(_("name"), max_length=255, blank=True, default="")
+    #: The feature names (lookup keys) the provider says the customer holds now (Stripe
+    #: Entitlements), as its last entitlements event told; read when
+    #: ``ENTITLEMENTS_SOURCE`` is ``"provider"``.
+    provider_entitlements = models.JSONField(_("provider entitlements"), default=list, blank=True)
 
     class Meta:
         abstract = True
