@@ -25,6 +25,10 @@ class AbstractCustomer(SyncedModel):
     #: Entitlements), as its last entitlements event told; read when
     #: ``ENTITLEMENTS_SOURCE`` is ``"provider"``.
     provider_entitlements = models.JSONField(_("provider entitlements"), default=list, blank=True)
+    #: The provider time of that event: an older one never overwrites a newer answer.
+    provider_entitlements_at = models.DateTimeField(
+        _("provider entitlements at"), null=True, blank=True
+    )
 
     class Meta:
         abstract = True

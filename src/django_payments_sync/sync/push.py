@@ -9,6 +9,7 @@ from typing import Any
 
 from django_payments_sync.backends import BaseBackend, get_backend
 from django_payments_sync.backends.types import (
+    Capability,
     ProviderCustomer,
     ProviderPrice,
     ProviderProduct,
@@ -24,6 +25,7 @@ from django_payments_sync.models import (
 )
 from django_payments_sync.sync.catalog import archive_provider_price, sync_product
 from django_payments_sync.sync.customers import sync_customer
+from django_payments_sync.sync.entitlements import push_features
 
 # The drift report is sync.diff's; its names stay importable from here.
 from django_payments_sync.sync.diff import (
@@ -89,6 +91,8 @@ def push_all(
 
     if products:
         record(push_catalog(backend, dry_run, prune, recreate_deleted=recreate_deleted))
+        if backend.supports(Capability.ENTITLEMENTS):
+            record(push_features(backend=backend, dry_run=dry_run))
     if customers:
         record(_push_customers(backend, dry_run, prune, recreate_deleted))
     return report
