@@ -11,6 +11,7 @@ push is idempotent, and repairs a product changed at the provider).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django_payments_sync.backends import BaseBackend, get_backend
@@ -78,7 +79,9 @@ def _sync_product_features(
     detail = " ".join([f"+{name}" for name in missing] + [f"-{name}" for name in extra])
     action = SyncAction.UPDATED if missing or extra else SyncAction.UNCHANGED
     if not dry_run:
-        state = digest(sorted(pf.id for pf in attached.values()))
+        # Attached only after listing what is attached: a key of its own for each push
+        # (the SDK's retries reuse it), so a feature detached at the provider can come back.
+        attempt = uuid.uuid4().hex
         for name in missing:
             feature = catalog.get(name)
             if feature is None:
@@ -89,7 +92,7 @@ def _sync_product_features(
             backend.attach_product_feature(
                 ext.external_id,
                 feature.id,
-                idempotency_key=idempotency_key(ext, f"attach-{feature.id}", state),
+                idempotency_key=idempotency_key(ext, f"attach-{feature.id}", attempt),
             )
         for name in extra:
             backend.detach_product_feature(ext.external_id, attached[name].id)
