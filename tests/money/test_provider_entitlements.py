@@ -14,7 +14,12 @@ from django.test.utils import CaptureQueriesContext
 
 from django_payments_sync.backends.locmem import LocmemBackend
 from django_payments_sync.backends.stripe.events import parse_stripe_event
-from django_payments_sync.backends.types import Capability, EventKind, ProviderEntitlements
+from django_payments_sync.backends.types import (
+    Capability,
+    CustomerData,
+    EventKind,
+    ProviderEntitlements,
+)
 from django_payments_sync.exceptions import UnsupportedOperation
 from django_payments_sync.interactor import payments
 from django_payments_sync.models import Customer, ExternalCustomer, ExternalProduct
@@ -207,10 +212,7 @@ def test_push_attaches_features_once_and_unchanged_costs_no_call(locmem: LocmemB
 def test_events_from_the_provider_reach_the_customer(locmem: LocmemBackend, user: Any) -> None:
     customer = Customer.objects.create(owner=user, email="o@example.com")
     remote = locmem.create_customer(
-        __import__("django_payments_sync.backends.types", fromlist=["CustomerData"]).CustomerData(
-            local_id=str(customer.pk), email="o@example.com"
-        ),
-        idempotency_key="c",
+        CustomerData(local_id=str(customer.pk), email="o@example.com"), idempotency_key="c"
     )
     ExternalCustomer.objects.create(customer=customer, provider="locmem", external_id=remote.id)
     locmem.pop_events()
