@@ -3,7 +3,8 @@
 
 A product's local features (its ``metadata["features"]``) are pushed as the provider's
 entitlement features (one per feature name, its ``lookup_key``) attached to the provider
-product; the provider then tells which features a customer holds (``EventKind.ENTITLEMENTS_UPDATED``).
+product; the provider then tells which features a customer holds
+(``EventKind.ENTITLEMENTS_UPDATED``).
 """
 
 from __future__ import annotations

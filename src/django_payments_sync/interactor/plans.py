@@ -15,6 +15,7 @@ from django_payments_sync.models.features import features_from_metadata
 #: The cache key of the catalog. A version suffix lets a release change the shape safely.
 CACHE_KEY = "django_payments_sync:plans:v1"
 
+
 def build_plans() -> list[dict[str, Any]]:
     """The catalog from the database (uncached): products with at least one active price."""
     product_model = get_product_model()

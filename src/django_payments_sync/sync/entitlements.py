@@ -46,9 +46,7 @@ def push_features(*, backend: BaseBackend | None = None, dry_run: bool = False) 
     backend = backend or get_backend()
     if not backend.supports(Capability.ENTITLEMENTS):
         raise backend._unsupported("entitlement features (Capability.ENTITLEMENTS)")
-    links = ExternalProduct.objects.filter(provider=backend.provider_name).select_related(
-        "product"
-    )
+    links = ExternalProduct.objects.filter(provider=backend.provider_name).select_related("product")
     catalog: dict[str, ProviderFeature] | None = None
     results = []
     for ext in links.order_by("product_id"):

@@ -25,7 +25,6 @@ from django_payments_sync.models import (
 )
 from django_payments_sync.sync.catalog import archive_provider_price, sync_product
 from django_payments_sync.sync.customers import sync_customer
-from django_payments_sync.sync.entitlements import push_features
 
 # The drift report is sync.diff's; its names stay importable from here.
 from django_payments_sync.sync.diff import (
@@ -34,6 +33,7 @@ from django_payments_sync.sync.diff import (
     diff,
     subscription_differences,
 )
+from django_payments_sync.sync.entitlements import push_features
 from django_payments_sync.sync.rows import SyncAction, SyncResult, create_link
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,

@@ -35,7 +35,7 @@ class LocmemEntitlements(LocmemState):
         request = (lookup_key, name)
         earlier = self._idempotent(idempotency_key, "create_entitlement_feature", request)
         if earlier is not None:
-            return earlier  # type: ignore[no-any-return]
+            return earlier
         if any(f.lookup_key == lookup_key for f in self.features.values()):
             raise PermanentProviderError(
                 f"A feature with lookup_key {lookup_key} already exists.", code="invalid_request"
@@ -59,7 +59,7 @@ class LocmemEntitlements(LocmemState):
         request = (product_id, feature_id)
         earlier = self._idempotent(idempotency_key, "attach_product_feature", request)
         if earlier is not None:
-            return earlier  # type: ignore[no-any-return]
+            return earlier
         self._get(self.products, product_id, "product")
         feature = self._get(self.features, feature_id, "feature")
         attached = ProviderProductFeature(

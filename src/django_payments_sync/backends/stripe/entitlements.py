@@ -80,7 +80,9 @@ class StripeEntitlements(BaseBackend):
     ) -> ProviderProductFeature:
         with convert.translated_errors():
             obj = self.client.v1.products.features.create(
-                product_id, {"entitlement_feature": feature_id}, {"idempotency_key": idempotency_key}
+                product_id,
+                {"entitlement_feature": feature_id},
+                {"idempotency_key": idempotency_key},
             )
         return stripe_product_feature_state(convert.as_dict(obj))
 
