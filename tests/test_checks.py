@@ -64,6 +64,7 @@ def test_invalid_seller_country(country: object) -> None:
         ("WEBHOOK_PROCESSING", "rq"),
         ("WEBHOOK_LOCK_SCOPE", "table"),
         ("PRORATION_BEHAVIOR", "sometimes"),
+        ("ENTITLEMENTS_SOURCE", "stripe"),
     ],
 )
 def test_invalid_choice(key: str, value: str) -> None:

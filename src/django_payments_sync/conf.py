@@ -101,6 +101,9 @@ DEFAULTS: dict[str, Any] = {
         "FEATURES": [],
         "LIMITS": {},
     },
+    # Where has_feature reads a paying owner's features: "local" (their plans' product
+    # metadata) or "provider" (the features the provider says they hold: Stripe Entitlements).
+    "ENTITLEMENTS_SOURCE": "local",
 }
 
 
@@ -206,6 +209,7 @@ EXPECTED: dict[str, Expected] = {
     "FREE_TIER": Expected((dict,)),
     "FREE_TIER.FEATURES": Expected((list, tuple)),
     "FREE_TIER.LIMITS": Expected((dict,)),
+    "ENTITLEMENTS_SOURCE": Expected((str,), choices=("local", "provider")),
 }
 
 

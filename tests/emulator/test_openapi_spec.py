@@ -52,10 +52,13 @@ def json_schema(node: Any) -> Any:
 
 @functools.cache
 def spec() -> dict[str, Any]:
-    """The trimmed spec, with the paths its 2023 base lacks (``spec/paths-*.json``)."""
+    """The trimmed spec, with the paths (and their objects) its 2023 base lacks
+    (``spec/paths-*.json``)."""
     found: dict[str, Any] = json.loads(SPEC.read_text())
     for added in sorted(SPEC.parent.glob("paths-*.json")):
-        found["paths"].update(json.loads(added.read_text())["paths"])
+        extra = json.loads(added.read_text())
+        found["paths"].update(extra["paths"])
+        found["components"]["schemas"].update(extra.get("components", {}).get("schemas", {}))
     return found
 
 
@@ -198,13 +201,16 @@ def journey(emulator: StripeEmulator, client: stripe.StripeClient) -> None:
 
     feature = client.v1.entitlements.features.create({"name": "API", "lookup_key": "api"})
     client.v1.entitlements.features.list()
+    client.v1.entitlements.features.retrieve(feature.id)
     product = client.v1.products.create({"name": "Pro", "metadata": {"local": "1"}})
     client.v1.products.update(product.id, {"description": "For teams"})
     client.v1.products.retrieve(product.id)
     client.v1.products.list({"active": True})
     attached = client.v1.products.features.create(product.id, {"entitlement_feature": feature.id})
     client.v1.products.features.list(product.id)
+    client.v1.products.features.retrieve(product.id, attached.id)
     client.v1.products.features.delete(product.id, attached.id)
+    client.v1.products.features.create(product.id, {"entitlement_feature": feature.id})
     monthly = price(client, 2900, product=product.id)
     yearly = price(client, 29000, "year", product=product.id)
     one_time = price(client, 5000, None, product=product.id)
@@ -239,6 +245,8 @@ def journey(emulator: StripeEmulator, client: stripe.StripeClient) -> None:
         },
     )
     client.v1.subscription_items.list({"subscription": subscription.id})
+    active = client.v1.entitlements.active_entitlements.list({"customer": jane.id})
+    assert [e.lookup_key for e in active.data] == ["api"]
     client.v1.subscriptions.list({"customer": jane.id, "status": "all"})
     trial = client.v1.subscriptions.create(
         {"customer": jane.id, "items": [{"price": monthly.id}], "trial_period_days": 7}

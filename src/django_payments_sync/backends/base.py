@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.core.checks import CheckMessage
 from django.core.checks import Error as CheckError
 
+from django_payments_sync.backends.entitlements import EntitlementOperations
 from django_payments_sync.backends.types import (
     Capability,
     CheckoutData,
@@ -48,7 +49,7 @@ from django_payments_sync.exceptions import (
 )
 
 
-class BaseBackend:
+class BaseBackend(EntitlementOperations):
     """A payment provider. Subclasses set the class attributes and implement what they support.
 
     Operations take and return the provider-neutral types of :mod:`.types`. An operation the

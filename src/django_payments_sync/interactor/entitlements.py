@@ -16,15 +16,16 @@ code that changes a subscription and checks again in the same request.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, QuerySet
 
 from django_payments_sync.conf import get_adapter, payments_settings
 from django_payments_sync.interactor.plans import features_from_metadata
-from django_payments_sync.models import Subscription
+from django_payments_sync.models import Customer, Subscription
 from django_payments_sync.models.subscriptions import entitled_q
 
 if TYPE_CHECKING:
@@ -120,13 +121,44 @@ def _more_generous(current: Any, new: Any) -> Any:
 
 
 def read_entitlements(owner: Any) -> Entitlements:
-    """The entitlements of ``owner`` from the database, uncached: one query."""
+    """The entitlements of ``owner`` from the database, uncached: one query.
+
+    With ``ENTITLEMENTS_SOURCE = "provider"`` the features are the free tier's and those the
+    provider says the owner's customer holds (``Customer.provider_entitlements``, from its
+    entitlements events); the limits still come from the entitling local plans.
+    """
+    if payments_settings.ENTITLEMENTS_SOURCE == "provider":
+        return _read_provider_entitlements(owner)
     rows = (
         entitling(Subscription.objects.filter(customer__owner=owner))
         .order_by("pricing__product__position", "pricing__product_id")
         .values_list("pricing__product_id", "pricing__product__metadata")
     )
     return combine(free_tier(), rows)
+
+
+def _read_provider_entitlements(owner: Any) -> Entitlements:
+    entitling_relation = FilteredRelation(
+        "subscriptions", condition=entitled_q(prefix="subscriptions__")
+    )
+    rows = list(
+        Customer.objects.filter(owner=owner)
+        .annotate(entitling=entitling_relation)
+        .order_by("entitling__pricing__product__position", "entitling__pricing__product_id")
+        .values_list(
+            "provider_entitlements",
+            "entitling__pricing__product_id",
+            "entitling__pricing__product__metadata",
+        )
+    )
+    plans = [
+        (product_id, {k: v for k, v in (metadata or {}).items() if k != "features"})
+        for _keys, product_id, metadata in rows
+        if product_id is not None
+    ]
+    combined = combine(free_tier(), plans)
+    provider_features = {str(key) for key in (rows[0][0] if rows else None) or []}
+    return dataclasses.replace(combined, features=combined.features | provider_features)
 
 
 def entitlements_of(owner: Any) -> Entitlements:

@@ -120,6 +120,9 @@ class ExternalProduct(ExternalPaymentProvider):
         on_delete=models.CASCADE,
         related_name="external_products",
     )
+    #: The hash of the feature names last attached to the provider product (entitlement
+    #: features, ``Capability.ENTITLEMENTS``): unchanged features cost no call.
+    features_hash = models.CharField(_("features hash"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("external product")

@@ -21,6 +21,14 @@ class AbstractCustomer(SyncedModel):
     )
     email = models.EmailField(_("email"), db_index=True)
     name = models.CharField(_("name"), max_length=255, blank=True, default="")
+    #: The feature names (lookup keys) the provider says the customer holds now (Stripe
+    #: Entitlements), as its last entitlements event told; read when
+    #: ``ENTITLEMENTS_SOURCE`` is ``"provider"``.
+    provider_entitlements = models.JSONField(_("provider entitlements"), default=list, blank=True)
+    #: The provider time of that event: an older one never overwrites a newer answer.
+    provider_entitlements_at = models.DateTimeField(
+        _("provider entitlements at"), null=True, blank=True
+    )
 
     class Meta:
         abstract = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -39,21 +40,26 @@ ENTITLED_STATUSES = (
 )
 
 
-def entitled_q(at: dt.datetime | None = None) -> models.Q:
+def entitled_q(at: dt.datetime | None = None, *, prefix: str = "") -> models.Q:
     """:meth:`AbstractSubscription.is_entitled` as a query filter, for the checks that must be
-    one query (entitlements): the same rule, and a test holds the two to the same answers."""
+    one query (entitlements): the same rule, and a test holds the two to the same answers.
+    ``prefix`` names the subscription from another model (``"subscriptions__"``)."""
     from django_payments_sync.conf import payments_settings
 
     at = at or timezone.now()
     cutoff = at - dt.timedelta(days=int(payments_settings.GRACE_PERIOD_DAYS))
-    in_grace = models.Q(past_due_since__gt=cutoff) | models.Q(
+
+    def q(**lookups: Any) -> models.Q:
+        return models.Q(**{prefix + name: value for name, value in lookups.items()})
+
+    in_grace = q(past_due_since__gt=cutoff) | q(
         past_due_since__isnull=True, current_period_start__gt=cutoff
     )
-    paid_up = models.Q(status__in=("active", "trialing"))
+    paid_up = q(status__in=("active", "trialing"))
     return (
-        (paid_up | (models.Q(status="past_due") & in_grace))
-        & models.Q(pause_behavior="")
-        & ~models.Q(cancel_at_period_end=True, current_period_end__lte=at)
+        (paid_up | (q(status="past_due") & in_grace))
+        & q(pause_behavior="")
+        & ~q(cancel_at_period_end=True, current_period_end__lte=at)
     )
 
 

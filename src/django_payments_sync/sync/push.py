@@ -10,6 +10,7 @@ from typing import Any, cast
 from django_payments_sync.backends import BaseBackend, get_backend
 from django_payments_sync.backends.ratelimit import RateLimitedBackend, TokenBucket
 from django_payments_sync.backends.types import (
+    Capability,
     ProviderCustomer,
     ProviderPrice,
     ProviderProduct,
@@ -34,6 +35,7 @@ from django_payments_sync.sync.diff import (
     diff,
     subscription_differences,
 )
+from django_payments_sync.sync.entitlements import push_features
 from django_payments_sync.sync.pool import run_in_threads
 from django_payments_sync.sync.rows import SyncAction, SyncResult, create_link
 from django_payments_sync.sync.snapshots import (
@@ -114,6 +116,8 @@ def push_all(
                 planned=planned,
             )
         )
+        if backend.supports(Capability.ENTITLEMENTS):
+            record(push_features(backend=backend, dry_run=dry_run))
     if customers:
         record(_push_customers(backend, dry_run, prune, recreate_deleted, planned))
     return report

@@ -109,9 +109,13 @@ def create_link(
 
 
 def move_link(ext: Any, external_id: str, content_hash: str) -> None:
+    fields = ["external_id", "content_hash", "updated_at"]
+    if getattr(ext, "features_hash", "") and ext.external_id != external_id:
+        ext.features_hash = ""  # a new provider product has no features attached yet
+        fields.append("features_hash")
     ext.external_id = external_id
     ext.content_hash = content_hash
-    ext.save(update_fields=["external_id", "content_hash", "updated_at"])
+    ext.save(update_fields=fields)
 
 
 # --- deletions that stick -----------------------------------------------------------------

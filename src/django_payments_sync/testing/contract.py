@@ -25,6 +25,7 @@ from django_payments_sync.exceptions import (
     ObjectNotFound,
     PermanentProviderError,
     ProviderError,
+    UnsupportedOperation,
     WebhookVerificationError,
 )
 
@@ -202,6 +203,36 @@ class BackendContract:
         assert [p.id for p in backend.list_prices(product_id=product_id, active=False)] == [
             price_id
         ]
+
+    def test_entitlement_features_attach_and_detach(self, backend: BaseBackend) -> None:
+        """``Capability.ENTITLEMENTS``: features by lookup key, attached to products; a
+        backend without it refuses each operation clearly."""
+        product = self.product(backend)
+        if not backend.supports(Capability.ENTITLEMENTS):
+            for call in (
+                lambda: list(backend.list_entitlement_features()),
+                lambda: backend.create_entitlement_feature("sso", "SSO", idempotency_key="f"),
+                lambda: list(backend.list_product_features(product)),
+                lambda: backend.attach_product_feature(product, "feat", idempotency_key="a"),
+                lambda: backend.detach_product_feature(product, "prodft"),
+            ):
+                with pytest.raises(UnsupportedOperation, match="entitlement features"):
+                    call()
+            return
+        feature = backend.create_entitlement_feature("sso", "SSO", idempotency_key="c-feat-1")
+        assert (feature.lookup_key, feature.name, feature.active) == ("sso", "SSO", True)
+        again = backend.create_entitlement_feature("sso", "SSO", idempotency_key="c-feat-1")
+        assert again.id == feature.id  # the same key: the same feature
+        with pytest.raises(PermanentProviderError):  # one feature per lookup key
+            backend.create_entitlement_feature("sso", "SSO", idempotency_key="c-feat-2")
+        assert [f.id for f in backend.list_entitlement_features()] == [feature.id]
+        attached = backend.attach_product_feature(product, feature.id, idempotency_key="c-at-1")
+        assert (attached.feature_id, attached.lookup_key) == (feature.id, "sso")
+        assert [pf.id for pf in backend.list_product_features(product)] == [attached.id]
+        backend.detach_product_feature(product, attached.id)
+        assert list(backend.list_product_features(product)) == []
+        with pytest.raises(ObjectNotFound):
+            backend.detach_product_feature(product, attached.id)
 
     def test_price_of_unknown_product_fails_permanently(self, backend: BaseBackend) -> None:
         data = PriceData(local_id="x", product_id="prod_missing", amount=100, currency="eur")

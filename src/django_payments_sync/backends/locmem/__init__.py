@@ -14,6 +14,7 @@ from django_payments_sync.backends.locmem.billing import LocmemBilling
 from django_payments_sync.backends.locmem.catalog import LocmemCatalog
 from django_payments_sync.backends.locmem.coupons import LocmemCoupons
 from django_payments_sync.backends.locmem.customers import LocmemCustomers
+from django_payments_sync.backends.locmem.entitlements import LocmemEntitlements
 from django_payments_sync.backends.locmem.lifecycle import LocmemLifecycle
 from django_payments_sync.backends.locmem.meters import LocmemMeters
 from django_payments_sync.backends.locmem.payments import LocmemPayments
@@ -49,6 +50,7 @@ class LocmemBackend(
     LocmemPayments,
     LocmemCoupons,
     LocmemMeters,
+    LocmemEntitlements,
     LocmemWebhooks,
 ):
     """A complete fake provider living in the process, like Django's locmem email backend.

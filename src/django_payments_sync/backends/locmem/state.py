@@ -67,6 +67,9 @@ WRITE_OPERATIONS = frozenset(
         "create_meter",
         "deactivate_meter",
         "send_meter_event",
+        "create_entitlement_feature",
+        "attach_product_feature",
+        "detach_product_feature",
         "create_webhook_endpoint",
         "delete_webhook_endpoint",
     }

@@ -56,7 +56,10 @@ class PaddleBackend(PaddleBilling, PaddleWebhooks, BaseBackend):
     provider_name = "paddle"
     display_name = "Paddle"
     # No invoice preview of a change yet (issue 16's SUBSCRIPTION_PREVIEW).
-    capabilities = frozenset(Capability) - {Capability.SUBSCRIPTION_PREVIEW}
+    capabilities = frozenset(Capability) - {
+        Capability.SUBSCRIPTION_PREVIEW,
+        Capability.ENTITLEMENTS,
+    }
     option_defaults: ClassVar[Mapping[str, Any]] = {
         "api_key": BaseBackend.REQUIRED,
         # The destination's secret key, or a list of keys while one is rotated.

@@ -14,6 +14,7 @@ from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateP
 from django_payments_sync.backends.base import BaseBackend
 from django_payments_sync.backends.stripe import params as convert
 from django_payments_sync.backends.stripe.client import build_client, check_stripe_options
+from django_payments_sync.backends.stripe.entitlements import StripeEntitlements
 from django_payments_sync.backends.stripe.lifecycle import StripeLifecycle
 from django_payments_sync.backends.stripe.money import StripeMoney
 from django_payments_sync.backends.stripe.webhooks import StripeWebhooks
@@ -51,7 +52,7 @@ def key_mode(api_key: str) -> str:
     return "live" if api_key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
-class StripeBackend(StripeLifecycle, StripeWebhooks, StripeMoney):
+class StripeBackend(StripeLifecycle, StripeWebhooks, StripeMoney, StripeEntitlements):
     """Stripe through ``stripe.StripeClient``: no global API key, base or version is ever set.
 
     The API version is the one the installed SDK pins. ``api_base`` points the client at another

@@ -148,6 +148,7 @@ STRIPE_EVENT_KINDS: dict[str, EventKind] = {
     "charge.refunded": EventKind.PAYMENT_REFUNDED,
     "payment_intent.succeeded": EventKind.PAYMENT_SUCCEEDED,
     "payment_intent.payment_failed": EventKind.PAYMENT_FAILED,
+    "entitlements.active_entitlement_summary.updated": EventKind.ENTITLEMENTS_UPDATED,
 }
 
 #: Stripe's field names in ``previous_attributes`` -> the neutral types' names.

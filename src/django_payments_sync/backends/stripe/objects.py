@@ -313,12 +313,14 @@ def stripe_event_object(object_type: str, obj: Mapping[str, Any]) -> Any:
         "price": stripe_price_state,
         "plan": stripe_price_state,
     }
+    from django_payments_sync.backends.stripe.entitlements import stripe_entitlements_state
     from django_payments_sync.backends.stripe.money import (
         stripe_charge_state,
         stripe_payment_intent_state,
         stripe_refund_state,
     )
 
+    readers["entitlements.active_entitlement_summary"] = stripe_entitlements_state
     readers["refund"] = stripe_refund_state
     readers["charge"] = stripe_charge_state
     readers["payment_intent"] = stripe_payment_intent_state

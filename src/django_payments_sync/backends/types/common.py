@@ -40,6 +40,9 @@ class Capability(enum.StrEnum):
     DISCOUNTS = "discounts"
     #: Usage meters and their events (usage-based billing).
     METERS = "meters"
+    #: Entitlement features on products, and the customer's active entitlements pushed back
+    #: by the provider (Stripe Entitlements).
+    ENTITLEMENTS = "entitlements"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from django_payments_sync.backends.types.objects import (
     CheckoutSession,
     ProviderCustomer,
+    ProviderEntitlements,
     ProviderInvoice,
     ProviderPayment,
     ProviderPrice,
@@ -76,6 +77,8 @@ class EventKind(enum.StrEnum):
     #: A payment (an off-session charge) succeeded or failed (the object: a ProviderPayment).
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
+    #: The features the provider grants a customer changed (the object: ProviderEntitlements).
+    ENTITLEMENTS_UPDATED = "entitlements.updated"
     UNKNOWN = "unknown"
 
     @property
@@ -122,6 +125,8 @@ KIND_RANKS: dict[EventKind, int] = {
     EventKind.PAYMENT_SUCCEEDED: 61,
     EventKind.PAYMENT_FAILED: 61,
     EventKind.SUBSCRIPTION_ENDED: 70,
+    # The provider recomputes a customer's entitlements after the subscription's change.
+    EventKind.ENTITLEMENTS_UPDATED: 71,
     EventKind.PRICE_DELETED: 75,
     EventKind.PRODUCT_DELETED: 80,
     EventKind.CUSTOMER_DELETED: 90,
@@ -201,6 +206,7 @@ NEUTRAL_OBJECT_TYPES: dict[str, type] = {
     "checkout.session": CheckoutSession,
     "refund": ProviderRefund,
     "payment": ProviderPayment,
+    "entitlements": ProviderEntitlements,
 }
 
 
@@ -232,6 +238,8 @@ def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
             value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
         elif isinstance(value, list) and f.name == "tax_ids":
             value = tuple(tuple(v) for v in value)
+        elif isinstance(value, list) and f.name == "lookup_keys":
+            value = tuple(value)
         elif isinstance(value, list) and f.name == "refunds":
             value = tuple(from_dict(ProviderRefund, v) for v in value)
         elif isinstance(value, Mapping):

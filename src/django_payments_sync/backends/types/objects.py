@@ -39,6 +39,35 @@ class ProviderMeter:
 
 
 @dataclass(frozen=True)
+class ProviderFeature:
+    """A provider's entitlement feature (Stripe: ``entitlements.feature``), keyed by the
+    local feature name (``lookup_key``)."""
+
+    id: str
+    lookup_key: str
+    name: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderProductFeature:
+    """A feature attached to a provider product (Stripe: ``product_feature``)."""
+
+    id: str
+    feature_id: str
+    lookup_key: str
+
+
+@dataclass(frozen=True)
+class ProviderEntitlements:
+    """A customer's active entitlements at the provider (the features their subscriptions
+    grant there; Stripe: ``entitlements.active_entitlement_summary``)."""
+
+    customer_id: str
+    lookup_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProviderCustomer:
     id: str
     email: str

@@ -56,4 +56,8 @@ def emit(
     store.add("event", event)
     for listener in store.event_listeners:
         listener(event)
+    if event_type.startswith("customer.subscription.") and isinstance(obj.get("customer"), str):
+        from .resources.entitlements import refresh_active_entitlements
+
+        refresh_active_entitlements(store, obj["customer"])
     return event

@@ -68,6 +68,7 @@ def apply_event(event: ProviderEvent) -> EventResult:
         catalog,
         charges,
         customers,
+        entitlements,
         invoices,
         payments,
         refunds,

@@ -34,6 +34,7 @@ def _load() -> None:
         catalog,
         coupons,
         customers,
+        entitlements,
         lifecycle,
         meters,
         payment_intents,
