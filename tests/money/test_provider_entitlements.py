@@ -236,3 +236,21 @@ def test_a_backend_without_the_capability_is_skipped_or_refuses(
     assert [c for c in locmem.calls if "feature" in c.operation] == []
     with pytest.raises(UnsupportedOperation, match="does not support entitlement features"):
         push_features(backend=locmem)
+
+
+def test_saving_a_product_pushes_its_features_after_commit(
+    locmem: LocmemBackend, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_payments_sync.backends import get_backend
+
+    with override_settings(PAYMENTS_SYNC={**LOCMEM_SETTINGS, "AUTO_SYNC": True}):
+        backend = get_backend()
+        with django_capture_on_commit_callbacks(execute=True):
+            product = ProductFactory(metadata={"features": ["sso"]})
+        ext = ExternalProduct.objects.get(product=product)
+        assert [pf.lookup_key for pf in backend.list_product_features(ext.external_id)] == ["sso"]
+        with django_capture_on_commit_callbacks(execute=True):
+            product.metadata = {"features": ["audit"]}
+            product.save()
+        keys = [pf.lookup_key for pf in backend.list_product_features(ext.external_id)]
+    assert keys == ["audit"]

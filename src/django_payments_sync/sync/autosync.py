@@ -100,11 +100,17 @@ def _catalog_saved(sender: type[Model], instance: Any, raw: bool = False, **kwar
     product_id = instance.pk if sender is get_product_model() else instance.product_id
 
     def push() -> None:
+        from django_payments_sync.backends import get_backend
+        from django_payments_sync.backends.types import Capability
         from django_payments_sync.sync.catalog import sync_product
+        from django_payments_sync.sync.entitlements import push_features
 
         product = _reloaded(get_product_model(), product_id)
         if product is not None:
             sync_product(product)
+            # Its features too, where the provider has entitlements (Stripe).
+            if get_backend().supports(Capability.ENTITLEMENTS):
+                push_features(product_id=product_id)
 
     _after_commit(push, f"product {product_id}")
 

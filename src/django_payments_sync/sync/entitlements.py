@@ -36,10 +36,13 @@ def features_hash(names: list[str]) -> str:
     return digest(names) if names else ""
 
 
-def push_features(*, backend: BaseBackend | None = None, dry_run: bool = False) -> list[SyncResult]:
+def push_features(
+    *, backend: BaseBackend | None = None, dry_run: bool = False, product_id: Any = None
+) -> list[SyncResult]:
     """Attach each pushed product's features to its provider product, detach the others.
 
-    Products not pushed yet (no provider link) are left for after their push. Raises
+    ``product_id``: that product only (what a product's save pushes after commit). Products
+    not pushed yet (no provider link) are left for after their push. Raises
     :class:`~django_payments_sync.exceptions.UnsupportedOperation` for a backend without
     ``Capability.ENTITLEMENTS``; ``push_all`` skips them.
     """
@@ -47,6 +50,8 @@ def push_features(*, backend: BaseBackend | None = None, dry_run: bool = False) 
     if not backend.supports(Capability.ENTITLEMENTS):
         raise backend._unsupported("entitlement features (Capability.ENTITLEMENTS)")
     links = ExternalProduct.objects.filter(provider=backend.provider_name).select_related("product")
+    if product_id is not None:
+        links = links.filter(product_id=product_id)
     catalog: dict[str, ProviderFeature] | None = None
     results = []
     for ext in links.order_by("product_id"):
