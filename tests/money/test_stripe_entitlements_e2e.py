@@ -54,9 +54,10 @@ def test_pushed_features_become_the_customers_active_entitlements(
         "Support",
     ]
 
-    # A feature listed locally but not at Stripe is not granted with the provider as source.
-    monthly.product.metadata = {**monthly.product.metadata, "features": ["API", "Support", "beta"]}
-    monthly.product.save()
+    # A feature listed locally but not at Stripe is not granted with the provider as source
+    # (changed without a save, which would push it at once).
+    features = {**monthly.product.metadata, "features": ["API", "Support", "beta"]}
+    type(monthly.product).objects.filter(pk=monthly.product.pk).update(metadata=features)
 
     press(checkout(api, monthly)["url"], "pay")
     settle(shop)
@@ -92,8 +93,10 @@ def test_pushed_features_become_the_customers_active_entitlements(
 
 def test_a_feature_dropped_locally_is_detached_at_stripe(shop: Any, monthly: Any) -> None:
     push_all(customers=False)
-    monthly.product.metadata = {"features": ["Support"], "seats": "10"}
-    monthly.product.save()
+    # Changed without a save (a save pushes at once): the next push detaches it.
+    type(monthly.product).objects.filter(pk=monthly.product.pk).update(
+        metadata={"features": ["Support"], "seats": "10"}
+    )
     report = push_all(customers=False)
     assert [r.detail for r in report.results if r.object_type == "product_features"] == ["-API"]
     assert attached(shop, monthly.product) == ["Support"]
