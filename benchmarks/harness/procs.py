@@ -122,7 +122,10 @@ class Emulator(Managed):
 
     def __init__(self, *, seed: int = 9, name: str = "emulator") -> None:
         self.port = free_port()
+        # Two free ports in a row can be the same one (the first was closed, not yet taken).
         self.stats_port = free_port()
+        while self.stats_port == self.port:
+            self.stats_port = free_port()
         args = [
             str(PROJECT_PYTHON),
             "-m",
