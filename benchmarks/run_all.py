@@ -645,6 +645,8 @@ def main() -> int:
         config["webhook_reps"] = args.reps
     wanted = set(args.only or SECTIONS)
     config["mode"] = "quick" if args.quick else "full"
+    if args.only:
+        config["only"] = sorted(wanted)
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
     djs_python = None

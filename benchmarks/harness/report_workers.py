@@ -136,8 +136,8 @@ def run_time_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """This run's wall time against its mode's limit (the load average says how shared)."""
     mode = results.get("config", {}).get("mode")
     total = results.get("total_seconds")
-    if mode not in RUN_MINUTES or not total:
-        return []
+    if mode not in RUN_MINUTES or not total or results.get("config", {}).get("only"):
+        return []  # a part of a run (--only) has no limit of its own
     env = results.get("environment", {})
     load = env.get("load_average_at_start") or []
     at = f", load average at start {load[0]:.1f}" if load else ""
