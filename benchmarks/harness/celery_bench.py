@@ -11,6 +11,7 @@ still in the queue is one never applied.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -22,6 +23,10 @@ from .procs import WORK, Emulator, Managed, last_json, run
 from .workers_bench import EVENTS, _env, _rows, _scalar, peak_rss_mb, state_digest
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+#: The workers' further options (BENCH_CELERY_WORKER_ARGS, split on spaces, overrides them).
+WORKER_ARGS = os.environ.get(
+    "BENCH_CELERY_WORKER_ARGS", "--without-gossip --without-mingle --without-heartbeat"
+).split()
 APP = "benchmarks.harness.ours.celery_app"
 #: How Celery logs a task that raised (``Task <name>[<id>] raised unexpected: ...``).
 FAILED = re.compile(r"Task \S+\[[0-9a-f-]+\] raised unexpected")
@@ -80,7 +85,7 @@ def drain(
     try:
         sent = last_json(run([str(python), "-m", "benchmarks.harness.ours.celery_enqueue"], env))
         command = [celery, "-A", APP, "worker", "--pool=solo", "-l", "WARNING"]
-        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        command += WORKER_ARGS
         logs = [WORK / "logs" / f"celery-{workers}-{i}.log" for i in range(workers)]
         procs = [Managed([*command, "-n", f"bench{i}@%h"], env, log) for i, log in enumerate(logs)]
         started = time.perf_counter()
