@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from . import pg, workers_bench
+from . import celery_bench, pg, workers_bench
 from .procs import PROJECT_PYTHON, WORK, Emulator
 from .webhook_bench import Target, run_target
 
@@ -26,8 +26,9 @@ def run(name: str, r: Any, emulator: Emulator, targets: list[Target]) -> None:
 
 
 def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
-    """The stream as a task-mode backlog, drained by 1, 2, 4 db_worker processes; then the
-    peak RSS of one ``events process`` draining ``rss_events`` events."""
+    """The stream as a task-mode backlog, drained by 1, 2, 4 db_worker processes and by 1, 2, 4
+    Celery worker processes on RabbitMQ, each checked against one in-order drain's state; then
+    the peak RSS of one ``events process`` streaming a backlog of ``rss_events`` events."""
     events = _events(r.config.get("drain_events"))
     backlog = pg.PREFIX + "backlog"
     out: dict[str, Any] = {"events": len(events)}
@@ -36,22 +37,43 @@ def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
         out["backlog"] = workers_bench.build_backlog(
             PROJECT_PYTHON, events, emulator, backlog, pg.PREFIX + "ours_tmpl"
         )
+        out["in_order"] = workers_bench.in_order_state(
+            PROJECT_PYTHON, emulator, backlog, pg.PREFIX + "in_order"
+        )
+        log(
+            f"in-order drain (events process): {out['in_order']['seconds']:.1f} s, "
+            f"state {out['in_order']['state']}"
+        )
         out["drains"] = []
-        for count in r.config["drain_workers"]:
-            result = workers_bench.drain(
-                PROJECT_PYTHON,
-                emulator,
-                backlog,
-                pg.PREFIX + "drain",
-                count,
-                time_limit=r.config["webhook_time_limit"],
-            )
-            out["drains"].append(result)
-            log(
-                f"drain with {count} db_worker(s): {result['per_s']:7.1f} ev/s "
-                f"({result['events']} events in {result['seconds']:.1f} s), peak RSS "
-                f"{result['peak_rss_mb']} MB, {result['statuses']}"
-            )
+        runners = list(r.config["drain_runners"])
+        if "celery" in runners:
+            why = celery_bench.broker_ready(celery_bench.BROKER)
+            if why:
+                r.problem("workers: celery", f"RabbitMQ at {celery_bench.BROKER}: {why}")
+                runners.remove("celery")
+        for runner in runners:
+            drain = workers_bench.drain if runner == "db_worker" else celery_bench.drain
+            for count in r.config["drain_workers"]:
+                try:
+                    result = drain(
+                        PROJECT_PYTHON,
+                        emulator,
+                        backlog,
+                        pg.PREFIX + "drain",
+                        count,
+                        time_limit=r.config["webhook_time_limit"],
+                    )
+                except Exception as exc:
+                    r.problem(f"workers: {runner} x {count}", exc)
+                    continue
+                result["exactly_once"] = workers_bench.exactly_once(result, out["in_order"])
+                out["drains"].append(result)
+                log(
+                    f"drain with {count} {runner}(s): {result['per_s']:7.1f} ev/s "
+                    f"({result['events']} events in {result['seconds']:.1f} s), peak RSS "
+                    f"{result['peak_rss_mb']} MB, {result['statuses']}, failed tasks "
+                    f"{result['failed_tasks']}, exactly once: {result['exactly_once']}"
+                )
         out["rss"] = workers_bench.backlog_rss(
             PROJECT_PYTHON,
             emulator,
@@ -59,12 +81,14 @@ def workers(r: Any, emulator: Emulator, targets: list[Target]) -> None:
             pg.PREFIX + "rss",
             r.config["rss_events"],
             time_limit=r.config["rss_time_limit"],
+            stop_after=r.config.get("rss_stop_after"),
         )
         rss = out["rss"]
         log(
             f"events process on {rss['events']} events: {rss['applied']} applied, "
             f"{rss['per_s']:.1f} ev/s{' (stopped at the time limit)' if rss['timed_out'] else ''}, "
-            f"peak RSS {rss['peak_rss_mb']} MB, {rss['left_received']} left, {rss['output']}"
+            f"peak RSS {rss['peak_rss_mb']} MB {rss['peak_rss_by_quarter']}, "
+            f"{rss['left_received']} left, {rss['output']}"
         )
     finally:
         pg.drop_database(backlog)
@@ -82,7 +106,18 @@ def growth(r: Any, emulator: Emulator, targets: list[Target]) -> None:
         (small, big),
         time_limit=r.config["webhook_time_limit"],
     )
-    r.results["growth"] = {"sizes": [small, big], "events": len(events), "runs": result}
+    explain = result.pop("explain", None)
+    r.results["growth"] = {
+        "sizes": [small, big],
+        "events": len(events),
+        "runs": result,
+        "explain": explain,
+    }
+    if explain:
+        log(
+            f"EXPLAIN on the log of {big:,}: "
+            + ", ".join(f"{k} {v['index']}" for k, v in explain.items())
+        )
     for size, run_ in result.items():
         log(
             f"log of {int(size):>9,}: {run_['per_s']:7.1f} ev/s  p50 {run_['p50_ms']:6.1f} ms  "

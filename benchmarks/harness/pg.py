@@ -11,6 +11,9 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432/p
 #: Every database run_all.py creates starts with this, so its cleanup never touches others'
 #: (BENCH_DB_PREFIX: another prefix, for two runs on one server at once).
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "runall_")
+#: Databases kept between runs (dj-stripe's migrated template, for --quick): never dropped by
+#: :func:`drop_all`.
+KEEP = PREFIX + "keep_"
 
 
 def database_url(name: str, admin_url: str = ADMIN_URL) -> str:
@@ -61,10 +64,17 @@ def drop_all(admin_url: str = ADMIN_URL) -> list[str]:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)
         ).fetchall()
-    names = [row[0] for row in rows]
+    names = [row[0] for row in rows if not row[0].startswith(KEEP)]
     for name in names:
         drop_database(name, admin_url=admin_url)
     return names
+
+
+def exists(name: str, admin_url: str = ADMIN_URL) -> bool:
+    """True when database ``name`` is on the server."""
+    with closing(_connect(admin_url)) as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return row is not None
 
 
 def count_tables(url: str) -> int:

@@ -67,6 +67,11 @@ class Managed:
             start_new_session=True,
         )
 
+    def terminate(self) -> None:
+        """Send SIGTERM without waiting (stop several at once, then :meth:`stop` each)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -122,7 +127,10 @@ class Emulator(Managed):
 
     def __init__(self, *, seed: int = 9, name: str = "emulator") -> None:
         self.port = free_port()
+        # Two free ports in a row can be the same one (the first was closed, not yet taken).
         self.stats_port = free_port()
+        while self.stats_port == self.port:
+            self.stats_port = free_port()
         args = [
             str(PROJECT_PYTHON),
             "-m",

@@ -180,6 +180,7 @@ def markdown(results: dict[str, Any], chart: str | None, latency_chart: str | No
         *_api(results),
         *_migrations(results),
     ]
+    lines += _run_time(results)
     lines += _problems(results)
     lines += ["<!-- --8<-- [end:results] -->"]
     return "\n".join(lines) + "\n"
@@ -399,6 +400,8 @@ def _migrations(results: dict[str, Any]) -> list[str]:
             "min": min(x["seconds"] for x in runs),
             "max": max(x["seconds"] for x in runs),
         }
+        if runs[0].get("cached"):
+            label += f" (timed by the run of {runs[0].get('date_utc')}; --quick reuses it)"
         lines.append(
             _row(
                 label,
@@ -408,6 +411,33 @@ def _migrations(results: dict[str, Any]) -> list[str]:
                 runs[0].get("tables", "n/a"),
             )
         )
+    lines.append("")
+    return lines
+
+
+def _run_time(results: dict[str, Any]) -> list[str]:
+    """Where the run's time went, section by section, with the load average after each."""
+    seconds = results.get("section_seconds") or {}
+    if not seconds:
+        return []
+    loads = results.get("section_load") or {}
+    env = results.get("environment", {})
+    start = ", ".join(f"{x:.1f}" for x in env.get("load_average_at_start", []))
+    lines = [
+        "## Run time by section",
+        "",
+        f"Load average (1, 5, 15 min) at the start: {start or 'n/a'}; after each section below "
+        "(the machine is shared: other work slows every section alike).",
+        "",
+        "| Section | seconds | load average after |",
+        "| --- | --- | --- |",
+    ]
+    for name, secs in seconds.items():
+        load = ", ".join(f"{x:.1f}" for x in loads.get(name, []))
+        lines.append(_row(name, _f(float(secs), 1), load or "n/a"))
+    total = results.get("total_seconds")
+    if total:
+        lines.append(_row("**total**", _f(float(total), 1), ""))
     lines.append("")
     return lines
 
@@ -509,6 +539,9 @@ def write(results: dict[str, Any], out: Path, docs_chart: Path | None = None) ->
         shutil.copyfile(png, docs_chart)
     sweep = out / "latency_sweep.png"
     has_sweep = report_workers.latency_chart(results, sweep)
+    if results.get("latency"):
+        # The headline row of the sweep names its chart.
+        results["latency"]["chart"] = sweep.name if has_sweep else None
     if has_sweep and docs_chart is not None:
         shutil.copyfile(sweep, docs_chart.with_name("benchmarks_latency_sweep.png"))
     paths = [out / "latest.json", out / "latest.md"]

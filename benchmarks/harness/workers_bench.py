@@ -23,7 +23,7 @@ from typing import Any
 
 from . import pg
 from .loadgen import run_load
-from .procs import WORK, Emulator, Gunicorn, Managed, bench_env
+from .procs import WORK, Emulator, Gunicorn, Managed, bench_env, last_json, run
 from .webhook_bench import Target, requests_for, run_target, warm_up
 
 EVENTS = "django_payments_sync_webhookevent"
@@ -41,6 +41,89 @@ def _scalar(url: str, sql: str) -> Any:
         cursor = conn.execute(sql)
         row = cursor.fetchone() if cursor.description else None
     return row[0] if row else None
+
+
+class Poller:
+    """One open connection for the counts a drain polls (a new connection per poll would fork a
+    PostgreSQL backend 40 times a second, on the cores the workers need)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._conn = psycopg.connect(url, autocommit=True)
+
+    def scalar(self, sql: str) -> Any:
+        row = self._conn.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+#: The local state a stream leaves, in one comparable digest (what the storm tests compare,
+#: ``tests/webhooks/streams.read_state``): users, customers with their provider ids,
+#: subscriptions with status, quantity and end, and every event's status.
+STATE_SQL = f"""
+SELECT count(*), md5(coalesce(string_agg(line, '|' ORDER BY line), '')) FROM (
+  SELECT concat_ws(' ', 'user', email) AS line FROM auth_user
+  UNION ALL
+  SELECT concat_ws(' ', 'customer', c.email, c.name, string_agg(x.external_id, ','
+    ORDER BY x.external_id))
+  FROM django_payments_sync_customer c
+  LEFT JOIN django_payments_sync_externalcustomer x ON x.customer_id = c.id GROUP BY c.id
+  UNION ALL
+  SELECT concat_ws(' ', 'subscription', x.external_id, c.email, s.status, s.quantity,
+    s.cancel_at_period_end, s.ended_at)
+  FROM django_payments_sync_subscription s
+  JOIN django_payments_sync_customer c ON c.id = s.customer_id
+  LEFT JOIN django_payments_sync_externalsubscription x ON x.subscription_id = s.id
+  UNION ALL
+  SELECT concat_ws(' ', 'event', provider, event_id, status) FROM {EVENTS}
+) AS state
+"""
+
+
+def state_digest(url: str) -> str:
+    """``<rows>:<md5>`` of the local state (equal digests: equal state)."""
+    rows = _rows(url, STATE_SQL)
+    count, digest = rows[0]
+    return f"{count}:{digest[:12]}"
+
+
+def in_order_state(python: Path, emulator: Emulator, backlog: str, database: str) -> dict:
+    """The reference: one ``payments_sync events process`` (in order, key by key, one process)
+    applying a copy of the backlog; its state digest and time."""
+    url = pg.create_database(database, template=backlog)
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [str(python), "-m", "django", "payments_sync", "events", "process"],
+            env=_env(url, emulator),
+            capture_output=True,
+            check=True,
+            timeout=900,
+        )
+        seconds = time.perf_counter() - started
+        left = _scalar(url, f"SELECT count(*) FROM {EVENTS} WHERE status = 'received'")
+        return {"state": state_digest(url), "seconds": seconds, "left_received": left}
+    finally:
+        pg.drop_database(database)
+
+
+def exactly_once(result: dict[str, Any], reference: dict[str, Any] | None) -> bool | None:
+    """Every event settled once: none left received or failed, no task failed or left queued,
+    and the local state equal to the in-order drain's (None: no reference to compare)."""
+    if reference is None or not reference.get("state"):
+        return None
+    statuses = result.get("statuses", {})
+    return (
+        not result.get("timed_out")
+        and not statuses.get("received")
+        and not statuses.get("failed")
+        and not result.get("failed_tasks")
+        and not result.get("left_in_queue")
+        and result.get("state") == reference["state"]
+    )
 
 
 def _env(url: str, emulator: Emulator, **extra: str) -> dict[str, str]:
@@ -108,8 +191,9 @@ def drain(
     started = time.perf_counter()
     timed_out = False
     rss: list[float | None] = []
+    poll = Poller(url)
     try:
-        while _scalar(url, pending) or _scalar(url, queued):
+        while poll.scalar(pending) or poll.scalar(queued):
             if time.perf_counter() - started > time_limit:
                 timed_out = True
                 break
@@ -117,12 +201,20 @@ def drain(
         seconds = time.perf_counter() - started
         rss = [peak_rss_mb(p.process.pid) for p in procs]
     finally:
+        poll.close()
+        for proc in procs:
+            proc.terminate()  # all at once: each finishes its task, then exits
         for proc in procs:
             proc.stop()
     statuses = dict(_rows(url, f"SELECT status, count(*) FROM {EVENTS} GROUP BY 1 ORDER BY 2 DESC"))
     failed_tasks = _scalar(url, f"SELECT count(*) FROM {TASK_RESULTS} WHERE status = 'FAILED'")
+    left_queued = _scalar(url, queued)
+    digest = state_digest(url)
     pg.drop_database(database)
     return {
+        "runner": "db_worker",
+        "left_in_queue": left_queued,
+        "state": digest,
         "workers": workers,
         "events": total,
         "seconds": seconds,
@@ -142,9 +234,14 @@ def backlog_rss(
     events: int,
     *,
     time_limit: float,
+    stop_after: int | None = None,
 ) -> dict[str, Any]:
     """``events process`` on ``events`` received events (the stream's, plus copies under new
-    ids); its peak RSS (the process's own, from the kernel's accounting of children)."""
+    ids); its peak RSS (VmHWM, the process's own high-water mark), sampled as it streams.
+
+    ``stop_after``: stopped once that many are applied (the backlog is still ``events`` rows:
+    a drain that loaded them at once would peak at the start); the peak is also noted at each
+    quarter of the way, so a growth over the drain shows."""
     url = pg.create_database(database, template=backlog)
     stored = _scalar(url, f"SELECT count(*) FROM {EVENTS}")
     copies = max(0, -(-events // max(stored, 1)) - 1)
@@ -170,20 +267,40 @@ def backlog_rss(
         text=True,
     )
     peak: float | None = None
-    timed_out = False
-    while proc.poll() is None:
-        peak = max(peak or 0.0, peak_rss_mb(proc.pid) or 0.0)
-        if time.perf_counter() - started > time_limit:
-            timed_out = True
-            proc.kill()
-            break
-        time.sleep(0.2)
+    timed_out = stopped = False
+    goal = min(stop_after or backlog_size, backlog_size)
+    marks: dict[str, float] = {}
+    pending = f"SELECT count(*) FROM {EVENTS} WHERE status = 'received'"
+    poll = Poller(url)
+    try:
+        while proc.poll() is None:
+            peak = max(peak or 0.0, peak_rss_mb(proc.pid) or 0.0)
+            done = backlog_size - (poll.scalar(pending) or 0)
+            for quarter in (1, 2, 3):
+                if done >= goal * quarter / 4:
+                    marks.setdefault(f"{quarter}/4", round(peak, 1))
+            if done >= goal and goal < backlog_size:
+                stopped = True
+                proc.kill()
+                break
+            if time.perf_counter() - started > time_limit:
+                timed_out = True
+                proc.kill()
+                break
+            time.sleep(0.2)
+    finally:
+        poll.close()
     output = proc.communicate(timeout=30)[0] or ""
     seconds = time.perf_counter() - started
-    left = _scalar(url, f"SELECT count(*) FROM {EVENTS} WHERE status = 'received'")
+    left = _scalar(url, pending)
     pg.drop_database(database)
     applied = backlog_size - (left or 0)
+    if peak:
+        marks["end"] = round(peak, 1)
     return {
+        "stop_after": goal if goal < backlog_size else None,
+        "stopped_at_count": stopped,
+        "peak_rss_by_quarter": marks,
         "events": backlog_size,
         "applied": applied,
         "seconds": seconds,
@@ -227,7 +344,12 @@ def growth(
     out: dict[str, Any] = {}
     for size in sizes:
         name = f"{pg.PREFIX}log_{size}"
-        bulk_log(template, name, size)
+        url = bulk_log(template, name, size)
+        if size == max(sizes):
+            # The hot lookups' plans on the big log (each should read an index).
+            out["explain"] = last_json(
+                run([str(python), "-m", "benchmarks.harness.ours.explain"], _env(url, emulator))
+            )
         target = Target(
             f"ours, log of {size:,}", python, OURS, OURS_WSGI, name, WEBHOOK_PATH, SECRET
         )

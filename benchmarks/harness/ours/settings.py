@@ -30,6 +30,10 @@ PAYMENTS_SYNC = {
     },
     "SELLER_COUNTRY": "DE",
     "WEBHOOK_LOCK_SCOPE": os.environ.get("BENCH_LOCK_SCOPE", "customer"),
-    # "sync" (the default), or "task": stored and enqueued, applied by db_worker processes.
+    # "sync" (the default), "task": stored and enqueued, applied by db_worker processes, or
+    # "celery": stored and sent to RabbitMQ, applied by `celery worker` processes.
     "WEBHOOK_PROCESSING": os.environ.get("BENCH_PROCESSING", "sync"),
 }
+if PAYMENTS_SYNC["WEBHOOK_PROCESSING"] == "celery":
+    # As a host project's proj/__init__.py does: the Celery app is loaded with the settings.
+    from benchmarks.harness.ours.celery_app import app as celery_app  # noqa: F401
