@@ -206,3 +206,24 @@ def test_coupon_terms_are_checked() -> None:
         Coupon(name="Months", percent_off=Decimal("5"), duration="repeating").clean()
     assert Coupon(name="x", percent_off=Decimal("12.5")).amount_of_discount(999) == 125
     assert Coupon(name="x", amount_off=5000, currency="eur").amount_of_discount(999) == 999
+
+
+def test_payments_sync_push_pushes_meters_coupons_and_codes(locmem: Any) -> None:
+    """`payments_sync push` (push_all) pushes what autosync missed: rows changed without a save."""
+    from django.core.management import call_command
+
+    from django_payments_sync.models import ExternalMeter, Meter
+
+    with override_settings(PAYMENTS_SYNC={**LOCMEM_SETTINGS, "AUTO_SYNC": False}):
+        coupon = Coupon.objects.create(
+            name="Spring", amount_off=500, currency="eur", duration="once"
+        )
+        PromotionCode.objects.create(coupon=coupon, code="SPRING5")
+        Meter.objects.create(display_name="API calls", event_name="api_calls")
+        assert not ExternalCoupon.objects.exists()
+        call_command("payments_sync", "push", "--dry-run")
+        assert not ExternalCoupon.objects.exists()
+        call_command("payments_sync", "push")
+    assert ExternalCoupon.objects.filter(coupon=coupon).exists()
+    assert ExternalPromotionCode.objects.filter(promotion_code__code="SPRING5").exists()
+    assert ExternalMeter.objects.count() == 1

@@ -118,6 +118,16 @@ def push_all(
         )
         if backend.supports(Capability.ENTITLEMENTS):
             record(push_features(backend=backend, dry_run=dry_run))
+        if not dry_run:
+            # Meters (before metered use), then coupons (which may name products) and their
+            # promotion codes; a dry run does not list them.
+            from django_payments_sync.sync.coupons import push_discounts
+            from django_payments_sync.sync.meters import push_meters
+
+            if backend.supports(Capability.METERS):
+                record(push_meters(backend=backend))
+            if backend.supports(Capability.DISCOUNTS):
+                record(push_discounts(backend=backend))
     if customers:
         record(_push_customers(backend, dry_run, prune, recreate_deleted, planned))
     return report
