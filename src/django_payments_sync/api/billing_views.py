@@ -81,13 +81,15 @@ class BillingInformationView(PaymentsViewMixin, GenericAPIView[Any]):
 
     @extend_schema(request=BillingInformationSerializer, responses=BillingInformationSerializer)
     def patch(self, request: Request) -> Response:
-        # The customer and its billing information in one query, as for GET.
-        info = billing.billing_info_of_owner(get_customer_owner(request))
+        def validate(current: Any) -> Any:
+            serializer = self.get_serializer(current, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            return serializer.validated_data
+
+        # Read under its row lock, with the customer, in one query; validated and saved there.
+        info = billing.change_billing_info(get_customer_owner(request), validate)
         if info is None:
             raise NotFound(NO_BILLING_INFO)
-        serializer = self.get_serializer(info, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        info = billing.update_billing_info(info.customer, serializer.validated_data, current=info)
         return Response(self.get_serializer(info).data)
 
 

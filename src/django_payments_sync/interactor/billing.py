@@ -7,10 +7,10 @@ also importable from here, where the billing services used to keep them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from django_payments_sync.tax.vat import (
     recheck_delay,
     recheck_pending_vat,
     validate_vies,
+    vat_check_needed,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,35 @@ def update_billing_info(
     return _save_billing_info(customer, values, existing)
 
 
+def change_billing_info(
+    owner: Any, validate: Callable[[BillingInformation], Mapping[str, Any]]
+) -> BillingInformation | None:
+    """Change some fields of ``owner``'s billing information; ``None`` if it has none.
+
+    ``validate`` turns the stored billing information into the validated changes (the API's
+    ``PATCH`` runs its serializer there). The row is read under its lock, with its customer,
+    and a change that needs no VIES answer (an address, a name, a VAT number already checked)
+    is saved under that same lock in one transaction. A new VAT number is checked with VIES
+    outside any transaction first, as :func:`update_billing_info` does, and the row is locked
+    again for the save.
+    """
+    with transaction.atomic():
+        rows = BillingInformation.objects.select_related("customer").filter(customer__owner=owner)
+        # Only the billing row is locked where the database can say so (PostgreSQL): the
+        # customer row stays free for the webhooks of its provider customer.
+        of = ("self",) if connection.features.has_select_for_update_of else ()
+        info = rows.select_for_update(of=of).first()
+        if info is None:
+            return None
+        data = validate(info)
+        values = _normalized(
+            {name: data[name] or "" for name in BILLING_FIELDS if name in data}, info
+        )
+        if not vat_check_needed(info, values.get("tax_id", info.tax_id)):
+            return _save_billing_info(info.customer, values, info, locked=True)
+    return update_billing_info(info.customer, data, current=info)
+
+
 def _locked_billing_info(customer: Customer, known: bool) -> BillingInformation:
     """``customer``'s billing information under a row lock, or a new one (not saved yet).
 
@@ -120,19 +150,24 @@ def _locked_billing_info(customer: Customer, known: bool) -> BillingInformation:
 
 
 def _save_billing_info(
-    customer: Customer, values: dict[str, Any], existing: Any = UNREAD
+    customer: Customer, values: dict[str, Any], existing: Any = UNREAD, *, locked: bool = False
 ) -> BillingInformation:
+    """Save ``values`` with the tax decision, and push the customer after commit.
+
+    ``locked``: ``existing`` was just read under its row lock in the caller's transaction (and
+    needs no VIES answer), so it is saved as it is, not read again.
+    """
     if existing is UNREAD:
         existing = get_billing_info(customer)
     values = _normalized(values, existing)
     tax_id = values.get("tax_id", existing.tax_id if existing else "")
     country = values.get("country", existing.country if existing else "")
-    vat_result = check_vat_if_needed(existing, tax_id, country)
+    vat_result = None if locked else check_vat_if_needed(existing, tax_id, country)
 
     # Our own explicit push after commit replaces the automatic one of the save receivers, so
     # the customer is pushed once, after the tax decision, and the caller learns the outcome.
     with transaction.atomic(), suppress_autosync():
-        billing = _locked_billing_info(customer, known=existing is not None)
+        billing = existing if locked else _locked_billing_info(customer, known=existing is not None)
         stored = (billing.tax_exemption, billing.vat_validation_status) if billing.pk else None
         for name, value in values.items():
             setattr(billing, name, value)

@@ -41,17 +41,25 @@ __all__ = [
 RECHECK_STATUSES: tuple[str, ...] = (VatStatus.PENDING, VatStatus.UNAVAILABLE)
 
 
+def vat_check_needed(existing: BillingInformation | None, tax_id: str) -> bool:
+    """Whether saving ``tax_id`` over ``existing`` needs a VIES answer.
+
+    A number VIES already answered for keeps its answer; a new one (or one VIES could not
+    check yet) is asked about.
+    """
+    if not tax_id:
+        return False
+    settled = (VatStatus.VALID, VatStatus.INVALID)
+    known = existing is not None and existing.tax_id == tax_id
+    return not (known and existing is not None and existing.vat_validation_status in settled)
+
+
 def check_vat_if_needed(
     existing: BillingInformation | None, tax_id: str, country: str
 ) -> VatCheckResult | None:
-    """A VIES answer for ``tax_id`` when one is needed, else ``None`` (keep the stored status)."""
-    if not tax_id:
-        return None
-    # A number VIES already answered for keeps its answer; a new one (or one VIES could not
-    # check yet) is asked about now, its cache answering for numbers seen recently.
-    settled = (VatStatus.VALID, VatStatus.INVALID)
-    known = existing is not None and existing.tax_id == tax_id
-    if known and existing is not None and existing.vat_validation_status in settled:
+    """A VIES answer for ``tax_id`` when one is needed, else ``None`` (keep the stored status);
+    VIES's cache answers for numbers seen recently."""
+    if not vat_check_needed(existing, tax_id):
         return None
     return validate_vies(tax_id, country)
 
