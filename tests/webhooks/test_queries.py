@@ -144,3 +144,28 @@ def test_checkout_that_creates_a_user_stays_within_its_own_budget(post_event, no
         response = post_event(stripe_event("checkout.session.completed", session))
     assert response.json()["status"] == "processed"
     assert len(statements(captured)) <= 20, statements(captured)
+
+
+def test_mail_hooks_read_nothing_more(world, post_event, mailoutbox):
+    """With mail on, each event stays within the same budget: the receivers after commit find
+    what the mails show (the billing email, the plan's name, the invoice) already read."""
+    for offset, (event_type, build) in enumerate(STREAM):
+        event = stripe_event(event_type, build(), created=T0 + offset)
+        with CaptureQueriesContext(connection) as captured:
+            response = post_event(event)
+        assert response.status_code == 200, response.content
+        queries = statements(captured)
+        assert len(queries) <= BUDGETS[event_type], (event_type, queries)
+    from django_payments_sync.models import Pricing
+
+    plan = str(Pricing.objects.get())
+    sent = {message.subject: message for message in mailoutbox}
+    assert set(sent) == {
+        "Payment received: 15.00 EUR",
+        "Final notice: your payment of 15.00 EUR failed",
+        "Your subscription was canceled",
+    }
+    assert all(message.to == ["q@example.com"] for message in mailoutbox)
+    # They show the plan (read with the subscription's link, not after).
+    assert plan in sent["Payment received: 15.00 EUR"].body
+    assert plan in sent["Your subscription was canceled"].body

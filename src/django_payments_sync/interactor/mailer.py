@@ -87,7 +87,7 @@ class MailerService:
         **extra: Any,
     ) -> bool:
         """The receipt; for an invoice, the invoice mail: its number and PDF link."""
-        invoice = _local_invoice(extra.get("invoice_id"))
+        invoice = extra.get("invoice") or _local_invoice(extra.get("invoice_id"))
         return self._send_payment(
             PAYMENT_SUCCEEDED,
             customer,

@@ -23,7 +23,10 @@ from django_payments_sync.webhooks.handlers.registry import (
     read_object,
     stamp,
 )
-from django_payments_sync.webhooks.handlers.subscriptions import waiting_for_subscription
+from django_payments_sync.webhooks.handlers.subscriptions import (
+    SUBSCRIPTION_FOR_MAIL,
+    waiting_for_subscription,
+)
 
 #: The kinds that carry an invoice; each one writes the local record.
 INVOICE_KINDS = (
@@ -101,8 +104,10 @@ def _owner_of(event: ProviderEvent, invoice: ProviderInvoice) -> tuple[Customer,
     """The local customer and subscription of an invoice; ``Deferred`` while they are not
     known yet, ``None`` for an invoice of no local customer."""
     if invoice.subscription_id:
+        # With what the payment's mail shows (the billing email, the plan's name): the mail
+        # after commit reads nothing more.
         link = (
-            ExternalSubscription.objects.select_related("subscription__customer")
+            ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL)
             .filter(provider=event.provider, external_id=invoice.subscription_id)
             .first()
         )
@@ -183,6 +188,7 @@ def _signal_paid(
         amount=invoice.amount_paid,
         currency=invoice.currency,
         invoice_id=invoice.id,
+        invoice=row,
         hosted_invoice_url=invoice.hosted_invoice_url,
     )
     if invoice.attempt_count > 1:

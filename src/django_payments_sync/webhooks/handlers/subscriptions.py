@@ -41,6 +41,14 @@ from django_payments_sync.webhooks.handlers.registry import (
     stamp,
 )
 
+#: A subscription's relations read with its link, joined: what the handlers and the receivers
+#: of their signals use (the mails show the billing email and the plan's name), so a receiver
+#: after commit reads nothing more.
+SUBSCRIPTION_FOR_MAIL = (
+    "subscription__customer__billing_information",
+    "subscription__pricing__product",
+)
+
 logger = logging.getLogger(__name__)
 
 #: Fields of a local subscription that the provider's state decides.
@@ -179,9 +187,10 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     """Create or update the local subscription from the provider's snapshot, never backwards."""
     provider = event.provider
     state = read_object(event, ProviderSubscription)
-    links = ExternalSubscription.objects.select_related(
-        "subscription__customer__billing_information"
-    ).filter(provider=provider, external_id=state.id)
+    # With what the signals' receivers show (the mails: the billing email, the plan's name).
+    links = ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL).filter(
+        provider=provider, external_id=state.id
+    )
     if state.price_id:
         # The local pricing of the event's price, read with the link.
         links = links.annotate(event_pricing_id=Subquery(_pricings(provider, state.price_id)[:1]))
