@@ -84,3 +84,25 @@ def test_task_mode_with_the_immediate_backend(
             assert post_event(event).status_code == 200
     assert Subscription.objects.get().status == "past_due"
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_mode_stores_in_one_statement_without_a_transaction(settings, task_mode, post_event):
+    """Outside any transaction the endpoint's store is one INSERT in autocommit: no BEGIN and
+    COMMIT around it (two round trips fewer), and a duplicate's failed INSERT breaks nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TASKS = {"default": {"BACKEND": f"{TASKS_FRAMEWORK}.backends.dummy.DummyBackend"}}
+    event = events()[0]
+    with CaptureQueriesContext(connection) as captured:
+        assert post_event(event).json()["status"] == "queued"
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 1, sql
+    assert sql[0].startswith("INSERT"), sql
+    with CaptureQueriesContext(connection) as captured:
+        answer = post_event(event).json()
+    assert answer["duplicate"] is True
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert [s.split()[0] for s in sql] == ["INSERT", "SELECT"], sql
+    assert WebhookEvent.objects.count() == 1

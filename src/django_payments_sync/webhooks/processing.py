@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -60,17 +60,24 @@ def ordering_key_for(event: ProviderEvent) -> str:
 # --- storing ------------------------------------------------------------------------------
 def store_event(event: ProviderEvent) -> tuple[WebhookEvent, bool]:
     """Persist a verified event; ``(row, False)`` when this provider sent the id before."""
+    row = WebhookEvent(
+        provider=event.provider,
+        event_id=event.id,
+        type=event.type[:128],
+        livemode=event.livemode,
+        provider_created_at=event.created,
+        ordering_key=ordering_key_for(event)[:255],
+        payload=event.raw,
+    )
     try:
-        with transaction.atomic():
-            row = WebhookEvent.objects.create(
-                provider=event.provider,
-                event_id=event.id,
-                type=event.type[:128],
-                livemode=event.livemode,
-                provider_created_at=event.created,
-                ordering_key=ordering_key_for(event)[:255],
-                payload=event.raw,
-            )
+        if connection.in_atomic_block:
+            # Inside the caller's transaction: a duplicate must not break it.
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            # In autocommit one INSERT is its own transaction, and a duplicate's error leaves
+            # nothing to roll back: no BEGIN and COMMIT around it (two round trips fewer).
+            row.save(force_insert=True)
         return row, True
     except IntegrityError:
         existing = WebhookEvent.objects.filter(provider=event.provider, event_id=event.id).first()
