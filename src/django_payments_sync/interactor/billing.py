@@ -100,8 +100,12 @@ def update_billing_info(
     existing = current if current is not None else get_billing_info(customer)
     if existing is None:
         raise BillingInformation.DoesNotExist(f"Customer {customer.pk} has no billing information.")
-    values = {name: data[name] or "" for name in BILLING_FIELDS if name in data}
-    return _save_billing_info(customer, values, existing)
+    return _save_billing_info(customer, _changed_values(data), existing)
+
+
+def _changed_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The billing fields ``data`` changes, empty for ``None``."""
+    return {name: data[name] or "" for name in BILLING_FIELDS if name in data}
 
 
 def change_billing_info(
@@ -125,9 +129,7 @@ def change_billing_info(
         if info is None:
             return None
         data = validate(info)
-        values = _normalized(
-            {name: data[name] or "" for name in BILLING_FIELDS if name in data}, info
-        )
+        values = _normalized(_changed_values(data), info)
         if not vat_check_needed(info, values.get("tax_id", info.tax_id)):
             return _save_billing_info(info.customer, values, info, locked=True)
     return update_billing_info(info.customer, data, current=info)
@@ -154,12 +156,14 @@ def _save_billing_info(
 ) -> BillingInformation:
     """Save ``values`` with the tax decision, and push the customer after commit.
 
-    ``locked``: ``existing`` was just read under its row lock in the caller's transaction (and
-    needs no VIES answer), so it is saved as it is, not read again.
+    ``locked``: ``existing`` was just read under its row lock in the caller's transaction, and
+    ``values`` normalized against it (needing no VIES answer), so it is saved as it is, not
+    read or normalized again.
     """
     if existing is UNREAD:
         existing = get_billing_info(customer)
-    values = _normalized(values, existing)
+    if not locked:
+        values = _normalized(values, existing)
     tax_id = values.get("tax_id", existing.tax_id if existing else "")
     country = values.get("country", existing.country if existing else "")
     vat_result = None if locked else check_vat_if_needed(existing, tax_id, country)
