@@ -38,6 +38,7 @@ from django_payments_sync.webhooks.handlers.registry import (
     is_newer,
     read_object,
     stamp,
+    unique_row,
 )
 
 
@@ -66,7 +67,7 @@ def customer_link(
             .values("n")
         )
         links = links.annotate(live_count=Coalesce(Subquery(live), 0))
-    return links.first()
+    return unique_row(links)
 
 
 def link_customer(

@@ -22,6 +22,7 @@ from django_payments_sync.webhooks.handlers.registry import (
     is_newer,
     read_object,
     stamp,
+    unique_row,
 )
 from django_payments_sync.webhooks.handlers.subscriptions import (
     SUBSCRIPTION_FOR_MAIL,
@@ -82,7 +83,7 @@ def _record(
     """Create or update the local record unless ``event`` is older than what it holds;
     returns it and whether the event was applied (the handler runs under the customer's
     lock, so no other process writes this invoice meanwhile)."""
-    row = Invoice.objects.filter(provider=event.provider, external_id=invoice.id).first()
+    row = unique_row(Invoice.objects.filter(provider=event.provider, external_id=invoice.id))
     if row is not None and not is_newer(event, row):
         return row, False
     if row is None:
@@ -106,10 +107,10 @@ def _owner_of(event: ProviderEvent, invoice: ProviderInvoice) -> tuple[Customer,
     if invoice.subscription_id:
         # With what the payment's mail shows (the billing email, the plan's name): the mail
         # after commit reads nothing more.
-        link = (
-            ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL)
-            .filter(provider=event.provider, external_id=invoice.subscription_id)
-            .first()
+        link = unique_row(
+            ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL).filter(
+                provider=event.provider, external_id=invoice.subscription_id
+            )
         )
         if link is None:
             if customer_link(event.provider, invoice.customer_id) is None:

@@ -29,15 +29,16 @@ from django_payments_sync.webhooks.handlers.registry import (
     EventResult,
     handles,
     read_object,
+    unique_row,
 )
 
 
 # --- checkout -----------------------------------------------------------------------------
 def _attempt_for(provider: str, session: CheckoutSession) -> PaymentAttempt | None:
-    attempt = (
-        PaymentAttempt.objects.select_related("order__customer")
-        .filter(provider=provider, external_id=session.id)
-        .first()
+    attempt = unique_row(
+        PaymentAttempt.objects.select_related("order__customer").filter(
+            provider=provider, external_id=session.id
+        )
     )
     if attempt is not None:
         return attempt
@@ -106,10 +107,10 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
         return EventResult(ignored=True, note="A checkout with neither customer nor email.")
     subscription = None
     if session.subscription_id:
-        sub_link = (
-            ExternalSubscription.objects.select_related("subscription")
-            .filter(provider=provider, external_id=session.subscription_id)
-            .first()
+        sub_link = unique_row(
+            ExternalSubscription.objects.select_related("subscription").filter(
+                provider=provider, external_id=session.subscription_id
+            )
         )
         subscription = sub_link.subscription if sub_link is not None else None
     paid = session.payment_status in ("paid", "no_payment_required")

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
+
 from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.types import (
     EventKind,
@@ -21,6 +23,8 @@ from django_payments_sync.models import (
 )
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=Model)
+_R = TypeVar("_R")
 
 
 class Deferred(Exception):
@@ -97,6 +101,16 @@ def read_object(event: ProviderEvent, cls: type[_T]) -> _T:
 
 
 # --- ordering guards ----------------------------------------------------------------------
+def unique_row(rows: QuerySet[_M, _R]) -> _R | None:
+    """The one row of a lookup on a unique key, or None.
+
+    ``rows[:1]`` rather than ``.first()``: ``first()`` orders by the primary key, and compiling
+    that ORDER BY (for a lookup that finds one row at most) was about a tenth of an event's
+    Python time on the webhook path.
+    """
+    return next(iter(rows[:1]), None)
+
+
 def is_newer(event: ProviderEvent, link: Any) -> bool:
     """Whether ``event`` comes after the last event applied to ``link`` (an External row).
 
@@ -114,10 +128,10 @@ def is_newer(event: ProviderEvent, link: Any) -> bool:
     last_id = getattr(link, "last_event_id", "")
     if not last_id or last_id == event.id:
         return True
-    stored = (
-        WebhookEvent.objects.filter(provider=event.provider, event_id=last_id)
-        .values_list("payload", flat=True)
-        .first()
+    stored = unique_row(
+        WebhookEvent.objects.filter(provider=event.provider, event_id=last_id).values_list(
+            "payload", flat=True
+        )
     )
     if stored is None:
         return event.id > last_id

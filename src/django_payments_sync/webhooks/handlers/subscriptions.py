@@ -39,6 +39,7 @@ from django_payments_sync.webhooks.handlers.registry import (
     is_newer,
     read_object,
     stamp,
+    unique_row,
 )
 
 #: A subscription's relations read with its link, joined: what the handlers and the receivers
@@ -83,7 +84,7 @@ def _pricings(provider: str, price_id: str) -> QuerySet[ExternalPricing, int]:
 def _pricing_id(provider: str, price_id: str) -> int | None:
     if not price_id:
         return None
-    return _pricings(provider, price_id).first()
+    return unique_row(_pricings(provider, price_id))
 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
@@ -194,7 +195,7 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     if state.price_id:
         # The local pricing of the event's price, read with the link.
         links = links.annotate(event_pricing_id=Subquery(_pricings(provider, state.price_id)[:1]))
-    link = links.first()
+    link = unique_row(links)
     if link is not None:
         pricing_id = getattr(link, "event_pricing_id", None)
     else:
