@@ -97,8 +97,10 @@ FULL = {
     # migration, run only while the rest still fits (the report says how many ran).
     "budget_minutes": 20.0,
     # Time kept for the sections after the webhooks (workers, growth, latency, API, catalog,
-    # migrations).
-    "reserve_minutes": 9.0,
+    # push, migrations) when no earlier run of this mode says what they take: each run reads
+    # what they took in the last report of the same mode (results/latest.json), plus 5%
+    # (reserve_for). 13 minutes is what they took on this 2-core machine (2026-12-03).
+    "reserve_minutes": 13.0,
 }
 QUICK = {
     **FULL,
@@ -122,6 +124,30 @@ QUICK = {
     "latency_events": 60,
 }
 
+#: The sections that run after the webhooks: the time they need is kept from the budget.
+AFTER_WEBHOOKS = ("workers", "growth", "latency", "api", "catalog", "push", "migrations")
+
+
+def reserve_for(config: dict[str, Any], wanted: set[str], last: Path) -> tuple[float, str]:
+    """Minutes to keep for the sections after the webhooks, and where the figure comes from.
+
+    What the wanted ones took in the last report of the same mode (``last``: latest.json),
+    with 5% to spare; ``config["reserve_minutes"]`` (scaled to the wanted share) when there
+    is none, or it is of another mode, or it did not run them all.
+    """
+    after = [name for name in AFTER_WEBHOOKS if name in wanted]
+    try:
+        previous = json.loads(last.read_text())
+        same_mode = previous["config"].get("mode") == config["mode"]
+        seconds = previous["section_seconds"]
+        if same_mode and all(name in seconds for name in after):
+            minutes = sum(float(seconds[name]) for name in after) / 60 * 1.05
+            return minutes, f"the last {config['mode']} run's sections after the webhooks, +5%"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    share = len(after) / len(AFTER_WEBHOOKS)
+    return config["reserve_minutes"] * share, "the configured estimate"
+
 
 #: The sections after the setup, in the order they run (``--only`` picks some).
 SECTIONS = ("webhooks", "workers", "growth", "latency", "api", "catalog", "push", "migrations")
@@ -139,6 +165,8 @@ class Run:
         self.djs_python = djstripe_python
         self.results: dict[str, Any] = {"config": config, "problems": []}
         self.started = time.monotonic()
+        #: Minutes kept for the sections after the webhooks (:func:`reserve_for`).
+        self.reserve_minutes = float(config["reserve_minutes"])
 
     def minutes_left(self) -> float:
         return self.config["budget_minutes"] - (time.monotonic() - self.started) / 60
@@ -355,7 +383,7 @@ def webhooks(r: Run, emulator: Emulator) -> None:
     for rep in range(r.config["webhook_reps"]):
         if rep:
             per_rep = (time.monotonic() - first_started) / rep / 60
-            if r.minutes_left() - r.config["reserve_minutes"] < per_rep:
+            if r.minutes_left() - r.reserve_minutes < per_rep:
                 note = (
                     f"webhooks: {rep} repetition(s) of {r.config['webhook_reps']}, to keep the "
                     f"run within {r.config['budget_minutes']:g} minutes (one takes "
@@ -663,6 +691,11 @@ def main() -> int:
         log("dj-stripe environment (created on first use, from PyPI)")
         djs_python = make_venv.ensure_venv()
     r = Run(config, djs_python)
+    r.reserve_minutes, source = reserve_for(
+        config, wanted, REPO / "benchmarks" / "results" / "latest.json"
+    )
+    r.results["reserve_minutes"] = {"minutes": r.reserve_minutes, "from": source}
+    log(f"keeping {r.reserve_minutes:.1f} min for the sections after the webhooks ({source})")
     r.results["environment"] = environment(djs_python)
     pg.drop_all()
     try:

@@ -308,3 +308,28 @@ def test_the_report_gives_the_push_its_verdict_against_the_budget() -> None:
     results["push"]["full"] = run(10_000, 200, 181)
     assert "| 181.0 (90%) | \u2265 90% of the budget | met |" in report.markdown(results, None)
     assert "## Catalog push against its rate budget" in text
+
+
+def test_the_reserve_for_the_later_sections_is_what_they_took_last_time(tmp_path: Path) -> None:
+    """The webhook repetitions stop early enough for the sections after them: the time kept
+    is what those sections took in the last report of the same mode (+5%)."""
+    from benchmarks.run_all import AFTER_WEBHOOKS, FULL, QUICK, reserve_for
+
+    seconds = {"webhooks": 500.0, **{name: 60.0 for name in AFTER_WEBHOOKS}}
+    last = tmp_path / "latest.json"
+    last.write_text(json.dumps({"config": {"mode": "full"}, "section_seconds": seconds}))
+    full = {**FULL, "mode": "full"}
+    minutes, source = reserve_for(full, set(AFTER_WEBHOOKS) | {"webhooks"}, last)
+    assert minutes == pytest.approx(len(AFTER_WEBHOOKS) * 1.05)
+    assert "last full run" in source
+    # Only the wanted sections count.
+    assert reserve_for(full, {"webhooks", "push"}, last)[0] == pytest.approx(1.05)
+    # Another mode's report, none, or one that is not JSON: the configured estimate.
+    quick = {**QUICK, "mode": "quick"}
+    assert reserve_for(quick, set(AFTER_WEBHOOKS), last) == (
+        QUICK["reserve_minutes"],
+        "the configured estimate",
+    )
+    last.write_text("{not json")
+    assert reserve_for(full, set(AFTER_WEBHOOKS), last)[0] == FULL["reserve_minutes"]
+    assert reserve_for(full, set(), tmp_path / "missing.json")[0] == 0
