@@ -102,3 +102,28 @@ def test_invoices_are_searched_by_number_and_read_only(admin_client, data) -> No
     admin_client.post(change, {"number": "EDITED", "status": "void"})
     invoice.refresh_from_db()
     assert (invoice.number, invoice.status) == ("CAROL-0001", "paid")
+
+
+def test_the_customer_page_shows_its_entitlements_read_only(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """What has_feature and limit answer for the owner, from its plan; the provider's
+    entitlements (written by its events) are shown, never editable."""
+    from django_payments_sync.models import Customer
+    from tests.factories import PricingFactory, ProductFactory, UserFactory
+
+    owner = UserFactory()
+    customer = Customer.objects.get_or_create(owner=owner, defaults={"email": "e@example.com"})[0]
+    customer.provider_entitlements = ["provider-sso"]
+    customer.save(update_fields=["provider_entitlements"])
+    url = reverse("admin:django_payments_sync_customer_change", args=[customer.pk])
+
+    page = admin_client.get(url).content.decode()
+    assert "features: none; limits: none (free tier)" in page
+    assert "provider-sso" in page
+    assert 'name="provider_entitlements"' not in page
+
+    pricing = PricingFactory(
+        product=ProductFactory(metadata={"features": "sso, audit", "seats": "10"})
+    )
+    SubscriptionFactory(customer=customer, pricing=pricing, status="active")
+    page = admin_client.get(url).content.decode()
+    assert "features: audit, sso; limits: seats=10 (from the plan)" in page

@@ -95,9 +95,32 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "name", "owner", "sync_status", "created_at")
     list_filter = ("sync_status", "external_customers__provider")
     search_fields = ("email", "name", "external_customers__external_id")
-    readonly_fields = ("sync_status", "sync_error", "synced_at", "created_at", "updated_at")
+    readonly_fields = (
+        "sync_status",
+        "sync_error",
+        "synced_at",
+        "created_at",
+        "updated_at",
+        "entitlements",
+        # The provider's word (its entitlements events), never edited here.
+        "provider_entitlements",
+        "provider_entitlements_at",
+    )
     raw_id_fields = ("owner",)
     inlines = (BillingInformationInline, ExternalCustomerInline)
+
+    @admin.display(description=_("entitlements"))
+    def entitlements(self, obj: Customer) -> str:
+        """What ``payments.has_feature`` and ``payments.limit`` answer for the owner now."""
+        if obj.pk is None or obj.owner_id is None:
+            return "-"
+        from django_payments_sync.interactor.entitlements import read_entitlements
+
+        found = read_entitlements(obj.owner)
+        features = ", ".join(sorted(found.features)) or _("none")
+        limits = ", ".join(f"{k}={v}" for k, v in sorted(found.limits.items())) or _("none")
+        source = _("free tier") if found.on_free_tier else _("from the plan")
+        return f"{_('features')}: {features}; {_('limits')}: {limits} ({source})"
 
 
 @admin.register(BillingInformation)
