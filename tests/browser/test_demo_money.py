@@ -12,6 +12,8 @@ import pytest
 from tests.browser.test_demo import expect, pay, sign_up, start_checkout
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from playwright.sync_api import Browser, Locator, Page
 
     from tests.browser.conftest import Shot
@@ -72,7 +74,9 @@ def admin_page(chromium: Browser, demo: DemoStack) -> Page:
     return admin
 
 
-def refund_in_admin(admin: Page, order_id: str, amount: str, shot: Shot | None = None) -> None:
+def refund_in_admin(
+    admin: Page, order_id: str, amount: str, screenshot: Path | None = None
+) -> None:
     admin.goto("/admin/django_payments_sync/order/")
     admin.locator(f"input[name='_selected_action'][value='{order_id}']").check()
     admin.locator("select[name='action']").select_option("refund_orders")
@@ -80,9 +84,9 @@ def refund_in_admin(admin: Page, order_id: str, amount: str, shot: Shot | None =
     expect(admin.get_by_role("heading", name="Refund orders")).to_be_visible()
     row = admin.locator(".refund-row")
     expect(row).to_contain_text(f"#{order_id}")
-    if shot:
+    if screenshot:
         expect(row).to_contain_text("49.00 EUR")  # money, not 4900
-        shot("admin-refund-confirmation")
+        admin.screenshot(path=screenshot, full_page=True)
     admin.get_by_label("Amount (minor units)").fill(amount)
     admin.get_by_label("Reason").select_option("requested_by_customer")
     admin.get_by_role("button", name="Yes, refund").click()
@@ -103,11 +107,11 @@ def test_a_one_off_item_refunded_in_part_then_in_full_from_the_admin(
     order = page.locator(".order", has_text="Onboarding session")
     reload_until(page, order, "data-status", "paid")
     order_id = order.first.get_attribute("data-order") or ""
-    shot("account-one-off-paid")
+    screenshots = shot("account-one-off-paid").parent
 
     admin = admin_page(chromium, demo)
     try:
-        refund_in_admin(admin, order_id, "1500", shot)
+        refund_in_admin(admin, order_id, "1500", screenshots / "admin-refund-confirmation.png")
         reload_until(page, order, "data-status", "partially_refunded")
         expect(order.first).to_contain_text("15.00 EUR")
         expect(order.first).to_contain_text("Partially refunded")
