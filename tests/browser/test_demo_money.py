@@ -124,7 +124,26 @@ def test_a_one_off_item_refunded_in_part_then_in_full_from_the_admin(
         admin.context.close()
 
 
-def test_the_usage_meter_on_the_account_page(page: Page, shot: Shot) -> None:
+def counted_at_the_provider(demo: DemoStack) -> float:
+    """What the emulator's meter counted for its newest customer (this test's team)."""
+    import time
+
+    import stripe
+
+    from django_payments_sync.testing.stripe_emulator import DEFAULT_API_KEY
+
+    client = stripe.StripeClient(DEFAULT_API_KEY, base_addresses={"api": demo.stripe_url})
+    meter = next(m for m in client.v1.billing.meters.list().data if m.event_name == "api_calls")
+    customer = client.v1.customers.list({"limit": 1}).data[0]
+    hour = int(time.time()) // 3600 * 3600  # a wide window: the emulator's clock may run ahead
+    summary = client.v1.billing.meters.event_summaries.list(
+        meter.id,
+        {"customer": customer.id, "start_time": hour - 90 * 86400, "end_time": hour + 90 * 86400},
+    )
+    return sum(float(s.aggregated_value) for s in summary.data)
+
+
+def test_the_usage_meter_on_the_account_page(page: Page, shot: Shot, demo: DemoStack) -> None:
     sign_up(page)
     page.goto("/account/")
     expect(page.locator(".usage-none")).to_have_text("Nothing used yet this period.")
@@ -139,6 +158,8 @@ def test_the_usage_meter_on_the_account_page(page: Page, shot: Shot) -> None:
     expect(usage).not_to_contain_text("not sent")
     expect(usage).to_contain_text(re.compile(r"API calls: 2\s+since"))
     shot("account-usage")
+    # The provider's meter has them too, each counted once.
+    assert counted_at_the_provider(demo) == 2
 
 
 def test_single_sign_on_needs_the_business_plan(page: Page, shot: Shot, demo: DemoStack) -> None:
