@@ -82,6 +82,7 @@ class Journey:
         return [
             ("sign up", self.sign_up),
             ("plans", self.load_plans),
+            ("promotion code", self.check_promotion_code),
             ("VAT number check (VIES)", self.check_vat_number),
             ("billing details", self.save_billing_details),
             ("checkout session", self.start_checkout),
@@ -90,6 +91,8 @@ class Journey:
             ("webhooks: subscription active", self.wait_for_active_subscription),
             ("order paid", self.check_order_paid),
             ("invoices", self.check_invoices),
+            ("usage meter", self.check_usage_meter),
+            ("feature gate: /sso/", self.check_feature_gate),
             ("portal: cancel", self.cancel_in_portal),
             ("webhooks: cancellation", self.wait_for_cancellation),
             ("account page", self.check_account_page),
@@ -195,7 +198,9 @@ class Journey:
         return f"{self.email}, team {self.team_name!r}"
 
     def load_plans(self) -> str:
-        plans = self.expect(self.api("GET", "/api/payment/plans/"), 200)
+        catalog = self.expect(self.api("GET", "/api/payment/plans/"), 200)
+        # The plans are the products with recurring prices (the one-off item has one price).
+        plans = [p for p in catalog if any(price["recurring"] for price in p["prices"])]
         names = [plan["name"] for plan in plans]
         if len(plans) < 3:
             raise JourneyFailed(f"expected the three seeded plans, got {names}")
@@ -211,6 +216,61 @@ class Journey:
             f"{', '.join(names)}; picked {team['name']} monthly "
             f"({price['amount'] / 100:.2f} {price['currency'].upper()}, pricing {price['id']})"
         )
+
+    def check_promotion_code(self) -> str:
+        """The pricing page's promotion code field where the provider has discounts, and a
+        code that does not exist refused with the API's reason; no field where it has none."""
+        from demo_site.money import offered
+
+        page = self.expect(self.browser.get(self.url("/pricing/"), timeout=10), 200)
+        if not offered()["discounts"]:
+            if 'id="promotion-code"' in page:
+                raise JourneyFailed("the provider has no discounts, yet the page asks for a code")
+            return "the provider has no discounts: the pricing page asks for no code"
+        if 'id="promotion-code"' not in page:
+            raise JourneyFailed("the pricing page has no promotion code field")
+        body = {"pricing": self.state["price"]["id"], "promotion_code": "NO-SUCH-CODE"}
+        refused = self.expect(self.api("POST", "/api/payment/checkout/", body), 400)
+        if refused.get("code") != "promotion_code_unknown":
+            raise JourneyFailed(f"an unknown code was refused with {refused}")
+        return f"an unknown code is refused: {refused['detail']}"
+
+    def check_usage_meter(self) -> str:
+        """One API call from the account page, then the account page shows it as usage so far
+        (where the provider has meters; else the page shows no usage)."""
+        from demo_site.money import USAGE_METER_NAME, offered
+
+        if not offered()["meters"]:
+            account = self.expect(self.browser.get(self.url("/account/"), timeout=10), 200)
+            if "Usage this period" in account:
+                raise JourneyFailed("the provider has no meters, yet the account shows usage")
+            return "the provider has no meters: the account page shows no usage"
+        answer = self.browser.post(
+            self.url("/usage/api-call/"),
+            data={"csrfmiddlewaretoken": self.csrf_token()},
+            headers={"Referer": self.url("/account/")},
+            timeout=30,
+        )
+        account = self.expect(answer, 200)
+        if "One API call recorded." not in account:
+            raise JourneyFailed("the account page does not confirm the API call")
+        usage = self.expect(self.api("GET", "/api/payment/usage/"), 200)
+        meter = next((m for m in usage if m["display_name"] == USAGE_METER_NAME), None)
+        if meter is None or meter["value"] != 1 or meter["pending"] != 0:
+            raise JourneyFailed(f"usage so far is {usage}, not 1 API call sent")
+        return f"1 API call recorded and sent; usage so far: {meter['value']}"
+
+    def check_feature_gate(self) -> str:
+        """/sso/ needs the Business plan's single sign-on: the Team plan gets the 403 page, and
+        the navigation has no link to it."""
+        forbidden = self.browser.get(self.url("/sso/"), timeout=10)
+        if forbidden.status_code != 403:
+            raise JourneyFailed(f"/sso/ answered {forbidden.status_code} on the Team plan")
+        if "Your plan does not include Single sign-on." not in forbidden.text:
+            raise JourneyFailed("the 403 page does not say what the plan lacks")
+        if 'href="/sso/"' in forbidden.text:
+            raise JourneyFailed("the navigation links /sso/ without the feature")
+        return "403 on the Team plan: Your plan does not include Single sign-on."
 
     def check_vat_number(self) -> str:
         answer = self.expect(

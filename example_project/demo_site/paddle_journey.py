@@ -48,7 +48,17 @@ class PaddleJourney(Journey):
         at = next(i for i, (name, _) in enumerate(steps) if name == "portal: cancel")
         steps.insert(at, ("change plan", self.change_plan))
         steps.insert(at + 1, ("webhooks: plan change", self.wait_for_plan_change))
+        steps.insert(at + 2, ("feature gate: /sso/ on Business", self.check_feature_opens))
         return steps
+
+    def check_feature_opens(self) -> str:
+        """On the Business plan /sso/ opens, and the navigation links it."""
+        page = self.expect(self.browser.get(self.url("/sso/"), timeout=10), 200)
+        if "plan includes single sign-on" not in page:
+            raise JourneyFailed("/sso/ does not say the plan includes single sign-on")
+        if 'href="/sso/"' not in page:
+            raise JourneyFailed("the navigation does not link /sso/ on the Business plan")
+        return f"/sso/ opens on {CHANGE_TO}, linked in the navigation"
 
     def pay_with_declined_card(self) -> str:
         url = self.state["checkout_url"]

@@ -171,6 +171,9 @@ PAYMENTS_SYNC = {
     # The demo shows its plans right after `seed_demo`: no stale cache.
     "PLANS_CACHE_TIMEOUT": 0,
     "VIES": _vies,
+    # The demo runs no task worker: usage is sent right after it is recorded, by the demo's
+    # own page (demo_site.views.record_api_call), instead of by the send_usage_events task.
+    "USAGE": {"ENQUEUE": False},
 }
 
 LOGGING = {

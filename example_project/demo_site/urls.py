@@ -23,6 +23,9 @@ urlpatterns = [
     path("billing/", views.billing, name="billing"),
     path("checkout/success/", views.checkout_success, name="checkout-success"),
     path("account/", views.account, name="account"),
+    path("buy/onboarding/", views.buy_one_off, name="buy-one-off"),
+    path("usage/api-call/", views.record_api_call, name="record-api-call"),
+    path("sso/", views.sso, name="sso"),
     path("admin/", admin.site.urls),
     path("api/payment/", include("django_payments_sync.urls")),
 ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_payments_sync.backends.types import REFUND_REASONS
+from django_payments_sync.currencies import format_amount
 from django_payments_sync.exceptions import PaymentsSyncError
 from django_payments_sync.models import Coupon, Order, PromotionCode, Refund
 
@@ -66,7 +67,10 @@ class RefundForm(forms.Form):
         label=_("Amount (minor units)"),
         min_value=1,
         required=False,
-        help_text=_("Empty: all that is left of each order."),
+        help_text=_(
+            "In the currency's smallest unit: 1500 is 15.00 EUR. Empty: all that is left of "
+            "each order."
+        ),
     )
     reason = forms.ChoiceField(
         label=_("Reason"),
@@ -98,11 +102,23 @@ def refund_orders(
         "title": _("Refund orders"),
         "opts": modeladmin.model._meta,
         "form": form,
-        "rows": [(order, refundable_amount(order)) for order in orders],
+        # (order, what is left in minor units, its amount, refunded and left as money).
+        "rows": [_refund_row(order, refundable_amount(order)) for order in orders],
         "queryset": queryset,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
+
+
+def _refund_row(order: Order, left: int) -> tuple[Order, int, str, str, str]:
+    """An order on the confirmation page: its amounts as money ("49.00 EUR"), not in cents."""
+    return (
+        order,
+        left,
+        format_amount(order.amount, order.currency),
+        format_amount(order.amount_refunded, order.currency),
+        format_amount(left, order.currency),
+    )
 
 
 def _refund_each(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from django_payments_sync.models import (
     SubscriptionDiscount,
 )
 from django_payments_sync.sync.coupons import push_discounts
+from django_payments_sync.testing.paddle_emulator import DEFAULT_API_KEY
 from tests.checkout.conftest import CHECKOUT_URL, LOCMEM_SETTINGS, deliver
 from tests.factories import SubscriptionFactory
 
@@ -227,3 +229,23 @@ def test_payments_sync_push_pushes_meters_coupons_and_codes(locmem: Any) -> None
     assert ExternalCoupon.objects.filter(coupon=coupon).exists()
     assert ExternalPromotionCode.objects.filter(promotion_code__code="SPRING5").exists()
     assert ExternalMeter.objects.count() == 1
+
+
+def test_a_backend_without_discounts_keeps_coupons_local(paddle_emulator: Any) -> None:
+    """Paddle's backend has no discounts: a coupon and its code saved with AUTO_SYNC are not
+    pushed (no UnsupportedOperation after the commit), and `payments_sync push` skips them."""
+    paddle = {
+        "BACKEND": "django_payments_sync.backends.paddle.PaddleBackend",
+        "OPTIONS": {"api_key": DEFAULT_API_KEY, "api_base": paddle_emulator.url},
+        "AUTO_SYNC": True,
+    }
+    with override_settings(PAYMENTS_SYNC=paddle):
+        coupon = Coupon.objects.create(name="Welcome", percent_off=Decimal("20"), duration="once")
+        code = PromotionCode.objects.create(coupon=coupon, code="WELCOME20")
+        coupon.name = "Welcome!"
+        coupon.save()
+        call_command("payments_sync", "push")
+    assert not ExternalCoupon.objects.exists()
+    assert not ExternalPromotionCode.objects.exists()
+    code.refresh_from_db()
+    assert code.code == "WELCOME20"

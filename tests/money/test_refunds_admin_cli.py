@@ -25,7 +25,10 @@ def test_the_admin_action_asks_then_refunds(admin_client: Any, paid: Order) -> N
     page = asked.content.decode()
     assert "Yes, refund" in page
     assert f"#{paid.pk}" in page
-    assert "9900" in page
+    # Money as money: 99.00 EUR, never the minor units (9900 EUR).
+    assert page.count("99.00 EUR") == 2  # the amount and what is left
+    assert "0.00 EUR" in page  # refunded so far
+    assert "9900" not in page
     assert not Refund.objects.exists()  # nothing before the confirmation
 
     done = admin_client.post(
@@ -43,6 +46,11 @@ def test_the_admin_action_asks_then_refunds(admin_client: Any, paid: Order) -> N
     assert "1 order refunded." in done.content.decode()
     assert state(paid) == ("partially_refunded", 1500, "partially_refunded", 1500)
     assert Refund.objects.get().reason == "duplicate"
+    again = admin_client.post(
+        CHANGELIST, {"action": "refund_orders", "_selected_action": [paid.pk]}
+    ).content.decode()
+    assert "15.00 EUR" in again  # refunded
+    assert "84.00 EUR" in again  # left to refund
     change = admin_client.get(reverse("admin:django_payments_sync_order_change", args=[paid.pk]))
     assert change.status_code == 200
     assert "duplicate" in change.content.decode()

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_delete
 
 from django_payments_sync.backends import BaseBackend, get_backend
-from django_payments_sync.backends.types import CouponData, PromotionCodeData
+from django_payments_sync.backends.types import Capability, CouponData, PromotionCodeData
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import ObjectNotFound, ProviderError
 from django_payments_sync.models import (
@@ -238,7 +238,8 @@ def push_discounts(*, backend: BaseBackend | None = None) -> list[SyncResult]:
 
 # --- automatic push (AUTO_SYNC) and deletions -----------------------------------------------
 def _after_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw or not payments_settings.AUTO_SYNC:
+    # A backend without discounts (Paddle's) has nothing to push them to: the rows stay local.
+    if raw or not payments_settings.AUTO_SYNC or not get_backend().supports(Capability.DISCOUNTS):
         return
     pk = instance.pk
     if sender is Coupon:

@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: three plans, monthly and yearly, and a demo user (idempotent)."""
+"""``manage.py seed_demo``: three plans, monthly and yearly, a one-off item, a promotion code, a
+usage meter and a demo user (idempotent)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,29 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from django_payments_sync.models import get_pricing_model, get_product_model
+from demo_site.money import (
+    ONE_OFF_AMOUNT,
+    ONE_OFF_NAME,
+    PROMOTION_CODE,
+    PROMOTION_PERCENT_OFF,
+    USAGE_METER,
+    USAGE_METER_NAME,
+)
+from django_payments_sync.models import (
+    Coupon,
+    Meter,
+    PromotionCode,
+    get_pricing_model,
+    get_product_model,
+)
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
 DEMO_TEAM = "Demo Team"
 
 #: name, description, metadata (features, comma-separated, and limits: the plan catalog reads
-#: both), monthly and yearly amounts in cents (EUR).
+#: both), monthly and yearly amounts in cents (EUR). Business's "Single sign-on" opens /sso/
+#: (demo_site.money.SSO_FEATURE).
 PLANS: list[tuple[str, str, dict[str, str], int, int]] = [
     (
         "Starter",
@@ -48,9 +64,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             created = self.seed_plans()
+            created += self.seed_one_off()
+            self.seed_promotion_code()
+            self.seed_meter()
             user_created = self.seed_user()
         self.stdout.write(
-            f"Seeded {len(PLANS)} plans ({created} new prices) and the demo user "
+            f"Seeded {len(PLANS)} plans and {ONE_OFF_NAME!r} ({created} new prices), the "
+            f"promotion code {PROMOTION_CODE}, the meter {USAGE_METER_NAME!r} and the demo user "
             f"{DEMO_EMAIL} ({'created' if user_created else 'already there'})."
         )
 
@@ -79,6 +99,41 @@ class Command(BaseCommand):
                 )
                 created += int(was_created)
         return created
+
+    def seed_one_off(self) -> int:
+        """A one-time price, bought once through the one-off charge checkout (and refundable
+        from the admin). Not a plan: the pricing page lists it on its own."""
+        product, _ = get_product_model()._default_manager.update_or_create(
+            name=ONE_OFF_NAME,
+            defaults={
+                "description": "An hour with our team to set your workspace up.",
+                "metadata": {},
+                "position": len(PLANS),
+                "active": True,
+            },
+        )
+        _, created = get_pricing_model()._default_manager.get_or_create(
+            product_id=product.pk,
+            interval="",
+            currency="eur",
+            amount=ONE_OFF_AMOUNT,
+            defaults={"nickname": ONE_OFF_NAME, "active": True},
+        )
+        return int(created)
+
+    def seed_promotion_code(self) -> None:
+        """20% off the first payment, as the code customers type at checkout. Pushed where the
+        provider has discounts (Stripe); with Paddle it stays local and the field is hidden."""
+        coupon, _ = Coupon.objects.get_or_create(
+            name="Welcome",
+            defaults={"percent_off": PROMOTION_PERCENT_OFF, "duration": "once", "active": True},
+        )
+        PromotionCode.objects.get_or_create(code=PROMOTION_CODE, defaults={"coupon": coupon})
+
+    def seed_meter(self) -> None:
+        Meter.objects.get_or_create(
+            event_name=USAGE_METER, defaults={"display_name": USAGE_METER_NAME}
+        )
 
     def seed_user(self) -> bool:
         user_model = get_user_model()

@@ -55,10 +55,17 @@ class PaddleBackend(PaddleBilling, PaddleWebhooks, BaseBackend):
 
     provider_name = "paddle"
     display_name = "Paddle"
-    # No invoice preview of a change yet (issue 16's SUBSCRIPTION_PREVIEW).
+    # What this backend implements, no more: the library (and a host's pages) ask
+    # ``supports()`` before offering a feature. Not yet: an invoice preview of a change (issue
+    # 16's SUBSCRIPTION_PREVIEW), entitlement features, refunds, off-session charges (PAYMENTS),
+    # discounts and usage meters.
     capabilities = frozenset(Capability) - {
         Capability.SUBSCRIPTION_PREVIEW,
         Capability.ENTITLEMENTS,
+        Capability.REFUNDS,
+        Capability.PAYMENTS,
+        Capability.DISCOUNTS,
+        Capability.METERS,
     }
     option_defaults: ClassVar[Mapping[str, Any]] = {
         "api_key": BaseBackend.REQUIRED,
