@@ -114,7 +114,7 @@ class AbstractPricing(SyncedModel):
     @property
     def is_metered(self) -> bool:
         """Billed for usage (``usage_type=metered``): recurring, with a meter."""
-        return bool(self.interval) and self.meter_id is not None  # type: ignore[attr-defined]
+        return bool(self.interval) and self.meter_id is not None
 
     @property
     def usage_type(self) -> str:
@@ -127,7 +127,7 @@ class AbstractPricing(SyncedModel):
             raise ValidationError({"max_quantity": _("Must not be below the minimum quantity.")})
         if self.trial_period_days and not self.interval:
             raise ValidationError({"trial_period_days": _("Only recurring prices have trials.")})
-        if self.meter_id is not None and not self.interval:  # type: ignore[attr-defined]
+        if self.meter_id is not None and not self.interval:
             raise ValidationError(
                 {"meter": _("Only a recurring price can be metered: choose an interval.")}
             )
