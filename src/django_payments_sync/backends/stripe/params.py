@@ -144,6 +144,10 @@ def price_create_params(data: PriceData) -> PriceCreateParams:
     }
     if data.nickname:
         params["nickname"] = data.nickname
+    if data.meter_id and data.interval is None:
+        raise PermanentProviderError(
+            "A metered price must be recurring.", param="recurring[usage_type]"
+        )
     if data.interval is not None:
         recurring: PriceCreateParamsRecurring = {
             "interval": cast(Interval, data.interval),
