@@ -64,6 +64,28 @@ def _fields(name: str, components: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node)) if node else set()
+    return set()
+
+
+def _with_nested(names: set[str], components: dict[str, Any]) -> set[str]:
+    """The schemas named, with the objects their fields hold (a plan's prices, ...)."""
+    todo, seen = list(names), set(names)
+    while todo:
+        for ref in _refs(components.get(todo.pop(), {})):
+            if ref not in seen and components.get(ref, {}).get("properties"):
+                seen.add(ref)
+                todo.append(ref)
+    return seen
+
+
 def render_api_reference(schema: dict[str, Any]) -> str:
     components = schema.get("components", {}).get("schemas", {})
     out = [HEADER]
@@ -93,7 +115,7 @@ def render_api_reference(schema: dict[str, Any]) -> str:
                     out.append(f"- `{code}`: {response.get('description', '').strip() or 'empty'}")
             out.append("")
     out.append("## Schemas\n")
-    for name in sorted(set(used)):
+    for name in sorted(_with_nested(set(used), components)):
         if name not in components:
             continue
         out.append(f"### {name}\n")

@@ -135,7 +135,7 @@ class BillingInformationAdmin(admin.ModelAdmin):
 class PricingInline(admin.TabularInline):
     model = Pricing
     extra = 0
-    fields = ("nickname", "amount", "currency", "interval", "interval_count", "active")
+    fields = ("nickname", "amount", "currency", "interval", "interval_count", "meter", "active")
     show_change_link = True
 
 
@@ -150,8 +150,16 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Pricing)
 class PricingAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "amount", "currency", "interval", "active", "sync_status")
-    list_filter = ("active", "currency", "interval", "sync_status", "external_pricings__provider")
+    list_display = ("__str__", "amount", "currency", "interval", "meter", "active", "sync_status")
+    list_filter = (
+        "active",
+        "currency",
+        "interval",
+        "meter",
+        "sync_status",
+        "external_pricings__provider",
+    )
+    list_select_related = ("product", "meter")
     search_fields = ("nickname", "product__name", "external_pricings__external_id")
     readonly_fields = ("sync_status", "sync_error", "synced_at")
     raw_id_fields = ("product",)

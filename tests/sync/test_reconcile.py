@@ -339,3 +339,30 @@ def test_adopt_takes_over_the_catalog_and_the_subscriptions_too(stripe_provider:
     assert remote_price.metadata["payments_sync_id"] == str(local_price.pk)
     assert payments_sync("diff")[0] == 0
     assert Product.objects.count() == 1
+
+
+def test_adopt_keeps_a_metered_price_metered(stripe_provider: Provider) -> None:
+    """A metered price made in the dashboard, on a meter of ours: adopted on that meter, in
+    place (the diff finds nothing, the price is not replaced)."""
+    from django_payments_sync.models import ExternalMeter, Meter
+    from django_payments_sync.sync.meters import push_meters
+
+    calls = Meter.objects.create(display_name="Calls", event_name="calls")
+    push_meters()
+    meter_id = ExternalMeter.objects.get(meter=calls).external_id
+    client: Any = stripe_provider.emulator.client()
+    product = client.v1.products.create({"name": "Usage"})
+    price = client.v1.prices.create(
+        {
+            "product": product.id,
+            "unit_amount": 3,
+            "currency": "eur",
+            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter_id},
+        }
+    )
+    status, out, err = payments_sync("reconcile", "--adopt", "--rate", "1000")
+    assert status == 0, (out, err)
+    local_price = ExternalPricing.objects.get(external_id=price.id).pricing
+    assert (local_price.meter, local_price.is_metered) == (calls, True)
+    assert payments_sync("diff")[0] == 0
+    assert [p.id for p in stripe_provider.backend.list_prices()] == [price.id]

@@ -15,6 +15,11 @@ from django_payments_sync.api.schema import extend_schema
 from django_payments_sync.interactor import payments
 
 
+class PlanMeterSerializer(serializers.Serializer[Any]):
+    event_name = serializers.CharField(help_text="The name usage is recorded under.")
+    display_name = serializers.CharField()
+
+
 class PlanPriceSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(help_text="The pricing id to send to checkout/.")
     nickname = serializers.CharField()
@@ -30,6 +35,13 @@ class PlanPriceSerializer(serializers.Serializer[Any]):
     min_quantity = serializers.IntegerField()
     max_quantity = serializers.IntegerField(allow_null=True)
     recurring = serializers.BooleanField()
+    usage_type = serializers.ChoiceField(
+        choices=["licensed", "metered"],
+        allow_null=True,
+        help_text="metered: amount is per unit of the meter's usage, billed at the period's end; "
+        "null for a one-time price.",
+    )
+    meter = PlanMeterSerializer(allow_null=True, help_text="What a metered price counts.")
 
 
 class PlanSerializer(serializers.Serializer[Any]):

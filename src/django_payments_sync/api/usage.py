@@ -16,6 +16,16 @@ from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.customers import existing_customer_for_request
 
 
+class MeteredPriceSerializer(serializers.Serializer[Any]):
+    pricing = serializers.IntegerField(help_text="The metered pricing that bills this meter.")
+    unit_amount = serializers.IntegerField(help_text="Per unit, in minor units (cents).")
+    currency = serializers.CharField(help_text="Lower-case ISO 4217 code.")
+    estimate = serializers.IntegerField(
+        help_text="value x unit_amount: what the period's usage so far costs (before tax and "
+        "discounts)."
+    )
+
+
 class MeterUsageSerializer(serializers.Serializer[Any]):
     meter = serializers.CharField(help_text="The meter's event name.")
     display_name = serializers.CharField()
@@ -23,6 +33,11 @@ class MeterUsageSerializer(serializers.Serializer[Any]):
     value = serializers.IntegerField(help_text="So far in the period, as the meter aggregates.")
     since = serializers.DateTimeField(help_text="The current period's start.")
     pending = serializers.IntegerField(help_text="Events recorded, not yet at the provider.")
+    price = MeteredPriceSerializer(
+        allow_null=True,
+        help_text="The metered price of the requester's subscription that bills this meter; "
+        "null when none does.",
+    )
 
 
 class UsageView(PaymentsViewMixin, APIView):

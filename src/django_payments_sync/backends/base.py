@@ -180,6 +180,8 @@ class BaseBackend(EntitlementOperations):
         raise self._unsupported("listing products")
 
     def create_price(self, data: PriceData, *, idempotency_key: str) -> ProviderPrice:
+        """Create a price; one with ``data.meter_id`` is metered (``Capability.METERS``: a
+        backend without meters raises ``UnsupportedOperation`` for it)."""
         raise self._unsupported("creating prices")
 
     def archive_price(self, price_id: str) -> ProviderPrice:

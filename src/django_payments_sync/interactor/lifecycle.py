@@ -46,7 +46,7 @@ class LifecycleService:
         return provider.backend().preview_subscription_change(
             self.subscriptions.external_id_of(subscription),
             price_id=provider.ensure_price_id(new_pricing) if price_changed else None,
-            quantity=new_quantity,
+            quantity=None if new_pricing.is_metered else new_quantity,
             proration_behavior=behavior,
         )
 

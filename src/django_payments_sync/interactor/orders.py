@@ -129,7 +129,11 @@ class OrderService:
 
             code_id = promotion_code_id(code)
         backend = provider.backend()
-        amount = pricing.amount * quantity
+        if pricing.is_metered:
+            # Billed for its usage at the period's end: nothing is due at checkout.
+            quantity, amount = 1, 0
+        else:
+            amount = pricing.amount * quantity
         with transaction.atomic():
             order = Order.objects.create(
                 customer=customer,
@@ -148,6 +152,7 @@ class OrderService:
             mode="subscription" if pricing.interval else "payment",
             price_id=price_id,
             quantity=quantity,
+            metered=pricing.is_metered,
             success_url=success_url,
             cancel_url=cancel_url,
             customer_id=customer_id,

@@ -13,15 +13,17 @@ from django_payments_sync.models import get_pricing_model, get_product_model
 from django_payments_sync.models.features import features_from_metadata
 
 #: The cache key of the catalog. A version suffix lets a release change the shape safely.
-CACHE_KEY = "django_payments_sync:plans:v1"
+CACHE_KEY = "django_payments_sync:plans:v2"
 
 
 def build_plans() -> list[dict[str, Any]]:
     """The catalog from the database (uncached): products with at least one active price."""
     product_model = get_product_model()
     pricing_model = get_pricing_model()
-    active_prices = pricing_model._default_manager.filter(active=True).order_by(
-        "amount", "interval", "pk"
+    active_prices = (
+        pricing_model._default_manager.filter(active=True)
+        .select_related("meter")
+        .order_by("amount", "interval", "pk")
     )
     with_active_price = {"pricings__active": True}  # the reverse name of Pricing.product
     products = (
@@ -58,6 +60,12 @@ def _price(pricing: Any) -> dict[str, Any]:
         "min_quantity": pricing.min_quantity,
         "max_quantity": pricing.max_quantity,
         "recurring": bool(pricing.interval),
+        "usage_type": pricing.usage_type if pricing.interval else None,
+        "meter": (
+            {"event_name": pricing.meter.event_name, "display_name": pricing.meter.display_name}
+            if pricing.is_metered
+            else None
+        ),
     }
 
 

@@ -163,6 +163,8 @@ class SubscriptionService:
         """
         check_pricing(pricing, recurring=True)
         check_quantity(pricing, quantity)
+        if pricing.is_metered:
+            quantity = 1  # the meter's usage is what is billed, not a quantity
         customer_id = provider.ensure_customer_id(customer)
         price_id = provider.ensure_price_id(pricing)
         with transaction.atomic():
@@ -186,6 +188,7 @@ class SubscriptionService:
             customer_id=customer_id,
             price_id=price_id,
             quantity=quantity,
+            metered=pricing.is_metered,
             trial_period_days=pricing.trial_period_days,
             metadata={
                 METADATA_ID_KEY: str(subscription.pk),
@@ -256,6 +259,13 @@ class SubscriptionService:
                     f"{pricing.currency.upper()} price.",
                     code="currency_mismatch",
                 )
+        if new_pricing.is_metered:
+            if quantity is not None and quantity != subscription.quantity:
+                raise PolicyViolation(
+                    "A metered price has no quantity: its usage is billed.",
+                    code="metered_quantity",
+                )
+            return new_pricing, 1
         check_quantity(new_pricing, new_quantity)
         return new_pricing, new_quantity
 
@@ -285,7 +295,12 @@ class SubscriptionService:
             state = provider.backend().update_subscription(
                 external_id,
                 price_id=provider.ensure_price_id(new_pricing) if price_changed else None,
-                quantity=new_quantity if (quantity_changed or price_changed) else None,
+                # A metered price takes no quantity (the provider refuses one).
+                quantity=(
+                    new_quantity
+                    if (quantity_changed or price_changed) and not new_pricing.is_metered
+                    else None
+                ),
                 proration_behavior=(
                     proration_behavior or payments_settings.PRORATION_BEHAVIOR
                     if (price_changed or quantity_changed)

@@ -30,6 +30,8 @@ from django_payments_sync.models import (
 )
 from django_payments_sync.webhooks.tasks import _as_task
 
+#: The statuses of a subscription whose period counts usage.
+LIVE = ("active", "trialing", "past_due")
 #: The lock that keeps one drainer at a time, so events leave in order.
 OUTBOX_LOCK = "usage:outbox"
 
@@ -215,7 +217,7 @@ def period_start(customer: Customer) -> dt.datetime:
     """Where "so far" starts: the live subscription's current period, else the month's start."""
     subscription = (
         Subscription.objects.filter(customer=customer, current_period_start__isnull=False)
-        .filter(status__in=["active", "trialing", "past_due"])
+        .filter(status__in=LIVE)
         .order_by("-current_period_start")
         .first()
     )
@@ -229,6 +231,7 @@ def usage_so_far(customer: Customer) -> list[Mapping[str, Any]]:
     """Per active meter, what ``customer`` recorded since :func:`period_start` (one query for
     the totals): the sum, the count or the last quantity, as the meter aggregates."""
     since = period_start(customer)
+    metered = metered_prices(customer)
     events = UsageEvent.objects.filter(
         customer=customer, timestamp__gte=since, status__in=["pending", "sent"]
     )
@@ -245,6 +248,7 @@ def usage_so_far(customer: Customer) -> list[Mapping[str, Any]]:
             value = last.quantity if last is not None else 0
         else:
             value = int(sums.get(meter.pk) or 0)
+        pricing = metered.get(meter.pk)
         answer.append(
             {
                 "meter": meter.event_name,
@@ -253,6 +257,33 @@ def usage_so_far(customer: Customer) -> list[Mapping[str, Any]]:
                 "value": value,
                 "since": since,
                 "pending": of_meter.filter(status="pending").count(),
+                "price": (
+                    {
+                        "pricing": pricing.pk,
+                        "unit_amount": pricing.amount,
+                        "currency": pricing.currency,
+                        "estimate": value * pricing.amount,
+                    }
+                    if pricing is not None
+                    else None
+                ),
             }
         )
     return answer
+
+
+def metered_prices(customer: Customer) -> dict[Any, Any]:
+    """Meter pk -> the metered pricing of the customer's live subscriptions that bills it."""
+    live = (
+        Subscription.objects.filter(
+            customer=customer, status__in=["active", "trialing", "past_due"]
+        )
+        .filter(pricing__meter__isnull=False)
+        .exclude(pricing__interval="")
+        .select_related("pricing")
+        .order_by("-pk")
+    )
+    found: dict[Any, Any] = {}
+    for subscription in live:
+        found.setdefault(subscription.pricing.meter_id, subscription.pricing)
+    return found

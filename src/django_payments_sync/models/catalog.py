@@ -80,6 +80,17 @@ class AbstractPricing(SyncedModel):
     max_quantity = models.PositiveIntegerField(_("maximum quantity"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True, db_index=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    #: A recurring price with a meter is metered: billed at the period's end for the usage
+    #: the meter counted (``amount`` per unit), with no quantity of its own.
+    meter = models.ForeignKey(
+        "django_payments_sync.Meter",
+        verbose_name=_("meter"),
+        on_delete=models.PROTECT,
+        related_name="pricings",
+        null=True,
+        blank=True,
+        help_text=_("Makes a recurring price metered: amount per unit of this meter's usage."),
+    )
 
     class Meta:
         abstract = True
@@ -100,12 +111,26 @@ class AbstractPricing(SyncedModel):
     def is_recurring(self) -> bool:
         return bool(self.interval)
 
+    @property
+    def is_metered(self) -> bool:
+        """Billed for usage (``usage_type=metered``): recurring, with a meter."""
+        return bool(self.interval) and self.meter_id is not None
+
+    @property
+    def usage_type(self) -> str:
+        """``"metered"`` or ``"licensed"`` (a quantity bought up front), as Stripe names them."""
+        return "metered" if self.is_metered else "licensed"
+
     def clean(self) -> None:
         super().clean()
         if self.max_quantity is not None and self.max_quantity < self.min_quantity:
             raise ValidationError({"max_quantity": _("Must not be below the minimum quantity.")})
         if self.trial_period_days and not self.interval:
             raise ValidationError({"trial_period_days": _("Only recurring prices have trials.")})
+        if self.meter_id is not None and not self.interval:
+            raise ValidationError(
+                {"meter": _("Only a recurring price can be metered: choose an interval.")}
+            )
 
 
 class Pricing(AbstractPricing):

@@ -6,10 +6,13 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from django_payments_sync.backends import BaseBackend, get_backend
+from django_payments_sync.backends.types import Capability
 from django_payments_sync.conf import payments_settings
 from django_payments_sync.exceptions import (
     ObjectNotFound,
+    PermanentProviderError,
     ProviderError,
+    UnsupportedOperation,
 )
 from django_payments_sync.models import (
     ExternalPricing,
@@ -25,6 +28,7 @@ from django_payments_sync.sync.snapshots import (
 
 if TYPE_CHECKING:
     from django_payments_sync.models import AbstractPricing, AbstractProduct
+from django_payments_sync.sync.meters import meter_external_ids
 from django_payments_sync.sync.rows import (
     UNKNOWN_LINK,
     SyncAction,
@@ -38,6 +42,7 @@ from django_payments_sync.sync.rows import (
     mark_synced,
     move_link,
     record_deletion,
+    set_sync_status,
 )
 
 # --- products and prices ------------------------------------------------------------------
@@ -65,7 +70,11 @@ def sync_product(
     one.
     """
     backend = backend or get_backend()
-    snapshot = ProductToSynchronizePayments.from_product(product, pricings)
+    if pricings is None:
+        pricings = list(product.pricings.all())  # type: ignore[attr-defined]
+    # Metered prices name their meters: those are pushed first (none, for a licensed catalog).
+    meter_ids = meter_external_ids(pricings, backend=backend, push=not dry_run)
+    snapshot = ProductToSynchronizePayments.from_product(product, pricings, meter_ids)
     links = links or {}
     result = _sync_product_row(
         backend,
@@ -85,7 +94,6 @@ def sync_product(
             ]
         # Otherwise the product failed: its prices cannot be pushed and stay pending.
         return results
-    pricings = pricings if pricings is not None else list(product.pricings.all())  # type: ignore[attr-defined]
     by_id = {str(p.pk): p for p in pricings}
     for price in snapshot.prices:
         results.append(
@@ -202,6 +210,8 @@ def _sync_price_row(
     ext: Any,
 ) -> SyncResult:
     local_id = str(pricing.pk)
+    if snapshot.meter_missing:
+        return _meter_missing(backend, pricing, dry_run)
     wanted = snapshot.content_hash(product_external_id)
     if ext is UNKNOWN_LINK:
         ext = link_of(ExternalPricing, backend.provider_name, pricing=pricing)
@@ -266,6 +276,26 @@ def _sync_price_row(
         return SyncResult("price", local_id, SyncAction.FAILED, ext and ext.external_id, exc)
     mark_synced(pricing)
     return SyncResult("price", local_id, action, ext.external_id, detail=detail)
+
+
+def _meter_missing(backend: BaseBackend, pricing: AbstractPricing, dry_run: bool) -> SyncResult:
+    """A metered price whose meter has no provider id: refused (nothing is pushed), clearly."""
+    error: ProviderError | UnsupportedOperation
+    name = pricing.meter.event_name if pricing.meter is not None else ""
+    if not backend.supports(Capability.METERS):
+        error = UnsupportedOperation(
+            f"The {backend.display_name or type(backend).__name__} backend does not support "
+            f"metered prices (usage meters): price {pricing.pk} is metered by {name!r}."
+        )
+    else:
+        error = PermanentProviderError(
+            f"The meter {name!r} of price {pricing.pk} is inactive or could not be "
+            "pushed: a metered price needs its meter at the provider.",
+            code="meter_unavailable",
+        )
+    if not dry_run:
+        set_sync_status(pricing, SyncStatus.FAILED, f"{type(error).__name__}: {error}"[:2000], None)
+    return SyncResult("price", str(pricing.pk), SyncAction.FAILED, error=error, dry_run=dry_run)
 
 
 def sync_pricing(

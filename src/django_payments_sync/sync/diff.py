@@ -18,6 +18,7 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
+    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
     ExternalSubscription,
@@ -92,8 +93,15 @@ def diff(*, backend: BaseBackend | None = None, subscriptions: bool = True) -> l
     pricings: dict[Any, list[Any]] = defaultdict(list)
     for pricing in pricing_model._default_manager.order_by("pk"):
         pricings[pricing.product_id].append(pricing)
+    meter_ids: dict[Any, str] = {}
+    if any(p.meter_id is not None for ps in pricings.values() for p in ps):
+        meter_ids = dict(
+            ExternalMeter.objects.filter(provider=provider).values_list("meter_id", "external_id")
+        )
     for product in product_model._default_manager.order_by("pk"):
-        snapshot = ProductToSynchronizePayments.from_product(product, pricings.get(product.pk, []))
+        snapshot = ProductToSynchronizePayments.from_product(
+            product, pricings.get(product.pk, []), meter_ids
+        )
         ext = ext_products.get(product.pk)
         drifts += _compare("product", product, ext, remote_products, snapshot.differences)
         for price, pricing in zip(snapshot.prices, pricings.get(product.pk, []), strict=True):

@@ -3,8 +3,11 @@ immutable terms change, deactivated with the local row; an unchanged meter costs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django_payments_sync.backends import BaseBackend, get_backend
-from django_payments_sync.backends.types import MeterData
+from django_payments_sync.backends.types import Capability, MeterData
 from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.models import ExternalMeter, Meter
 from django_payments_sync.sync.rows import (
@@ -19,6 +22,10 @@ from django_payments_sync.sync.rows import (
 from django_payments_sync.sync.snapshots import digest, idempotency_key
 
 
+def _terms_hash(meter: Meter) -> str:
+    return digest([meter.event_name, meter.aggregation])
+
+
 def sync_meter(meter: Meter, *, backend: BaseBackend | None = None) -> SyncResult:
     """Push one meter; never raises a provider error (it is in the result and on the row)."""
     backend = backend or get_backend()
@@ -29,7 +36,7 @@ def sync_meter(meter: Meter, *, backend: BaseBackend | None = None) -> SyncResul
         event_name=meter.event_name,
         aggregation=meter.aggregation,
     )
-    wanted = digest([data.event_name, data.aggregation])
+    wanted = _terms_hash(meter)
     try:
         if not meter.active:
             if ext is not None:
@@ -61,3 +68,31 @@ def sync_meter(meter: Meter, *, backend: BaseBackend | None = None) -> SyncResul
 def push_meters(*, backend: BaseBackend | None = None) -> list[SyncResult]:
     backend = backend or get_backend()
     return [sync_meter(meter, backend=backend) for meter in Meter.objects.order_by("pk")]
+
+
+def meter_external_ids(
+    pricings: Iterable[Any], *, backend: BaseBackend, push: bool = True
+) -> dict[Any, str]:
+    """Local meter pk -> provider meter id, for the meters of the metered ``pricings``.
+
+    With ``push`` a meter that is not at the provider, or whose terms changed, is pushed first
+    (a metered price names its meter); without it (a dry run) only the current links count.
+    An inactive meter, or a backend without ``Capability.METERS``, has none.
+    """
+    wanted = {p.meter_id for p in pricings if p.interval and p.meter_id is not None}
+    if not wanted or not backend.supports(Capability.METERS):
+        return {}
+    links = {
+        ext.meter_id: ext
+        for ext in ExternalMeter.objects.filter(provider=backend.provider_name, meter_id__in=wanted)
+    }
+    found: dict[Any, str] = {}
+    for meter in Meter.objects.filter(pk__in=wanted, active=True):
+        ext = links.get(meter.pk)
+        if ext is not None and (ext.content_hash == _terms_hash(meter) or not push):
+            found[meter.pk] = ext.external_id
+        elif push:
+            result = sync_meter(meter, backend=backend)
+            if result.external_id:
+                found[meter.pk] = result.external_id
+    return found

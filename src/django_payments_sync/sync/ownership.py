@@ -93,6 +93,7 @@ RULES: tuple[FieldRule, ...] = (
         FieldRule("price", name, Owner.HOST, f"Pricing.{name}", "immutable: a change replaces")
         for name in ("amount", "currency", "interval", "interval_count", "product")
     ),
+    FieldRule("price", "meter_id", Owner.HOST, "Pricing.meter", "immutable: a change replaces"),
     *(
         FieldRule("price", name, Owner.HOST, f"Pricing.{name}")
         for name in ("active", "nickname", "metadata")

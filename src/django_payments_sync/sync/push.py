@@ -20,6 +20,7 @@ from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
+    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
     get_pricing_model,
@@ -106,6 +107,11 @@ def push_all(
                 progress(result)
 
     if products:
+        if not dry_run and backend.supports(Capability.METERS):
+            # Meters first: metered prices name them (and usage is sent to them).
+            from django_payments_sync.sync.meters import push_meters
+
+            record(push_meters(backend=backend))
         record(
             push_catalog(
                 backend,
@@ -119,13 +125,10 @@ def push_all(
         if backend.supports(Capability.ENTITLEMENTS):
             record(push_features(backend=backend, dry_run=dry_run))
         if not dry_run:
-            # Meters (before metered use), then coupons (which may name products) and their
-            # promotion codes; a dry run does not list them.
+            # Coupons (which may name products) and their promotion codes; a dry run does not
+            # list them.
             from django_payments_sync.sync.coupons import push_discounts
-            from django_payments_sync.sync.meters import push_meters
 
-            if backend.supports(Capability.METERS):
-                record(push_meters(backend=backend))
             if backend.supports(Capability.DISCOUNTS):
                 record(push_discounts(backend=backend))
     if customers:
@@ -196,7 +199,7 @@ def push_catalog(
             adopt[f"price:{local_id}"].append(remote_price)
 
     if repair and remote_products is not None and remote_prices is not None:
-        _forget_drifted(products, pricings, links, remote_products, remote_prices)
+        _forget_drifted(provider, products, pricings, links, remote_products, remote_prices)
 
     def push_one(product: Any) -> list[SyncResult]:
         return sync_product(
@@ -220,6 +223,7 @@ def push_catalog(
 
 
 def _forget_drifted(
+    provider: str,
     products: list[Any],
     pricings: dict[Any, list[Any]],
     links: dict[str, Any],
@@ -229,11 +233,19 @@ def _forget_drifted(
     """Clear the hash of rows whose provider object differs, so the push writes them again."""
     by_id: dict[str, Any] = {p.id: p for p in remote_products}
     by_id.update({p.id: p for p in remote_prices})
+    metered = any(p.meter_id is not None for ps in pricings.values() for p in ps)
+    meter_ids = (
+        dict(ExternalMeter.objects.filter(provider=provider).values_list("meter_id", "external_id"))
+        if metered
+        else {}
+    )
     for product in products:
         ext = links.get(f"product:{product.pk}")
         if ext is None:
             continue
-        snapshot = ProductToSynchronizePayments.from_product(product, pricings.get(product.pk, []))
+        snapshot = ProductToSynchronizePayments.from_product(
+            product, pricings.get(product.pk, []), meter_ids
+        )
         remote = by_id.get(ext.external_id)
         if remote is None or snapshot.differences(remote):
             ext.content_hash = ""

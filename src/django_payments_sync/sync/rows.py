@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_payments_sync.exceptions import (
     PermanentProviderError,
     ProviderError,
+    UnsupportedOperation,
 )
 from django_payments_sync.models import (
     ProviderDeletion,
@@ -54,7 +55,9 @@ class SyncResult:
     local_id: str
     action: SyncAction
     external_id: str | None = None
-    error: ProviderError | None = None
+    #: What failed: the provider's error, or ``UnsupportedOperation`` for what the backend
+    #: cannot do at all (a metered price without ``Capability.METERS``).
+    error: ProviderError | UnsupportedOperation | None = None
     dry_run: bool = False
     detail: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,15 +90,24 @@ class PriceSnapshot:
     active: bool
     nickname: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The provider id of a metered price's meter (:func:`~.meters.meter_external_ids` finds
+    #: it, pushing the meter when needed); ``None`` for a licensed or one-time price.
+    meter_id: str | None = None
+    #: A metered price whose meter is not at the provider (yet): it cannot be pushed.
+    meter_missing: bool = False
 
     def terms(self) -> dict[str, Any]:
         """What a provider cannot change on an existing price: a change means a new price."""
-        return {
+        terms: dict[str, Any] = {
             "amount": self.amount,
             "currency": self.currency,
             "interval": self.interval,
             "interval_count": self.interval_count,
         }
+        if self.meter_id is not None:
+            # Only for metered prices: the hashes of the others stay as they were.
+            terms["meter"] = self.meter_id
+        return terms
 
     def state(self) -> dict[str, Any]:
         """What can be changed on an existing price."""
@@ -122,6 +132,7 @@ class PriceSnapshot:
             active=self.active,
             nickname=self.nickname,
             metadata=self.metadata,
+            meter_id=self.meter_id,
         )
 
     def matches(self, remote: ProviderPrice, product_external_id: str) -> bool:
@@ -137,14 +148,28 @@ class PriceSnapshot:
             "active": remote.active,
             "nickname": remote.nickname,
             "metadata": remote.metadata,
+            "meter": remote.meter_id,
         }
         local_values = {**self.terms(), **self.state()}
+        if remote.meter_id is not None:
+            local_values.setdefault("meter", None)  # metered there, not here
         return {k: (v, remote_values[k]) for k, v in local_values.items() if remote_values[k] != v}
 
     @classmethod
-    def from_pricing(cls, pricing: AbstractPricing, *, product_active: bool) -> PriceSnapshot:
+    def from_pricing(
+        cls,
+        pricing: AbstractPricing,
+        *,
+        product_active: bool,
+        meter_ids: Mapping[Any, str] | None = None,
+    ) -> PriceSnapshot:
+        """``meter_ids`` maps local meter pks to their provider ids (a metered price's)."""
         interval = pricing.interval or None
+        meter_pk = pricing.meter_id if interval else None
+        meter_id = (meter_ids or {}).get(meter_pk) if meter_pk is not None else None
         return cls(
+            meter_id=meter_id,
+            meter_missing=meter_pk is not None and meter_id is None,
             local_id=str(pricing.pk),
             amount=int(pricing.amount),
             currency=pricing.currency.lower(),
@@ -191,7 +216,10 @@ class ProductToSynchronizePayments:
 
     @classmethod
     def from_product(
-        cls, product: AbstractProduct, pricings: list[AbstractPricing] | None = None
+        cls,
+        product: AbstractProduct,
+        pricings: list[AbstractPricing] | None = None,
+        meter_ids: Mapping[Any, str] | None = None,
     ) -> ProductToSynchronizePayments:
         if pricings is None:
             pricings = list(product.pricings.all())  # type: ignore[attr-defined]
@@ -202,7 +230,10 @@ class ProductToSynchronizePayments:
             active=bool(product.active),
             metadata={**provider_metadata(product.metadata), **identity_metadata(product)},
             prices=tuple(
-                PriceSnapshot.from_pricing(p, product_active=bool(product.active)) for p in pricings
+                PriceSnapshot.from_pricing(
+                    p, product_active=bool(product.active), meter_ids=meter_ids
+                )
+                for p in pricings
             ),
         )
 

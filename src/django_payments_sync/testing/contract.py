@@ -14,6 +14,7 @@ from django_payments_sync.backends.types import (
     CheckoutData,
     CustomerData,
     EventKind,
+    MeterData,
     PriceData,
     ProductData,
     ProviderCustomer,
@@ -233,6 +234,60 @@ class BackendContract:
         assert list(backend.list_product_features(product)) == []
         with pytest.raises(ObjectNotFound):
             backend.detach_product_feature(product, attached.id)
+
+    def test_metered_prices(self, backend: BaseBackend) -> None:
+        """``Capability.METERS``: a recurring price naming a meter is metered, and its
+        subscription takes no quantity; a backend without meters refuses such a price."""
+        product = self.product(backend)
+        if not backend.supports(Capability.METERS):
+            data = PriceData(
+                local_id="m",
+                product_id=product,
+                amount=5,
+                currency="eur",
+                interval="month",
+                meter_id="mtr_contract",
+            )
+            with pytest.raises(UnsupportedOperation, match="metered prices"):
+                backend.create_price(data, idempotency_key="contract-metered")
+            return
+        meter = backend.create_meter(
+            MeterData(
+                local_id="1", display_name="Calls", event_name="contract_calls", aggregation="sum"
+            ),
+            idempotency_key="contract-meter",
+        )
+        data = PriceData(
+            local_id="m",
+            product_id=product,
+            amount=5,
+            currency="eur",
+            interval="month",
+            meter_id=meter.id,
+        )
+        price = backend.create_price(data, idempotency_key="contract-metered")
+        assert (price.meter_id, price.interval, price.amount) == (meter.id, "month", 5)
+        licensed = self.price(backend, product)
+        listed = {p.id: p.meter_id for p in backend.list_prices(product_id=product)}
+        assert listed == {price.id: meter.id, licensed: None}
+        with pytest.raises(PermanentProviderError):  # metered means recurring
+            backend.create_price(
+                PriceData(
+                    local_id="m1",
+                    product_id=product,
+                    amount=5,
+                    currency="eur",
+                    meter_id=meter.id,
+                ),
+                idempotency_key="contract-metered-one-time",
+            )
+        subscription = backend.create_subscription(
+            SubscriptionData(
+                local_id="m", customer_id=self.customer(backend), price_id=price.id, metered=True
+            ),
+            idempotency_key="contract-metered-sub",
+        )
+        assert subscription.price_id == price.id
 
     def test_price_of_unknown_product_fails_permanently(self, backend: BaseBackend) -> None:
         data = PriceData(local_id="x", product_id="prod_missing", amount=100, currency="eur")

@@ -95,10 +95,14 @@ class LocmemBackend(
         subscription_id = None
         if session.mode == "subscription":
             price_id = session.metadata.get("_price_id", "")
-            quantity = int(session.metadata.get("_quantity", "1"))
+            seats = session.metadata.get("_quantity", "1")
             sub = self._new_subscription(
                 SubscriptionData(
-                    local_id="", customer_id=customer_id, price_id=price_id, quantity=quantity
+                    local_id="",
+                    customer_id=customer_id,
+                    price_id=price_id,
+                    quantity=int(seats or 1),
+                    metered=not seats,  # a metered price's line has no quantity
                 )
             )
             subscription_id = sub.id

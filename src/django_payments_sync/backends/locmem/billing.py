@@ -39,6 +39,11 @@ class LocmemBilling(LocmemState):
             )
         if not price.active:
             raise PermanentProviderError("The price is archived.", param="items[0][price]")
+        metered = price.meter_id is not None
+        if metered and not data.metered:
+            raise PermanentProviderError(
+                "A metered price takes no quantity.", param="items[0][quantity]"
+            )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         trial_end = (
             now + dt.timedelta(days=data.trial_period_days) if data.trial_period_days else None
@@ -48,7 +53,7 @@ class LocmemBilling(LocmemState):
             customer_id=data.customer_id,
             status="trialing" if trial_end else "active",
             price_id=price.id,
-            quantity=data.quantity,
+            quantity=1 if metered else data.quantity,
             item_id=self._new_id("si"),
             current_period_start=now,
             current_period_end=now + _period(price),
@@ -57,8 +62,9 @@ class LocmemBilling(LocmemState):
         )
         self.subscriptions[sub.id] = sub
         self._emit(EventKind.SUBSCRIPTION_CREATED, "subscription", sub, sub.customer_id)
-        # The first period is invoiced (and paid) at once; a trial's first invoice is zero.
-        amount = 0 if trial_end else price.amount * data.quantity
+        # The first period is invoiced (and paid) at once; a trial's first invoice is zero,
+        # and so is a metered price's (its usage is billed at the period's end).
+        amount = 0 if trial_end or metered else price.amount * data.quantity
         invoice = ProviderInvoice(
             id=self._new_id("in"),
             customer_id=sub.customer_id,
@@ -119,6 +125,13 @@ class LocmemBilling(LocmemState):
             if price.interval is None:
                 raise PermanentProviderError("A subscription needs a recurring price.")
             changes["price_id"] = price_id
+        metered = self.prices[changes.get("price_id", old.price_id)].meter_id is not None
+        if quantity is not None and metered:
+            raise PermanentProviderError(
+                "A metered price takes no quantity.", param="items[0][quantity]"
+            )
+        if metered:
+            changes["quantity"] = 1
         if quantity is not None:
             if quantity < 1:
                 raise PermanentProviderError("Quantity must be at least 1.", param="quantity")
@@ -175,6 +188,11 @@ class LocmemBilling(LocmemState):
         if not data.price_id and data.mode == "payment":
             return self._ad_hoc_checkout(data, idempotency_key)
         price = self._get(self.prices, data.price_id, "price")
+        if (price.meter_id is not None) != data.metered:
+            raise PermanentProviderError(
+                "A metered price takes no quantity; a licensed one needs one.",
+                param="line_items[0][quantity]",
+            )
         if (data.mode == "subscription") != (price.interval is not None):
             raise PermanentProviderError(
                 f"A {data.mode} checkout needs a "
@@ -194,7 +212,11 @@ class LocmemBilling(LocmemState):
             customer_email=data.customer_email,
             client_reference_id=data.client_reference_id,
             # What complete_checkout() needs; a real provider keeps it on the line items.
-            metadata={**data.metadata, "_price_id": price.id, "_quantity": str(data.quantity)},
+            metadata={
+                **data.metadata,
+                "_price_id": price.id,
+                "_quantity": "" if data.metered else str(data.quantity),
+            },
         )
         self.checkout_sessions[session.id] = session
         self._remember(idempotency_key, "create_checkout_session", data, session)

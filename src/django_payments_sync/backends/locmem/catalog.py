@@ -80,6 +80,16 @@ class LocmemCatalog(LocmemState):
         self._get(self.products, data.product_id, "product")
         if data.interval not in (None, "day", "week", "month", "year"):
             raise PermanentProviderError(f"Invalid interval {data.interval!r}.", param="interval")
+        if data.meter_id is not None:
+            if data.interval is None:
+                raise PermanentProviderError(
+                    "A metered price must be recurring.", param="recurring[usage_type]"
+                )
+            meter = self._get(self.meters, data.meter_id, "meter")
+            if not meter.active:
+                raise PermanentProviderError(
+                    f"The meter {meter.id} is inactive.", param="recurring[meter]"
+                )
         price = ProviderPrice(
             id=self._new_id("price"),
             product_id=data.product_id,
@@ -90,6 +100,7 @@ class LocmemCatalog(LocmemState):
             active=data.active,
             nickname=data.nickname,
             metadata=self._with_identity(data.local_id, data.metadata),
+            meter_id=data.meter_id,
         )
         self.prices[price.id] = price
         self._remember(idempotency_key, "create_price", data, price)

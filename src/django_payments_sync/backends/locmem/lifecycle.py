@@ -59,7 +59,11 @@ class LocmemLifecycle(LocmemState):
                 lines.append(InvoiceLine("Unused time", credit, sub.quantity, True, old.id))
                 lines.append(InvoiceLine("Remaining time", charge, new_quantity, True, new.id))
         at_once = proration_behavior == "always_invoice"
-        if not at_once:
+        if not at_once and new.meter_id is not None:
+            # A metered price bills the period's usage at its end: what was counted so far.
+            used = self._usage(new, sub.customer_id, start, end)
+            lines.append(InvoiceLine("Usage this period", new.amount * used, used, False, new.id))
+        elif not at_once:
             lines.append(InvoiceLine("Next period", new.amount * new_quantity, new_quantity, False))
         total = sum(line.amount for line in lines)
         return InvoicePreview(
@@ -117,7 +121,13 @@ class LocmemLifecycle(LocmemState):
             sub, current_period_start=start, current_period_end=start + _period(price)
         )
         self.subscriptions[sub.id] = renewed
-        invoice = self._issue(renewed, price.amount * sub.quantity, price.currency)
+        if price.meter_id is not None:
+            # In arrears: the usage of the period that ended, at the price's unit amount.
+            ended = sub.current_period_start or start
+            amount = price.amount * self._usage(price, sub.customer_id, ended, start)
+        else:
+            amount = price.amount * sub.quantity
+        invoice = self._issue(renewed, amount, price.currency)
         return self._settle(invoice, outcome)
 
     def retry(self, invoice_id: str, *, outcome: str = "failed") -> ProviderInvoice:

@@ -10,11 +10,7 @@ from django_payments_sync.exceptions import PermanentProviderError
 
 
 class LocmemMeters(LocmemState):
-    def reset(self) -> None:
-        super().reset()
-        self.meters: dict[str, ProviderMeter] = {}
-        #: identifier -> the event counted under it
-        self.meter_events: dict[str, MeterEventData] = {}
+    """Meters and their events (the dicts are the state's: metered prices bill from them)."""
 
     def create_meter(self, data: MeterData, *, idempotency_key: str) -> ProviderMeter:
         self._record("create_meter", (data,), {"idempotency_key": idempotency_key})
@@ -27,6 +23,7 @@ class LocmemMeters(LocmemState):
             )
         meter = ProviderMeter(id=self._new_id("mtr"), event_name=data.event_name, active=True)
         self.meters[meter.id] = meter
+        self.meter_aggregations[meter.id] = data.aggregation
         self._remember(idempotency_key, "create_meter", data, meter)
         return meter
 

@@ -17,10 +17,12 @@ from django_payments_sync.backends.types import (
     METADATA_ID_KEY,
     CheckoutSession,
     EventKind,
+    MeterEventData,
     PortalSession,
     ProviderCustomer,
     ProviderEvent,
     ProviderInvoice,
+    ProviderMeter,
     ProviderPrice,
     ProviderProduct,
     ProviderSubscription,
@@ -131,10 +133,37 @@ class LocmemState(BaseBackend):
         self.portal_sessions: dict[str, PortalSession] = {}
         self.invoices: dict[str, ProviderInvoice] = {}
         self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
+        self.meters: dict[str, ProviderMeter] = {}
+        #: meter id -> its aggregation ("sum", "count" or "last")
+        self.meter_aggregations: dict[str, str] = {}
+        #: identifier -> the event counted under it
+        self.meter_events: dict[str, MeterEventData] = {}
         self.calls: list[LocmemCall] = []
         self.events: list[ProviderEvent] = []
         self._idempotency: dict[tuple[str, str], tuple[str, Any]] = {}
         self._failures: dict[str, list[ProviderError]] = {}
+
+    def _usage(
+        self, price: ProviderPrice, customer_id: str, start: dt.datetime, end: dt.datetime
+    ) -> int:
+        """What the meter of a metered ``price`` counted for a customer in ``[start, end)``,
+        as the meter aggregates (0 for a licensed price's meter, which it has not)."""
+        meter = self.meters.get(price.meter_id or "")
+        if meter is None:
+            return 0
+        values = [
+            e.value
+            for e in sorted(self.meter_events.values(), key=lambda e: e.timestamp)
+            if e.event_name == meter.event_name
+            and e.customer_id == customer_id
+            and start <= e.timestamp < end
+        ]
+        aggregation = self.meter_aggregations.get(meter.id, "sum")
+        if aggregation == "count":
+            return len(values)
+        if aggregation == "last":
+            return values[-1] if values else 0
+        return sum(values)
 
     @property
     def write_calls(self) -> list[LocmemCall]:

@@ -65,6 +65,7 @@ class PaddleBackend(PaddleBilling, PaddleWebhooks, BaseBackend):
         Capability.REFUNDS,
         Capability.PAYMENTS,
         Capability.DISCOUNTS,
+        # Paddle has no usage meters: no meters, no metered prices.
         Capability.METERS,
     }
     option_defaults: ClassVar[Mapping[str, Any]] = {
@@ -310,6 +311,8 @@ class PaddleBackend(PaddleBilling, PaddleWebhooks, BaseBackend):
         """A new price (Paddle's amounts and cycles can change, the library's do not: a change
         of terms is a new price, the old one archived by the caller)."""
         convert.check_id(data.product_id, "product")
+        if data.meter_id is not None:
+            raise self._unsupported("metered prices (usage meters)")
         with convert.translated_errors():
             obj = self.client.prices.create(convert.price_create(data))
             if not data.active:

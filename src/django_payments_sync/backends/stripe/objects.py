@@ -298,6 +298,11 @@ def stripe_price_state(obj: Mapping[str, Any]) -> ProviderPrice:
         active=bool(obj.get("active", True)) and not obj.get("deleted"),
         nickname=_text(obj.get("nickname")),
         metadata=_metadata(obj),
+        meter_id=(
+            _id_of(recurring.get("meter")) or None
+            if recurring.get("usage_type") == "metered"
+            else None
+        ),
     )
 
 

@@ -144,11 +144,18 @@ def price_create_params(data: PriceData) -> PriceCreateParams:
     }
     if data.nickname:
         params["nickname"] = data.nickname
+    if data.meter_id and data.interval is None:
+        raise PermanentProviderError(
+            "A metered price must be recurring.", param="recurring[usage_type]"
+        )
     if data.interval is not None:
         recurring: PriceCreateParamsRecurring = {
             "interval": cast(Interval, data.interval),
             "interval_count": data.interval_count,
         }
+        if data.meter_id:
+            recurring["usage_type"] = "metered"
+            recurring["meter"] = data.meter_id
         params["recurring"] = recurring
     return params
 
@@ -167,7 +174,12 @@ def price_update_params(data: PriceData) -> PriceUpdateParams:
 def subscription_create_params(data: SubscriptionData) -> SubscriptionCreateParams:
     params: SubscriptionCreateParams = {
         "customer": data.customer_id,
-        "items": [{"price": data.price_id, "quantity": data.quantity}],
+        # Stripe refuses a quantity on a metered price: its usage is the quantity.
+        "items": [
+            {"price": data.price_id}
+            if data.metered
+            else {"price": data.price_id, "quantity": data.quantity}
+        ],
         "metadata": metadata(data.local_id, data.metadata),
     }
     if data.trial_period_days:
@@ -180,6 +192,8 @@ def subscription_create_params(data: SubscriptionData) -> SubscriptionCreatePara
 def checkout_line(data: CheckoutData) -> Any:
     """The checkout's line: its price, or an ad-hoc amount named by its description."""
     if data.price_id:
+        if data.metered:
+            return {"price": data.price_id}  # Stripe refuses a quantity on a metered price
         return {"price": data.price_id, "quantity": data.quantity}
     if not data.amount or not data.currency:
         raise PermanentProviderError(

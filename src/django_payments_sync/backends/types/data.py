@@ -52,6 +52,9 @@ class PriceData:
     active: bool = True
     nickname: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The provider's meter of a metered price (``Capability.METERS``; recurring only): it is
+    #: billed at the period's end for the usage that meter counted, ``amount`` per unit.
+    meter_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class SubscriptionData:
     customer_id: str  # the provider's customer id
     price_id: str  # the provider's price id
     quantity: int = 1
+    #: A metered price: no quantity is sent (the meter's usage is the quantity).
+    metered: bool = False
     trial_period_days: int | None = None
     default_payment_method: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
@@ -88,6 +93,8 @@ class CheckoutData:
     #: A provider promotion code to apply, or let the customer type one on the provider's page.
     promotion_code_id: str | None = None
     allow_promotion_codes: bool = False
+    #: A metered price: no quantity is sent (the meter's usage is the quantity).
+    metered: bool = False
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ class ProviderPrice:
     active: bool
     nickname: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The provider's meter of a metered price, ``None`` for a licensed or one-time one.
+    meter_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,18 @@ class Adoption(RunState):
                     provider=self.provider, external_id=remote.id, product_id=product.pk
                 )
             linked_products[remote.id] = product.pk
-        for price in sorted(self.backend.list_prices(), key=lambda r: r.id):
+        from django_payments_sync.models import ExternalMeter
+
+        remote_prices = sorted(self.backend.list_prices(), key=lambda r: r.id)
+        # A metered price adopted is metered here too, on the meter linked to its own.
+        meters: dict[str, Any] = {}
+        if any(p.meter_id for p in remote_prices):
+            meters = dict(
+                ExternalMeter.objects.filter(provider=self.provider).values_list(
+                    "external_id", "meter_id"
+                )
+            )
+        for price in remote_prices:
             product_id = linked_products.get(price.product_id)
             if (
                 price.id in linked_prices
@@ -95,12 +106,14 @@ class Adoption(RunState):
                     nickname=price.nickname,
                     active=True,
                     metadata={k: v for k, v in price.metadata.items() if k not in ours},
+                    meter_id=meters.get(price.meter_id or ""),
                 )
                 # The terms half of the hash matches: the push updates the price in place (our
                 # identity in its metadata), it never replaces it.
-                terms = PriceSnapshot.from_pricing(pricing, product_active=True).content_hash(
-                    price.product_id
-                )[:32]
+                meter_ids = {pricing.meter_id: price.meter_id} if pricing.meter_id else None
+                terms = PriceSnapshot.from_pricing(
+                    pricing, product_active=True, meter_ids=meter_ids
+                ).content_hash(price.product_id)[:32]
                 ExternalPricing.objects.create(
                     provider=self.provider,
                     external_id=price.id,

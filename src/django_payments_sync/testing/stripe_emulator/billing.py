@@ -62,14 +62,47 @@ def invoice_and_charge(
 # subscriptions
 
 
-def item_lines(store: Store, sub: dict[str, Any], period: tuple[int, int]) -> list[dict[str, Any]]:
+def item_lines(
+    store: Store,
+    sub: dict[str, Any],
+    period: tuple[int, int],
+    usage_period: tuple[int, int] | None = None,
+) -> list[dict[str, Any]]:
+    """The lines of the subscription's items: a licensed item bills `period` in advance, a
+    metered one the usage its meter counted for the customer in `usage_period`, in arrears
+    (`unit_amount` x that usage; nothing when there is no usage period: a first invoice)."""
     lines = []
     for item in sub["items"]["data"]:
         price = store.get("price", _price_id(item))
-        lines.append(
-            line_for(store, price, item["quantity"], period, subscription=sub, item_id=item["id"])
-        )
+        if is_metered(price):
+            used = usage(store, price, sub["customer"], usage_period) if usage_period else 0
+            line = line_for(
+                store, price, used, usage_period or period, subscription=sub, item_id=item["id"]
+            )
+        else:
+            line = line_for(
+                store, price, item["quantity"], period, subscription=sub, item_id=item["id"]
+            )
+        lines.append(line)
     return lines
+
+
+def is_metered(price: dict[str, Any]) -> bool:
+    recurring = price.get("recurring") or {}
+    return recurring.get("usage_type") == "metered"
+
+
+def usage(store: Store, price: dict[str, Any], customer_id: str, period: tuple[int, int]) -> int:
+    """What the meter of a metered price aggregated for a customer in `[start, end)`."""
+    from .resources.meters import aggregate
+
+    meter = store.get("billing.meter", price["recurring"]["meter"])
+    return round(aggregate(store, meter, customer_id, period[0], period[1]))
+
+
+def quantity_of(item: dict[str, Any]) -> int:
+    """A subscription item's quantity; a metered item has none (its usage is billed)."""
+    return int(item.get("quantity") or 0)
 
 
 def _price_id(item: dict[str, Any]) -> str:
@@ -77,7 +110,10 @@ def _price_id(item: dict[str, Any]) -> str:
     return price if isinstance(price, str) else str(price["id"])
 
 
-def new_item(store: Store, sub_id: str, price: dict[str, Any], quantity: int) -> dict[str, Any]:
+def new_item(
+    store: Store, sub_id: str, price: dict[str, Any], quantity: int | None
+) -> dict[str, Any]:
+    """A subscription item; one of a metered price has no `quantity` (Stripe leaves it out)."""
     item = template("subscription_item")
     item.update(
         {
@@ -93,6 +129,8 @@ def new_item(store: Store, sub_id: str, price: dict[str, Any], quantity: int) ->
             "current_period_end": store.now(),
         }
     )
+    if is_metered(price):
+        item.pop("quantity", None)
     return item
 
 
@@ -116,7 +154,7 @@ def interval_of(store: Store, sub: dict[str, Any]) -> tuple[str, int]:
 def create_subscription(
     store: Store,
     customer_id: str,
-    items: list[tuple[dict[str, Any], int]],
+    items: list[tuple[dict[str, Any], int | None]],
     *,
     trial_days: int | None = None,
     trial_end: int | None = None,
@@ -205,7 +243,7 @@ def create_subscription(
 
     payment_method = default_payment_method or payment_method_for(store, None, customer_id)
     charges = not trial_end and collection_method == "charge_automatically"
-    amount = sum(p["unit_amount"] * q for p, q in items)
+    amount = sum(p["unit_amount"] * (q or 0) for p, q in items if not is_metered(p))
     if charges and amount > 0 and payment_behavior != "default_incomplete":
         if payment_method is None:
             raise StripeError(400, NO_PAYMENT_METHOD, code="resource_missing")
@@ -287,7 +325,10 @@ def renew(store: Store, sub: dict[str, Any]) -> None:
     interval, count = interval_of(store, sub)
     new_end = add_interval(old_end, interval, count)
     set_period(sub, old_end, new_end)
-    lines = item_lines(store, sub, (old_end, new_end))
+    # Licensed items bill the new period; metered ones the usage of the period that ended
+    # (none of a trial's).
+    used = None if sub["status"] == "trialing" else (old_start, old_end)
+    lines = item_lines(store, sub, (old_end, new_end), used)
     pending = store.meta_for(sub["id"]).pop("prorations", [])
     lines = pending + lines
     was_trialing = sub["status"] == "trialing"

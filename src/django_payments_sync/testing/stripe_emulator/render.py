@@ -231,7 +231,7 @@ def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
         "interval_count": recurring.get("interval_count"),
         "livemode": False,
         "metadata": copy.deepcopy(price["metadata"]),
-        "meter": None,
+        "meter": recurring.get("meter"),
         "nickname": price["nickname"],
         "product": price["product"],
         "tiers_mode": None,

@@ -157,6 +157,8 @@ def new_price(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     else:
         raise StripeError(400, "Missing required param: unit_amount.", param="unit_amount")
     recurring = p.get("recurring")
+    if recurring:
+        _check_usage_type(store, recurring)
     price = template("price")
     price.update(
         {
@@ -193,6 +195,37 @@ def new_price(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     store.add("price", price)
     emit(store, "price.created", price)
     return price
+
+
+def _check_usage_type(store: Store, recurring: dict[str, Any]) -> None:
+    """A metered price names an active billing meter; a licensed one names none."""
+    usage_type = recurring.get("usage_type", "licensed")
+    if usage_type not in ("licensed", "metered"):
+        raise StripeError(
+            400,
+            f"Invalid recurring[usage_type]: must be one of licensed or metered, not {usage_type}.",
+            param="recurring[usage_type]",
+        )
+    meter_id = recurring.get("meter")
+    if usage_type == "licensed":
+        if meter_id:
+            raise StripeError(
+                400,
+                "recurring[meter] can only be set when recurring[usage_type] is `metered`.",
+                param="recurring[meter]",
+            )
+        return
+    if not meter_id:
+        raise StripeError(
+            400,
+            "A metered price must be backed by a meter: set recurring[meter].",
+            param="recurring[meter]",
+        )
+    meter = store.find(meter_id)
+    if meter is None or meter.get("object") != "billing.meter":
+        raise missing("billing.meter", meter_id, param="recurring[meter]")
+    if meter["status"] != "active":
+        raise StripeError(400, f"The meter {meter_id} is inactive.", param="recurring[meter]")
 
 
 @route("POST", "/v1/prices", "PriceCreateParams")

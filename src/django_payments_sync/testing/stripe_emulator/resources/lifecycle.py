@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..billing import interval_of, item_lines, period_of
+from ..billing import interval_of, is_metered, item_lines, period_of, quantity_of
 from ..errors import StripeError, missing
 from ..invoicing import add_interval, build_invoice
 from ..render import plan_from_price, render
@@ -48,8 +48,15 @@ def create_preview(call: Call) -> dict[str, Any]:
         if "price" in change:
             price = store.get("price", change["price"])
             item["price"], item["plan"] = price["id"], plan_from_price(price)
-        if "quantity" in change:
+        if is_metered(store.get("price", _price_id(item))):
+            from .subscriptions import refuse_metered_quantity
+
+            refuse_metered_quantity(change, f"subscription_details[items][{index}]")
+            item.pop("quantity", None)
+        elif "quantity" in change:
             item["quantity"] = change["quantity"]
+        elif "quantity" not in item:
+            item["quantity"] = 1
     now = store.now()
     start, end = period_of(sub)
     prorations: list[dict[str, Any]] = []
@@ -60,7 +67,9 @@ def create_preview(call: Call) -> dict[str, Any]:
     else:
         pending = copy.deepcopy(store.meta_for(sub["id"]).get("prorations", []))
         next_end = add_interval(end, *interval_of(store, sub))
-        lines = pending + prorations + item_lines(store, sub, (end, next_end))
+        # Metered items bill the usage counted so far in the current period.
+        used = None if sub["status"] == "trialing" else (start, end)
+        lines = pending + prorations + item_lines(store, sub, (end, next_end), used)
         period, issued = (start, end), end
     invoice = build_invoice(
         store,
@@ -77,10 +86,14 @@ def create_preview(call: Call) -> dict[str, Any]:
     return render(store, invoice, call.expand)
 
 
-def _amount(store: Store, item: dict[str, Any]) -> int:
+def _price_id(item: dict[str, Any]) -> str:
     price = item["price"]
-    price_id = price if isinstance(price, str) else price["id"]
-    return int(store.get("price", price_id)["unit_amount"]) * int(item["quantity"])
+    return price if isinstance(price, str) else str(price["id"])
+
+
+def _amount(store: Store, item: dict[str, Any]) -> int:
+    price = store.get("price", _price_id(item))
+    return 0 if is_metered(price) else int(price["unit_amount"]) * quantity_of(item)
 
 
 def set_pause_collection(store: Store, sub: dict[str, Any], value: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..billing import create_subscription
+from ..billing import create_subscription, is_metered
 from ..errors import StripeError
 from ..events import emit
 from ..fixtures import template
@@ -63,7 +63,13 @@ def create_session(call: Call) -> dict[str, Any]:
                 "using prices. In `payment` mode, only one-time prices are accepted.",
                 param=f"line_items[{index}]",
             )
-        lines.append((price, entry.get("quantity", 1)))
+        if is_metered(price):
+            from .subscriptions import refuse_metered_quantity
+
+            refuse_metered_quantity(entry, f"line_items[{index}]")
+            lines.append((price, None))
+        else:
+            lines.append((price, entry.get("quantity", 1)))
     if not lines:
         raise StripeError(400, "Missing required param: line_items.", param="line_items")
     if mode == "subscription" and not any(pr["type"] == "recurring" for pr, _ in lines):
@@ -74,7 +80,7 @@ def create_session(call: Call) -> dict[str, Any]:
             param="line_items",
         )
     now = store.now()
-    subtotal = sum(pr["unit_amount"] * q for pr, q in lines)
+    subtotal = sum(pr["unit_amount"] * (q or 0) for pr, q in lines)
     promotion_code, discount = _discount(store, p, [pr["product"] for pr, _ in lines], subtotal)
     total = subtotal - discount
     session_id = store.new_id("cs_test_")
@@ -211,7 +217,7 @@ def _line_items(store: Store, session: dict[str, Any], params: dict[str, Any]) -
     for index, (price_id, quantity) in enumerate(store.meta_for(session["id"])["lines"]):
         price = store.get("price", price_id)
         product = store.find(price["product"]) or {}
-        amount = price["unit_amount"] * quantity
+        amount = price["unit_amount"] * (quantity or 0)  # a metered line: billed later
         rows.append(
             {
                 "id": f"li_{session['id'][8:22]}{index}",

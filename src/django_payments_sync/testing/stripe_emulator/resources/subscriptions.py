@@ -10,9 +10,11 @@ from ..billing import (
     create_subscription,
     interval_of_price,
     invoice_and_charge,
+    is_metered,
     item_lines,
     new_item,
     period_of,
+    quantity_of,
     set_period,
 )
 from ..errors import StripeError, card_declined, missing
@@ -38,7 +40,7 @@ def create(call: Call) -> dict[str, Any]:
     if "customer" not in p:
         raise StripeError(400, "Missing required param: customer.", param="customer")
     store.get("customer", p["customer"])
-    items = []
+    items: list[tuple[dict[str, Any], int | None]] = []
     for index, item in enumerate(p.get("items", [])):
         if "price" not in item:
             raise StripeError(
@@ -46,7 +48,12 @@ def create(call: Call) -> dict[str, Any]:
                 f"Missing required param: items[{index}][price].",
                 param=f"items[{index}][price]",
             )
-        items.append((store.get("price", item["price"]), item.get("quantity", 1)))
+        price = store.get("price", item["price"])
+        if is_metered(price):
+            refuse_metered_quantity(item, f"items[{index}]")
+            items.append((price, None))
+        else:
+            items.append((price, item.get("quantity", 1)))
     if not items:
         raise StripeError(400, "Missing required param: items.", param="items")
     trial_end = p.get("trial_end")
@@ -160,7 +167,20 @@ def _price_id(item: dict[str, Any]) -> str:
 
 
 def _amount(store: Store, item: dict[str, Any]) -> int:
-    return int(store.get("price", _price_id(item))["unit_amount"]) * int(item["quantity"])
+    """What a licensed item bills a period (a metered one bills its usage, in arrears: 0)."""
+    price = store.get("price", _price_id(item))
+    return 0 if is_metered(price) else int(price["unit_amount"]) * quantity_of(item)
+
+
+def refuse_metered_quantity(entry: dict[str, Any], where: str) -> None:
+    """Stripe's answer to a quantity on a metered price."""
+    if entry.get("quantity") is not None:
+        raise StripeError(
+            400,
+            "Quantity should not be specified where usage_type is `metered`. Remove quantity "
+            f"from `{where}`.",
+            param=f"{where}[quantity]",
+        )
 
 
 def _change_items(
@@ -184,8 +204,14 @@ def _change_items(
                 new_price = store.get("price", change["price"])
                 item["price"] = new_price["id"]
                 item["plan"] = plan_from_price(new_price)
-            if "quantity" in change:
+            price = store.get("price", _price_id(item))
+            if is_metered(price):
+                refuse_metered_quantity(change, f"items[{index}]")
+                item.pop("quantity", None)
+            elif "quantity" in change:
                 item["quantity"] = change["quantity"]
+            elif "quantity" not in item:
+                item["quantity"] = 1  # from a metered price to a licensed one
             apply_metadata(item, change.get("metadata"))
         else:
             if "price" not in change:
@@ -194,8 +220,12 @@ def _change_items(
                     f"Missing required param: items[{index}][price].",
                     param=f"items[{index}][price]",
                 )
-            item = new_item(store, sub["id"], store.get("price", change["price"]), 1)
-            item["quantity"] = change.get("quantity", 1)
+            price = store.get("price", change["price"])
+            if is_metered(price):
+                refuse_metered_quantity(change, f"items[{index}]")
+                item = new_item(store, sub["id"], price, None)
+            else:
+                item = new_item(store, sub["id"], price, change.get("quantity", 1))
             item["current_period_start"], item["current_period_end"] = start, end
             sub["items"]["data"].append(item)
     if not sub["items"]["data"]:
@@ -247,36 +277,36 @@ def proration_lines(
         new = current.get(item_id)
         if old is not None and new is not None and _amount(store, new) == old_amounts[item_id]:
             continue
-        if old is not None:
+        if old is not None and old_amounts[item_id]:
             price = store.get("price", _price_id(old))
             amount = -round(old_amounts[item_id] * share)
             lines.append(
                 line_for(
                     store,
                     price,
-                    old["quantity"],
+                    quantity_of(old),
                     (now, end),
                     subscription=sub,
                     item_id=item_id,
                     amount=amount,
                     proration=True,
-                    description=f"Unused time on {old['quantity']} {TIMES} {price['product']}",
+                    description=f"Unused time on {quantity_of(old)} {TIMES} {price['product']}",
                 )
             )
-        if new is not None:
+        if new is not None and _amount(store, new):
             price = store.get("price", _price_id(new))
             amount = round(_amount(store, new) * share)
             lines.append(
                 line_for(
                     store,
                     price,
-                    new["quantity"],
+                    quantity_of(new),
                     (now, end),
                     subscription=sub,
                     item_id=item_id,
                     amount=amount,
                     proration=True,
-                    description=f"Remaining time on {new['quantity']} {TIMES} {price['product']}",
+                    description=f"Remaining time on {quantity_of(new)} {TIMES} {price['product']}",
                 )
             )
     return lines
