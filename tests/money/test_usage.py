@@ -138,6 +138,37 @@ def test_the_command(user: Any, locmem: Any, api_calls: Meter) -> None:
     assert "1 sent, 0 refused, 0 pending" in out.getvalue()
 
 
+def test_a_backend_without_meters_refuses_usage_and_loses_none(
+    user: Any, api_calls: Meter, paddle_emulator: Any
+) -> None:
+    """Paddle has no usage meters: record_usage refuses at once (nothing recorded), and usage
+    recorded before the switch to such a backend stays pending: send and the command refuse
+    clearly, and nothing is marked failed."""
+    from django.test import override_settings
+
+    from django_payments_sync.exceptions import UnsupportedOperation
+    from django_payments_sync.testing.paddle_emulator import DEFAULT_API_KEY
+
+    payments.record_usage(user, api_calls, 3, identifier="before-the-switch")
+    paddle = {
+        "BACKEND": "django_payments_sync.backends.paddle.PaddleBackend",
+        "OPTIONS": {"api_key": DEFAULT_API_KEY, "api_base": paddle_emulator.url},
+    }
+    with override_settings(PAYMENTS_SYNC=paddle):
+        with pytest.raises(UnsupportedOperation, match="does not support usage meters"):
+            payments.record_usage(user, api_calls, 1)
+        with pytest.raises(UnsupportedOperation):
+            send_usage()
+        err = StringIO()
+        with pytest.raises(SystemExit):
+            call_command("payments_sync", "usage", "send", stderr=err)
+        assert "does not support usage meters" in err.getvalue()
+        assert "stay pending" in err.getvalue()
+    assert list(UsageEvent.objects.values_list("identifier", "status")) == [
+        ("before-the-switch", "pending")
+    ]
+
+
 # --- against the Stripe emulator ------------------------------------------------------------
 @pytest.fixture
 def shop(stripe_emulator: Any, live_server: Any) -> Iterator[Any]:

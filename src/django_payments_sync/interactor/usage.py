@@ -17,9 +17,10 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from django_payments_sync.backends import get_backend
+from django_payments_sync.backends.base import Capability
 from django_payments_sync.backends.types import MeterEventData
 from django_payments_sync.conf import payments_settings
-from django_payments_sync.exceptions import PolicyViolation, ProviderError
+from django_payments_sync.exceptions import PolicyViolation, ProviderError, UnsupportedOperation
 from django_payments_sync.models import (
     Customer,
     ExternalMeter,
@@ -34,6 +35,17 @@ from django_payments_sync.webhooks.tasks import _as_task
 LIVE = ("active", "trialing", "past_due")
 #: The lock that keeps one drainer at a time, so events leave in order.
 OUTBOX_LOCK = "usage:outbox"
+
+
+def _require_meters() -> None:
+    """Refuse, before anything is written or read, when the configured backend has no usage
+    meters (``Capability.METERS``, e.g. Paddle): the usage could never be sent."""
+    backend = get_backend()
+    if not backend.supports(Capability.METERS):
+        raise UnsupportedOperation(
+            f"The {backend.display_name or type(backend).__name__} backend does not support "
+            "usage meters: usage-based billing needs a backend with Capability.METERS."
+        )
 
 
 def _meter(meter: Meter | str) -> Meter:
@@ -57,9 +69,12 @@ def record_usage(
     Idempotent by ``identifier``: recording the same identifier again answers the first row
     (another quantity or meter under it is a ``PolicyViolation``, ``usage_conflict``). One
     insert, no provider call: the outbox is sent after commit by the ``send_usage_events`` task
-    when a tasks backend runs, else by ``payments_sync usage send`` (cron).
+    when a tasks backend runs, else by ``payments_sync usage send`` (cron). A backend without
+    usage meters refuses it (``UnsupportedOperation``), with nothing recorded.
     """
     from django_payments_sync.interactor.customers import get_or_create_customer
+
+    _require_meters()
 
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
         raise PolicyViolation(
@@ -121,9 +136,11 @@ class SendReport:
 
 def send_usage(*, limit: int | None = None) -> SendReport:
     """Send the pending usage events, oldest first, under one lock; stop at the first
-    transient failure (the rest waits, in order, for the next drain)."""
+    transient failure (the rest waits, in order, for the next drain). A backend without
+    usage meters refuses (``UnsupportedOperation``): the events stay pending, none is lost."""
     from django_payments_sync.webhooks import locks
 
+    _require_meters()
     backend = get_backend()
     batch = limit or payments_settings.USAGE["BATCH_SIZE"]
     report = SendReport()

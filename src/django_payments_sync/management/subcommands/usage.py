@@ -24,13 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(command: BaseCommand, options: dict[str, Any]) -> int:
+    from django_payments_sync.exceptions import UnsupportedOperation
     from django_payments_sync.interactor.usage import send_usage
 
     limit = options.get("limit")
     if limit is not None and limit < 1:
         command.stderr.write(f"--limit must be 1 or more, not {limit}.")
         return 1
-    report = send_usage(limit=limit)
+    try:
+        report = send_usage(limit=limit)
+    except UnsupportedOperation as exc:
+        command.stderr.write(f"{exc} Nothing was sent; the events stay pending.")
+        return 1
     command.stdout.write(
         f"Usage events: {report.sent} sent, {report.failed} refused, {report.pending} pending."
     )
