@@ -54,7 +54,8 @@ def test_a_repeating_percentage_discounts_two_monthly_invoices(
     )
     (discount_id,) = sub.discounts
     discount = client.v1.subscriptions.retrieve(sub.id, {"expand": ["discounts"]}).discounts[0]
-    assert discount.end is not None and discount.promotion_code == promo.id
+    assert discount.end is not None
+    assert discount.promotion_code == promo.id
 
     preview = client.v1.invoices.create_preview({"customer": jane.id, "subscription": sub.id})
     assert _totals(preview) == (3000, 600, 2400, 2400)
