@@ -99,7 +99,8 @@ class LocmemBackend(
             sub = self._new_subscription(
                 SubscriptionData(
                     local_id="", customer_id=customer_id, price_id=price_id, quantity=quantity
-                )
+                ),
+                promotion_code_id=session.metadata.get("_promotion_code"),
             )
             subscription_id = sub.id
         payment_id = None

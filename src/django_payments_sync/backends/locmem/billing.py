@@ -30,7 +30,9 @@ class LocmemBilling(LocmemState):
     """Subscriptions, checkout and portal sessions, invoices."""
 
     # --- subscriptions --------------------------------------------------------------------
-    def _new_subscription(self, data: SubscriptionData) -> ProviderSubscription:
+    def _new_subscription(
+        self, data: SubscriptionData, *, promotion_code_id: str | None = None
+    ) -> ProviderSubscription:
         self._get(self.customers, data.customer_id, "customer")
         price = self._get(self.prices, data.price_id, "price")
         if price.interval is None:
@@ -56,16 +58,23 @@ class LocmemBilling(LocmemState):
             metadata=self._with_identity(data.local_id, data.metadata),
         )
         self.subscriptions[sub.id] = sub
+        if promotion_code_id is not None:
+            # A checkout's code: its first invoice is discounted already.
+            self.apply_promotion_code(sub.id, promotion_code_id)
         self._emit(EventKind.SUBSCRIPTION_CREATED, "subscription", sub, sub.customer_id)
         # The first period is invoiced (and paid) at once; a trial's first invoice is zero.
         amount = 0 if trial_end else price.amount * data.quantity
+        off = self._discount(sub, amount, use=True)
         invoice = ProviderInvoice(
             id=self._new_id("in"),
             customer_id=sub.customer_id,
             subscription_id=sub.id,
             status="paid",
-            amount_due=amount,
-            amount_paid=amount,
+            amount_due=amount - off,
+            amount_paid=amount - off,
+            subtotal=amount,
+            amount_discount=off,
+            total=amount - off,
             currency=price.currency,
             hosted_invoice_url=f"https://invoice.locmem.invalid/{sub.id}",
             created=now,
@@ -194,7 +203,12 @@ class LocmemBilling(LocmemState):
             customer_email=data.customer_email,
             client_reference_id=data.client_reference_id,
             # What complete_checkout() needs; a real provider keeps it on the line items.
-            metadata={**data.metadata, "_price_id": price.id, "_quantity": str(data.quantity)},
+            metadata={
+                **data.metadata,
+                "_price_id": price.id,
+                "_quantity": str(data.quantity),
+                **({"_promotion_code": data.promotion_code_id} if data.promotion_code_id else {}),
+            },
         )
         self.checkout_sessions[session.id] = session
         self._remember(idempotency_key, "create_checkout_session", data, session)
