@@ -104,3 +104,24 @@ def test_plans_with_a_code(locmem: Any, api: APIClient, monthly: Any, one_time: 
     _checkout(api, locmem, monthly, "TEAM10")  # its one redemption
     used_up = APIClient().get("/api/payment/plans/", {"promotion_code": "TEAM10"})
     assert (used_up.status_code, used_up.json()["code"]) == (400, "promotion_code_used_up")
+
+
+def test_a_checkouts_code_is_its_subscriptions_discount_in_either_order(
+    locmem: Any, api: APIClient, monthly: Any
+) -> None:
+    from django_payments_sync.backends.types import EventKind
+    from django_payments_sync.interactor import payments
+
+    coupon = Coupon.objects.create(name="Loyal", amount_off=300, currency="eur", duration="forever")
+    PromotionCode.objects.create(coupon=coupon, code="LOYAL3")
+    session = api.post(CHECKOUT_URL, {"pricing": monthly.pk, "promotion_code": "LOYAL3"}).json()
+    locmem.complete_checkout(session["id"])
+    events = locmem.pop_events()
+    # The checkout's completion first: the subscription's own event links the order later.
+    events.sort(key=lambda e: e.kind is not EventKind.CHECKOUT_COMPLETED)
+    for event in events:
+        body, headers = locmem.signed_request(event)
+        assert payments.handle_webhook(body, headers).status != WebhookEventStatus.FAILED
+    subscription = Subscription.objects.get()
+    assert subscription.discount.promotion_code.code == "LOYAL3"
+    assert subscription.orders.get().promotion_code.code == "LOYAL3"
