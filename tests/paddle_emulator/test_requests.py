@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 import requests
+from paddle_billing.Entities.Discounts import DiscountType
+from paddle_billing.Entities.Shared import CurrencyCode
 from paddle_billing.Entities.Subscriptions import SubscriptionEffectiveFrom
 from paddle_billing.Resources.Businesses.Operations import CreateBusiness
+from paddle_billing.Resources.Discounts.Operations import CreateDiscount
 from paddle_billing.Resources.Subscriptions.Operations import PauseSubscription
 
 from django_payments_sync.testing.paddle_emulator import PaddleEmulator
@@ -41,12 +44,13 @@ OPERATIONS = {
     "CustomerPortalSessions/create": ("POST", "/customers/{ctm}/portal-sessions"),
     "NotificationSettings/create": ("POST", "/notification-settings"),
     "NotificationSettings/update": ("PATCH", "/notification-settings/{ntfset}"),
+    "Discounts/create": ("POST", "/discounts"),
+    "Discounts/update": ("PATCH", "/discounts/{dsc}"),
 }
 
 #: Fixtures of what the emulator does not model, with the clear 4xx it answers instead.
 NOT_MODELLED = {
-    # Discounts are not modelled: a discount id is an unknown entity, an inline one refused.
-    "Transactions/create_manual.json": (404, "not_found"),
+    # Catalog discounts are modelled; an inline (non-catalog) one is refused.
     "Transactions/create_with_noncatalog_discount_full.json": (400, "bad_request"),
     "Transactions/create_with_noncatalog_discount_minimal.json": (400, "bad_request"),
     "Transactions/update_with_noncatalog_discount_full.json": (400, "bad_request"),
@@ -76,6 +80,16 @@ def _world(emulator: PaddleEmulator, client: Any) -> dict[str, list[str]]:
     )
     txn = helpers.checkout(client, second.id, buyer=buyer)
     setting = emulator.add_notification_destination("http://127.0.0.1:9/")
+    discount = client.discounts.create(
+        CreateDiscount(
+            amount="10",
+            description="Launch",
+            type=DiscountType.Percentage,
+            enabled_for_checkout=True,
+            recur=False,
+            currency_code=CurrencyCode.EUR,
+        )
+    )
     return {
         "ctm": [buyer[0].id],
         "add": [buyer[1].id],
@@ -87,7 +101,7 @@ def _world(emulator: PaddleEmulator, client: Any) -> dict[str, list[str]]:
         "txn": [txn.id],
         "open_txn": [txn.id],
         "ntfset": [setting["id"]],
-        "dsc": ["dsc_01h04vsc0qhwtsbsxh3422wjs4"],
+        "dsc": [discount.id],
     }
 
 

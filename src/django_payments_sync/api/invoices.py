@@ -34,6 +34,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
             "billing_reason",
             "currency",
             "subtotal",
+            "amount_discount",
             "tax",
             "total",
             "amount_due",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rest_framework import serializers
@@ -13,7 +14,11 @@ from rest_framework.response import Response
 from django_payments_sync.api.base import PaymentsViewMixin
 from django_payments_sync.api.checkout import ActivePricingField
 from django_payments_sync.api.schema import extend_schema
-from django_payments_sync.api.subscriptions import OwnSubscriptionMixin, SubscriptionSerializer
+from django_payments_sync.api.subscriptions import (
+    OwnSubscriptionMixin,
+    SubscriptionDiscountSerializer,
+    SubscriptionSerializer,
+)
 from django_payments_sync.interactor import payments
 from django_payments_sync.interactor.lifecycle import PRORATION_BEHAVIORS
 from django_payments_sync.models import PauseBehavior, Subscription
@@ -31,7 +36,10 @@ class PreviewQuerySerializer(serializers.Serializer[Any]):
 
 class InvoiceLineSerializer(serializers.Serializer[Any]):
     description = serializers.CharField()
-    amount = serializers.IntegerField(help_text="Minor units; a credit is negative.")
+    amount = serializers.IntegerField(
+        help_text="Minor units, before discounts; a credit is negative."
+    )
+    amount_discount = serializers.IntegerField(help_text="What discounts take off amount.")
     quantity = serializers.IntegerField()
     proration = serializers.BooleanField()
     period_start = serializers.DateTimeField(allow_null=True)
@@ -40,14 +48,20 @@ class InvoiceLineSerializer(serializers.Serializer[Any]):
 
 class InvoicePreviewSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField()
-    subtotal = serializers.IntegerField()
+    subtotal = serializers.IntegerField(help_text="Before discounts and tax.")
+    amount_discount = serializers.IntegerField(help_text="What discounts take off subtotal.")
     tax = serializers.IntegerField()
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="subtotal - amount_discount + tax.")
     amount_due = serializers.IntegerField()
     date = serializers.DateTimeField(
         allow_null=True, help_text="When this invoice is issued (now for always_invoice)."
     )
     lines = InvoiceLineSerializer(many=True)
+    discount = SubscriptionDiscountSerializer(
+        allow_null=True,
+        help_text="The subscription's discount when it takes something off this invoice, "
+        "else null.",
+    )
 
 
 class PauseSerializer(serializers.Serializer[Any]):
@@ -76,7 +90,12 @@ class SubscriptionPreviewView(
         query = PreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         preview = payments.preview_change(subscription, **query.validated_data)
-        return Response(InvoicePreviewSerializer(preview).data)
+        shown = dataclasses.asdict(preview)
+        # The discount the preview takes (amounts only come from the provider).
+        shown["discount"] = (
+            getattr(subscription, "discount", None) if preview.amount_discount else None
+        )
+        return Response(InvoicePreviewSerializer(shown).data)
 
 
 class SubscriptionPauseView(PaymentsViewMixin, OwnSubscriptionMixin, GenericAPIView[Subscription]):

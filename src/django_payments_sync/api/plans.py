@@ -42,6 +42,20 @@ class PlanPriceSerializer(serializers.Serializer[Any]):
         "null for a one-time price.",
     )
     meter = PlanMeterSerializer(allow_null=True, help_text="What a metered price counts.")
+    amount_discount = serializers.IntegerField(
+        help_text="What ?promotion_code= takes off amount (0 without one, or for a price the "
+        "code is not for)."
+    )
+    discounted_amount = serializers.IntegerField(help_text="amount - amount_discount.")
+
+
+class PlansQuerySerializer(serializers.Serializer[Any]):
+    promotion_code = serializers.CharField(
+        required=False,
+        max_length=50,
+        help_text="Show each price's amount under this code; an unknown, inactive, expired or "
+        "used-up code answers 400 with its code.",
+    )
 
 
 class PlanSerializer(serializers.Serializer[Any]):
@@ -62,6 +76,9 @@ class PlansView(PaymentsViewMixin, APIView):
     # browsable API asks a GenericAPIView's get_queryset() for its filter form.
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=PlanSerializer(many=True))
+    @extend_schema(parameters=[PlansQuerySerializer], responses=PlanSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(PlanSerializer(payments.get_plans(), many=True).data)
+        query = PlansQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plans = payments.get_plans(query.validated_data.get("promotion_code") or None)
+        return Response(PlanSerializer(plans, many=True).data)

@@ -20,7 +20,40 @@ from django_payments_sync.interactor.customers import (
     customer_for_request,
     existing_customer_for_request,
 )
-from django_payments_sync.models import Subscription
+from django_payments_sync.models import CouponDuration, Subscription
+
+
+class SubscriptionDiscountSerializer(serializers.Serializer[Any]):
+    """A subscription's discount: its code, what the coupon takes off, and for how long."""
+
+    promotion_code = serializers.CharField(source="promotion_code.code")
+    name = serializers.CharField(source="promotion_code.coupon.name")
+    percent_off = serializers.DecimalField(
+        source="promotion_code.coupon.percent_off",
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Or amount_off.",
+    )
+    amount_off = serializers.IntegerField(
+        source="promotion_code.coupon.amount_off",
+        allow_null=True,
+        help_text="Minor units of currency.",
+    )
+    currency = serializers.CharField(
+        source="promotion_code.coupon.currency", help_text='Of amount_off ("" for a percentage).'
+    )
+    duration = serializers.ChoiceField(
+        source="promotion_code.coupon.duration", choices=CouponDuration.choices
+    )
+    duration_in_months = serializers.IntegerField(
+        source="promotion_code.coupon.duration_in_months", allow_null=True
+    )
+    applied_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a repeating discount ends; null for once (the next invoice) and forever.",
+    )
 
 
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
@@ -64,6 +97,9 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         allow_null=True,
         help_text="The promotion code applied (subscriptions/<id>/discount/), or null.",
     )
+    discount = SubscriptionDiscountSerializer(
+        read_only=True, allow_null=True, help_text="The discount applied, or null."
+    )
 
     class Meta:
         model = Subscription
@@ -81,6 +117,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             "resumes_at",
             "past_due_since",
             "promotion_code",
+            "discount",
             "current_period_start",
             "current_period_end",
             "trial_end",

@@ -154,9 +154,10 @@ class PaymentInteractor:
     _process_tax = process_tax
 
     # --- plans, checkout, orders ----------------------------------------------------------
-    def get_plans(self) -> list[dict[str, Any]]:
-        """The public catalog: active products with active prices, features and limits."""
-        return self.plans.get_plans()
+    def get_plans(self, promotion_code: str | None = None) -> list[dict[str, Any]]:
+        """The public catalog: active products with active prices, features and limits; with
+        ``promotion_code``, what it takes off each price (an invalid code: PolicyViolation)."""
+        return self.plans.get_plans(promotion_code)
 
     def create_checkout(
         self,

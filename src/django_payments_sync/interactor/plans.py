@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.cache import cache
@@ -66,21 +67,41 @@ def _price(pricing: Any) -> dict[str, Any]:
             if pricing.is_metered
             else None
         ),
+        "amount_discount": 0,
+        "discounted_amount": pricing.amount,
     }
+
+
+def with_promotion_code(plans: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The catalog with what the coupon of promotion code ``text`` takes off each price it is
+    for (the others unchanged); ``PolicyViolation`` for a code that cannot be redeemed now."""
+    from django_payments_sync.interactor.coupons import check_promotion_code
+
+    code = check_promotion_code(text)
+    products = list(code.coupon.products.values_list("pk", flat=True))
+    discounted = copy.deepcopy(plans)  # never the cached catalog itself
+    for plan in discounted:
+        for price in plan["prices"]:
+            if code.price_refusal(plan["id"], price["currency"], products) is None:
+                price["amount_discount"] = code.coupon.amount_of_discount(price["amount"])
+                price["discounted_amount"] = price["amount"] - price["amount_discount"]
+    return discounted
 
 
 class PlanService:
     """Reads the catalog, from the cache while ``PLANS_CACHE_TIMEOUT`` allows."""
 
-    def get_plans(self) -> list[dict[str, Any]]:
+    def get_plans(self, promotion_code: str | None = None) -> list[dict[str, Any]]:
+        """The catalog; with ``promotion_code``, each price's discounted amount under it."""
         timeout = payments_settings.PLANS_CACHE_TIMEOUT
         if not timeout:
-            return build_plans()
-        plans = cache.get(CACHE_KEY)
-        if plans is None:
             plans = build_plans()
-            cache.set(CACHE_KEY, plans, timeout)
-        return plans
+        else:
+            plans = cache.get(CACHE_KEY)
+            if plans is None:
+                plans = build_plans()
+                cache.set(CACHE_KEY, plans, timeout)
+        return with_promotion_code(plans, promotion_code) if promotion_code else plans
 
     def invalidate(self) -> None:
         cache.delete(CACHE_KEY)

@@ -143,7 +143,7 @@ class SubscriptionService:
         return (
             Subscription.objects.filter(customer=customer)
             # The promotion code shown beside each one, read in the same query.
-            .select_related("pricing__product", "discount__promotion_code")
+            .select_related("pricing__product", "discount__promotion_code__coupon")
             .prefetch_related(Prefetch("invoices", open_invoices, to_attr="open_invoices"))
         )
 

@@ -3,6 +3,8 @@ and pushed to the provider like products and prices."""
 
 from __future__ import annotations
 
+import datetime as dt
+from calendar import monthrange
 from decimal import Decimal
 from typing import Any
 
@@ -151,13 +153,22 @@ class PromotionCode(SyncedModel):
             return "promotion_code_used_up", f"The code {self.code} has been used up."
         if pricing is not None:
             products = list(coupon.products.values_list("pk", flat=True))
-            if products and pricing.product_id not in products:
-                return "promotion_code_not_for_price", f"The code {self.code} is not for this plan."
-            if coupon.amount_off is not None and coupon.currency != pricing.currency:
-                return (
-                    "promotion_code_not_for_price",
-                    f"The code {self.code} is for prices in {coupon.currency.upper()}.",
-                )
+            return self.price_refusal(pricing.product_id, pricing.currency, products)
+        return None
+
+    def price_refusal(
+        self, product_id: Any, currency: str, products: list[Any]
+    ) -> tuple[str, str] | None:
+        """Why this code is not for a price of ``product_id`` in ``currency`` (``products``:
+        the coupon's, none for every product), else None."""
+        coupon = self.coupon
+        if products and product_id not in products:
+            return "promotion_code_not_for_price", f"The code {self.code} is not for this plan."
+        if coupon.amount_off is not None and coupon.currency != currency:
+            return (
+                "promotion_code_not_for_price",
+                f"The code {self.code} is for prices in {coupon.currency.upper()}.",
+            )
         return None
 
 
@@ -184,6 +195,21 @@ class SubscriptionDiscount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.promotion_code} on {self.subscription_id}"
+
+    @property
+    def ends_at(self) -> dt.datetime | None:
+        """When a repeating coupon's months are over (``None``: once, or forever)."""
+        coupon = self.promotion_code.coupon
+        if coupon.duration != CouponDuration.REPEATING or not coupon.duration_in_months:
+            return None
+        return add_months(self.applied_at, coupon.duration_in_months)
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """``moment`` moved on by ``months``, the day clamped to the month's end (as providers)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 class ExternalCoupon(ExternalPaymentProvider):

@@ -19,7 +19,8 @@ class InvoiceStatus(models.TextChoices):
 class Invoice(TimestampedModel):
     """One provider invoice, kept by its webhook events (never pushed: the provider issues it).
 
-    Not a mirror of the provider's object: its id and number, the amounts with tax, the status,
+    Not a mirror of the provider's object: its id and number, the amounts with discounts and
+    tax (``subtotal - amount_discount + tax == total``), the status,
     the period and dates, and the links the customer opens (the hosted page and the PDF).
     Amounts are in minor units of ``currency``.
     """
@@ -47,6 +48,9 @@ class Invoice(TimestampedModel):
     billing_reason = models.CharField(_("billing reason"), max_length=64, blank=True, default="")
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.BigIntegerField(_("subtotal"), default=0)
+    amount_discount = models.BigIntegerField(
+        _("discount"), default=0, help_text=_("What discounts took off the subtotal (before tax).")
+    )
     tax = models.BigIntegerField(_("tax"), default=0)
     total = models.BigIntegerField(_("total"), default=0)
     amount_due = models.BigIntegerField(_("amount due"), default=0)

@@ -103,7 +103,8 @@ class LocmemBackend(
                     price_id=price_id,
                     quantity=int(seats or 1),
                     metered=not seats,  # a metered price's line has no quantity
-                )
+                ),
+                promotion_code_id=session.metadata.get("_promotion_code"),
             )
             subscription_id = sub.id
         payment_id = None

@@ -30,7 +30,9 @@ class LocmemBilling(LocmemState):
     """Subscriptions, checkout and portal sessions, invoices."""
 
     # --- subscriptions --------------------------------------------------------------------
-    def _new_subscription(self, data: SubscriptionData) -> ProviderSubscription:
+    def _new_subscription(
+        self, data: SubscriptionData, *, promotion_code_id: str | None = None
+    ) -> ProviderSubscription:
         self._get(self.customers, data.customer_id, "customer")
         price = self._get(self.prices, data.price_id, "price")
         if price.interval is None:
@@ -61,17 +63,24 @@ class LocmemBilling(LocmemState):
             metadata=self._with_identity(data.local_id, data.metadata),
         )
         self.subscriptions[sub.id] = sub
+        if promotion_code_id is not None:
+            # A checkout's code: its first invoice is discounted already.
+            self.apply_promotion_code(sub.id, promotion_code_id)
         self._emit(EventKind.SUBSCRIPTION_CREATED, "subscription", sub, sub.customer_id)
         # The first period is invoiced (and paid) at once; a trial's first invoice is zero,
         # and so is a metered price's (its usage is billed at the period's end).
         amount = 0 if trial_end or metered else price.amount * data.quantity
+        off = self._discount(sub, amount, use=True)
         invoice = ProviderInvoice(
             id=self._new_id("in"),
             customer_id=sub.customer_id,
             subscription_id=sub.id,
             status="paid",
-            amount_due=amount,
-            amount_paid=amount,
+            amount_due=amount - off,
+            amount_paid=amount - off,
+            subtotal=amount,
+            amount_discount=off,
+            total=amount - off,
             currency=price.currency,
             hosted_invoice_url=f"https://invoice.locmem.invalid/{sub.id}",
             created=now,
@@ -216,6 +225,7 @@ class LocmemBilling(LocmemState):
                 **data.metadata,
                 "_price_id": price.id,
                 "_quantity": "" if data.metered else str(data.quantity),
+                **({"_promotion_code": data.promotion_code_id} if data.promotion_code_id else {}),
             },
         )
         self.checkout_sessions[session.id] = session

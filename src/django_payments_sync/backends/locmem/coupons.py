@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from decimal import Decimal
 
-from django_payments_sync.backends.locmem.state import LocmemState
+from django_payments_sync.backends.locmem.state import LocmemState, _period
 from django_payments_sync.backends.types import (
     CouponData,
     PromotionCodeData,
     ProviderCoupon,
+    ProviderPrice,
     ProviderPromotionCode,
     ProviderSubscription,
 )
@@ -25,6 +28,8 @@ class LocmemCoupons(LocmemState):
         self.promotion_codes: dict[str, ProviderPromotionCode] = {}
         #: subscription id -> the promotion code applied to it
         self.subscription_discounts: dict[str, str] = {}
+        #: subscription id -> how many invoices its discount has discounted
+        self.discounted_invoices: dict[str, int] = {}
 
     def create_coupon(self, data: CouponData, *, idempotency_key: str) -> ProviderCoupon:
         self._record("create_coupon", (data,), {"idempotency_key": idempotency_key})
@@ -99,4 +104,42 @@ class LocmemCoupons(LocmemState):
         if not code.active or code.coupon_id not in self.coupons:
             raise ObjectNotFound(f"The promotion code {code.code} cannot be redeemed.")
         self.subscription_discounts[subscription_id] = promotion_code_id
+        self.discounted_invoices[subscription_id] = 0
         return subscription
+
+    def _discount(self, sub: ProviderSubscription, amount: int, *, use: bool) -> int:
+        """As Stripe's: a percentage or an amount off (in the coupon's currency, on its
+        products), for one invoice (``once``), the billing periods ``duration_in_months``
+        covers (``repeating``) or every invoice (``forever``)."""
+        code_id = self.subscription_discounts.get(sub.id)
+        code = self.promotion_codes.get(code_id or "")
+        terms = self.coupon_terms.get(code.coupon_id) if code is not None else None
+        price = self.prices.get(sub.price_id)
+        if terms is None or price is None or amount <= 0:
+            return 0
+        if terms.product_ids and price.product_id not in terms.product_ids:
+            return 0
+        if terms.amount_off is not None and terms.currency != price.currency:
+            return 0
+        allowed = _invoices_allowed(terms, price)
+        done = self.discounted_invoices.get(sub.id, 0)
+        if allowed is not None and done >= allowed:
+            return 0
+        if use:
+            self.discounted_invoices[sub.id] = done + 1
+        if terms.percent_off is not None:
+            off = Decimal(amount) * Decimal(terms.percent_off) / 100
+            return int(off.quantize(Decimal("1")))
+        return min(terms.amount_off or 0, amount)
+
+
+def _invoices_allowed(terms: CouponData, price: ProviderPrice) -> int | None:
+    if terms.duration == "forever":
+        return None
+    if terms.duration != "repeating":
+        return 1
+    months = terms.duration_in_months or 1
+    per_period = {"month": 1, "year": 12}.get(price.interval or "month")
+    if per_period is None:  # days or weeks: as many periods as the months hold
+        return max(1, math.ceil(months * 30 / _period(price).days))
+    return max(1, math.ceil(months / (per_period * price.interval_count)))

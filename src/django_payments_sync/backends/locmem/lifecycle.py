@@ -59,21 +59,33 @@ class LocmemLifecycle(LocmemState):
                 lines.append(InvoiceLine("Unused time", credit, sub.quantity, True, old.id))
                 lines.append(InvoiceLine("Remaining time", charge, new_quantity, True, new.id))
         at_once = proration_behavior == "always_invoice"
-        if not at_once and new.meter_id is not None:
-            # A metered price bills the period's usage at its end: what was counted so far.
-            used = self._usage(new, sub.customer_id, start, end)
-            lines.append(InvoiceLine("Usage this period", new.amount * used, used, False, new.id))
-        elif not at_once:
-            lines.append(InvoiceLine("Next period", new.amount * new_quantity, new_quantity, False))
-        total = sum(line.amount for line in lines)
+        off = 0
+        if not at_once:
+            changed = dataclasses.replace(sub, price_id=new.id, quantity=new_quantity)
+            if new.meter_id is not None:
+                # A metered price bills the period's usage at its end: what was counted so far.
+                used = self._usage(new, sub.customer_id, start, end)
+                amount = new.amount * used
+                off = self._discount(changed, amount, use=False)
+                line = InvoiceLine(
+                    "Usage this period", amount, used, False, new.id, amount_discount=off
+                )
+            else:
+                amount = new.amount * new_quantity
+                off = self._discount(changed, amount, use=False)
+                line = InvoiceLine("Next period", amount, new_quantity, False, amount_discount=off)
+            lines.append(line)
+        subtotal = sum(line.amount for line in lines)
+        total = subtotal - off
         return InvoicePreview(
             currency=new.currency,
-            subtotal=total,
+            subtotal=subtotal,
             tax=0,
             total=total,
             amount_due=max(total, 0),
             lines=tuple(lines),
             date=now if at_once else end,
+            amount_discount=off,
         )
 
     # --- pause and resume -------------------------------------------------------------------
@@ -140,17 +152,19 @@ class LocmemLifecycle(LocmemState):
         ours = [i for i in self.invoices.values() if i.customer_id == sub.customer_id]
         number = sum(1 for i in ours if i.number) + 1
         invoice_id = self._new_id("in")
+        off = self._discount(sub, amount, use=True)
         invoice = ProviderInvoice(
             id=invoice_id,
             customer_id=sub.customer_id,
             subscription_id=sub.id,
             status="open",
-            amount_due=amount,
+            amount_due=amount - off,
             amount_paid=0,
-            amount_remaining=amount,
+            amount_remaining=amount - off,
             currency=currency,
             subtotal=amount,
-            total=amount,
+            amount_discount=off,
+            total=amount - off,
             number=f"LOCMEM-{number:04d}",
             billing_reason="subscription_cycle",
             hosted_invoice_url=f"https://invoice.locmem.invalid/{invoice_id}",

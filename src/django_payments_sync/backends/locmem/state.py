@@ -248,6 +248,12 @@ class LocmemState(BaseBackend):
         identity = {METADATA_ID_KEY: local_id} if local_id else {}
         return {**metadata, **identity}
 
+    def _discount(self, sub: ProviderSubscription, amount: int, *, use: bool) -> int:
+        """What the subscription's discount takes off an invoice of ``amount`` (its price's
+        currency); ``use`` counts that invoice against the discount's duration, a preview
+        does not. None here: the coupons part gives the discounts."""
+        return 0
+
     def _end_subscription(self, sub: ProviderSubscription) -> ProviderSubscription:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         ended = dataclasses.replace(sub, status="canceled", canceled_at=now, ended_at=now)

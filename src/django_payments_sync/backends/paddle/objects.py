@@ -287,6 +287,7 @@ def invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
     """A transaction as an invoice (Paddle's invoices are its billed transactions)."""
     status = text(obj.get("status"))
     total = _total(obj)
+    totals = mapping(mapping(obj.get("details")).get("totals"))
     return ProviderInvoice(
         id=text(obj.get("id")),
         customer_id=text(obj.get("customer_id")),
@@ -298,4 +299,9 @@ def invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         # Paddle's invoice PDF is a link the API makes on request, not part of the entity.
         hosted_invoice_url=None,
         created=timestamp(obj.get("created_at")),
+        # Paddle's totals: subtotal before the discount, tax on what the discount leaves.
+        subtotal=to_int(totals.get("subtotal")),
+        amount_discount=to_int(totals.get("discount")),
+        tax=to_int(totals.get("tax")),
+        total=to_int(totals.get("total")) or total,
     )

@@ -172,7 +172,15 @@ def stripe_invoice_state(obj: Mapping[str, Any]) -> ProviderInvoice:
         paid_at=from_timestamp(transitions.get("paid_at")),
         attempt_count=_int(obj.get("attempt_count"), 0),
         next_payment_attempt=from_timestamp(obj.get("next_payment_attempt")),
+        amount_discount=_discounted(obj.get("total_discount_amounts")),
     )
+
+
+def _discounted(amounts: Any) -> int:
+    """The sum of a ``total_discount_amounts`` (or a line's ``discount_amounts``) list."""
+    if not isinstance(amounts, list):
+        return 0
+    return sum(_int(a.get("amount"), 0) for a in amounts if isinstance(a, Mapping))
 
 
 def _invoice_tax(obj: Mapping[str, Any]) -> int:
@@ -210,6 +218,7 @@ def stripe_preview_state(obj: Mapping[str, Any]) -> InvoicePreview:
         amount_due=invoice.amount_due,
         lines=tuple(_line(row) for row in rows or () if isinstance(row, Mapping)),
         date=invoice.next_payment_attempt or invoice.created,
+        amount_discount=invoice.amount_discount,
     )
 
 
@@ -228,6 +237,7 @@ def _line(row: Mapping[str, Any]) -> InvoiceLine:
         price_id=_text(price.get("price")) if isinstance(price, Mapping) else "",
         period_start=from_timestamp(period.get("start")),
         period_end=from_timestamp(period.get("end")),
+        amount_discount=_discounted(row.get("discount_amounts")),
     )
 
 

@@ -186,6 +186,8 @@ class ProviderInvoice:
     paid_at: dt.datetime | None = None
     attempt_count: int = 0
     next_payment_attempt: dt.datetime | None = None
+    #: What discounts took off ``subtotal`` (Stripe: the sum of ``total_discount_amounts``).
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ class InvoiceLine:
     price_id: str = ""
     period_start: dt.datetime | None = None
     period_end: dt.datetime | None = None
+    #: What discounts take off this line's ``amount``.
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,8 @@ class InvoicePreview:
     #: When that invoice is issued: now for an invoice the change bills at once, else the
     #: period's end.
     date: dt.datetime | None = None
+    #: What discounts take off ``subtotal`` (``total`` is after them).
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,16 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from .errors import PaddleError
-from .money import CARD_DECLINED, CARD_OK, fill_details, item_of, payment_attempt
+from .money import (
+    CARD_DECLINED,
+    CARD_OK,
+    discount_applies,
+    fill_details,
+    item_of,
+    payment_attempt,
+    subscription_discount,
+    use_discount,
+)
 from .notifications import emit
 from .periods import add_interval, period
 from .store import iso
@@ -38,6 +47,7 @@ def new_transaction(
     custom_data: dict[str, Any] | None = None,
     billing_details: dict[str, Any] | None = None,
     billing_period: dict[str, str] | None = None,
+    discount_id: str | None = None,
 ) -> dict[str, Any]:
     now = store.now()
     txn: dict[str, Any] = {
@@ -55,7 +65,7 @@ def new_transaction(
         "billing_details": billing_details,
         "billing_period": billing_period,
         "currency_code": currency_code,
-        "discount_id": None,
+        "discount_id": discount_id,
         "created_at": now,
         "updated_at": now,
         "billed_at": None,
@@ -214,6 +224,12 @@ def create_subscription(
         "discount": None,
         "import_meta": None,
     }
+    discount = store.find(txn.get("discount_id") or "")
+    if discount is not None and discount["recur"]:
+        # A recurring discount of the checkout stays with the subscription; that checkout's
+        # transaction was its first use.
+        sub["discount"] = subscription_discount(discount, now)
+        use_discount(store, sub)
     store.add("subscription", sub)
     emit(store, "subscription.created", sub, extra={"transaction_id": txn["id"]})
     emit(store, "subscription.trialing" if trial_end else "subscription.activated", sub)
@@ -239,6 +255,10 @@ def bill_subscription(
     rows = [item_of(store, i["price"], i["quantity"]) for i in (items or recurring_items(sub))]
     for row, given in zip(rows, items or [], strict=False):
         row["proration"] = given.get("proration")
+    # A renewal takes the subscription's discount while it lasts.
+    discount_id = discount_applies(store, sub) if origin == "subscription_recurring" else None
+    if discount_id is not None:
+        use_discount(store, sub)
     txn = new_transaction(
         store,
         items=rows,
@@ -250,6 +270,7 @@ def bill_subscription(
         collection_mode=sub["collection_mode"],
         subscription_id=sub["id"],
         billing_period=copy.deepcopy(sub["current_billing_period"]),
+        discount_id=discount_id,
     )
     touch(store, txn, "billed")
     assign_invoice(store, txn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,8 +69,10 @@ def fill_details(store: Store, txn: dict[str, Any], *, factor: float = 1.0) -> N
     currency = txn["currency_code"]
     rate = tax_rate(store, txn)
     lines = []
-    subtotal = tax = 0
-    for item in txn["items"]:
+    subtotal = tax = taken = 0
+    discount = store.find(txn.get("discount_id") or "")
+    off = discount_shares(discount, txn, country) if discount else [0] * len(txn["items"])
+    for item, item_off in zip(txn["items"], off, strict=True):
         price = item["price"]
         quantity = item["quantity"]
         unit = unit_amount(price, country, currency)
@@ -79,7 +82,10 @@ def fill_details(store: Store, txn: dict[str, Any], *, factor: float = 1.0) -> N
             # paid trial's unit_price); renewals charge the price itself.
             unit = int((trial.get("unit_price") or {}).get("amount") or 0)
         share = item["proration"]["rate"] if item.get("proration") else "1"
-        line_sub, line_tax = _split(int(unit * quantity * float(share) * factor + 0.5), rate)
+        line_sub = int(unit * quantity * float(share) * factor + 0.5)
+        item_off = min(item_off, line_sub)
+        # Tax on what the discount leaves.
+        _, line_tax = _split(line_sub - item_off, rate)
         unit_sub, unit_tax = _split(unit, rate)
         product = store.find(price["product_id"])
         lines.append(
@@ -90,19 +96,22 @@ def fill_details(store: Store, txn: dict[str, Any], *, factor: float = 1.0) -> N
                 "proration": item.get("proration"),
                 "tax_rate": rate,
                 "unit_totals": _totals(unit_sub, unit_tax),
-                "totals": _totals(line_sub, line_tax),
+                "totals": _totals(line_sub, line_tax, item_off),
                 "product": copy.deepcopy(product),
             }
         )
         subtotal += line_sub
         tax += line_tax
-    total = subtotal + tax
+        taken += item_off
+    total = subtotal - taken + tax
     txn["details"] = {
-        "tax_rates_used": [{"tax_rate": rate, "totals": _totals(subtotal, tax)}] if lines else [],
+        "tax_rates_used": [{"tax_rate": rate, "totals": _totals(subtotal, tax, taken)}]
+        if lines
+        else [],
         "totals": {
             "subtotal": str(subtotal),
             "tax": str(tax),
-            "discount": "0",
+            "discount": str(taken),
             "total": str(total),
             "grand_total": str(total),
             "grand_total_tax": str(tax),
@@ -130,13 +139,75 @@ def fill_details(store: Store, txn: dict[str, Any], *, factor: float = 1.0) -> N
     }
 
 
-def _totals(subtotal: int, tax: int) -> dict[str, str]:
+def _totals(subtotal: int, tax: int, discount: int = 0) -> dict[str, str]:
     return {
         "subtotal": str(subtotal),
-        "discount": "0",
+        "discount": str(discount),
         "tax": str(tax),
-        "total": str(subtotal + tax),
+        "total": str(subtotal - discount + tax),
     }
+
+
+def discount_shares(
+    discount: dict[str, Any], txn: dict[str, Any], country: str | None
+) -> list[int]:
+    """What ``discount`` takes off each of the transaction's items (before tax): a percentage
+    of each, a flat amount shared in proportion (in its currency only), or per seat; only the
+    products or prices of its ``restrict_to``."""
+    restrict = set(discount.get("restrict_to") or ())
+    amounts = []
+    for item in txn["items"]:
+        price = item["price"]
+        wanted = not restrict or {price["id"], price["product_id"]} & restrict
+        share = item["proration"]["rate"] if item.get("proration") else "1"
+        unit = unit_amount(price, country, txn["currency_code"])
+        amounts.append(int(unit * item["quantity"] * float(share) + 0.5) if wanted else 0)
+    kind = discount["type"]
+    if kind == "percentage":
+        rate = Decimal(discount["amount"]) / 100
+        return [int((Decimal(a) * rate).quantize(Decimal("1"), ROUND_HALF_UP)) for a in amounts]
+    if discount.get("currency_code") != txn["currency_code"]:
+        return [0 for _ in amounts]
+    if kind == "flat_per_seat":
+        return [
+            min(int(discount["amount"]) * item["quantity"], a) if a else 0
+            for item, a in zip(txn["items"], amounts, strict=True)
+        ]
+    base = sum(amounts)
+    off = min(int(discount["amount"]), base)
+    if not base:
+        return [0 for _ in amounts]
+    shares = [off * a // base for a in amounts]
+    last = max(i for i, a in enumerate(amounts) if a)
+    shares[last] += off - sum(shares)
+    return shares
+
+
+def discount_applies(store: Store, sub: dict[str, Any]) -> str | None:
+    """The id of the subscription's discount when its next transaction takes it (counted: a
+    non-recurring discount once, a recurring one ``maximum_recurring_intervals`` times or
+    for ever), else None."""
+    current = sub.get("discount")
+    discount = store.find(current["id"]) if current else None
+    if discount is None:
+        return None
+    allowed = (discount.get("maximum_recurring_intervals") or None) if discount["recur"] else 1
+    used = int(store.meta_for(sub["id"]).get("discounted", 0))
+    return discount["id"] if allowed is None or used < allowed else None
+
+
+def subscription_discount(discount: dict[str, Any], starts_at: str) -> dict[str, Any]:
+    """A subscription's ``discount``: which one, recurring or one-off, since when."""
+    kind = "recurring" if discount["recur"] else "one-off"
+    return {"id": discount["id"], "type": kind, "starts_at": starts_at, "ends_at": None}
+
+
+def use_discount(store: Store, sub: dict[str, Any]) -> None:
+    meta = store.meta_for(sub["id"])
+    meta["discounted"] = int(meta.get("discounted", 0)) + 1
+    discount = store.find((sub.get("discount") or {}).get("id") or "")
+    if discount is not None:
+        discount["times_used"] += 1
 
 
 def payment_attempt(store: Store, txn: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
@@ -169,6 +240,8 @@ def preview_details(store: Store, owner: dict[str, Any], items: list[dict[str, A
         "business_id": owner.get("business_id"),
         "currency_code": owner["currency_code"],
         "items": items,
+        # A subscription's next transaction takes its discount while it lasts.
+        "discount_id": discount_applies(store, owner) if "billing_cycle" in owner else None,
     }
     fill_details(store, scratch)
     details = scratch["details"]

@@ -164,7 +164,10 @@ def create_subscription(
     metadata: dict[str, str] | None = None,
     cancel_at_period_end: bool = False,
     description: str | None = None,
+    promotion_codes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """A subscription and its first invoice; `promotion_codes` (checked by the caller) are
+    redeemed first, so that invoice is discounted already."""
     now = store.now()
     store.get("customer", customer_id)
     for index, (price, _quantity) in enumerate(items):
@@ -251,6 +254,13 @@ def create_subscription(
             raise card_declined()
 
     store.add("subscription", sub)
+    if promotion_codes:
+        from .resources.coupons import redeem
+
+        sub["discounts"] = [
+            redeem(store, code, customer=customer_id, subscription=sub_id)["id"]
+            for code in promotion_codes[:1]
+        ]
     customer = store.get("customer", customer_id)
     if customer["currency"] is None:
         # Stripe fixes a customer's currency with its first subscription, quietly.

@@ -7,6 +7,7 @@ import copy
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from .discounts import apply_discounts, use_discounts
 from .events import emit
 from .fixtures import template
 
@@ -74,6 +75,7 @@ def new_invoice(
         invoice_id=invoice_id or store.new_id("in_"),
     )
     store.add("invoice", invoice)
+    use_discounts(store, invoice, subscription)
     emit(store, "invoice.created", invoice)
     return invoice
 
@@ -162,6 +164,7 @@ def build_invoice(
             "webhooks_delivered_at": None,
         }
     )
+    apply_discounts(store, invoice, subscription, customer)
     return invoice
 
 

@@ -23,6 +23,7 @@ from django_payments_sync.models import (
     Order,
     PaymentAttempt,
     Subscription,
+    SubscriptionDiscount,
     SubscriptionStatus,
     SyncStatus,
 )
@@ -88,13 +89,27 @@ def _pricing_id(provider: str, price_id: str) -> int | None:
 
 
 def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription) -> None:
-    """Link the order paid through the checkout that opened this subscription, if settled."""
-    Order.objects.filter(
-        subscription__isnull=True,
-        pk__in=PaymentAttempt.objects.filter(
-            provider=event.provider, subscription_external_id=event.object_id
-        ).values("order_id"),
-    ).update(subscription=subscription, updated_at=timezone.now())
+    """Link the order paid through the checkout that opened this subscription, if settled;
+    the promotion code redeemed there becomes the subscription's discount. One query when
+    there is no such order (the usual case: the checkout's completion links it)."""
+    orders = list(
+        Order.objects.filter(
+            subscription__isnull=True,
+            pk__in=PaymentAttempt.objects.filter(
+                provider=event.provider, subscription_external_id=event.object_id
+            ).values("order_id"),
+        ).values_list("pk", "promotion_code_id")
+    )
+    if not orders:
+        return
+    Order.objects.filter(pk__in=[pk for pk, _ in orders], subscription__isnull=True).update(
+        subscription=subscription, updated_at=timezone.now()
+    )
+    codes = [code for _, code in orders if code is not None]
+    if codes:
+        SubscriptionDiscount.objects.get_or_create(
+            subscription=subscription, defaults={"promotion_code_id": codes[0]}
+        )
 
 
 def send_subscription_signals(

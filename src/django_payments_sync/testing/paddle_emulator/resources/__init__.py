@@ -40,7 +40,7 @@ class Listed:
 
 
 def _load() -> None:
-    from . import catalog, customers, events, subscriptions, transactions  # noqa: F401
+    from . import catalog, customers, discounts, events, subscriptions, transactions  # noqa: F401
 
 
 ROUTER = Router(_load)

@@ -8,7 +8,7 @@ from typing import Any
 from .. import validate as v
 from ..billing import bill_subscription, emit_updated
 from ..errors import PaddleError, invalid
-from ..money import item_of, preview_details
+from ..money import item_of, preview_details, subscription_discount
 from ..periods import period, share_left
 from ..schedule import cancel_now, fail_renewal, pause_now, renew, resume_now
 from ..store import iso, paginate, parse_time
@@ -110,6 +110,14 @@ def update_subscription(call: Call) -> dict[str, Any]:
         sub["next_billed_at"] = values.pop("next_billed_at")
         if sub["current_billing_period"]:
             sub["current_billing_period"]["ends_at"] = sub["next_billed_at"]
+    if "discount" in values:
+        given = values["discount"]
+        if given is None:
+            sub["discount"] = None
+        else:
+            discount = call.store.get("discount", given["id"])
+            sub["discount"] = subscription_discount(discount, call.store.now())
+            call.store.meta_for(sub["id"])["discounted"] = 0
     sub.update({k: val for k, val in values.items() if k != "discount"})
     emit_updated(call.store, sub, before)
     return sub

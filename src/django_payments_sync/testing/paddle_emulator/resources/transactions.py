@@ -144,8 +144,8 @@ def create_transaction(call: Call) -> dict[str, Any]:
         custom_data=values.get("custom_data"),
         billing_details=values.get("billing_details"),
         billing_period=values.get("billing_period"),
+        discount_id=values.get("discount_id"),
     )
-    txn["discount_id"] = values.get("discount_id")
     if not manual or (values.get("billing_details") or {}).get("enable_checkout"):
         given = (values.get("checkout") or {}).get("url")
         txn["checkout"] = {"url": checkout_url(call.store, txn, given)}

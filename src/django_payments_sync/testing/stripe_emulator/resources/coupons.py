@@ -217,12 +217,17 @@ def redeem(store: Store, promotion_code_id: str, **where: Any) -> dict[str, Any]
         counted["times_redeemed"] += 1
         emit(store, f"{kind}.updated", counted, before)
     discount = template("discount")
+    end = None
+    if coupon["duration"] == "repeating":
+        from ..invoicing import add_interval
+
+        end = add_interval(store.now(), "month", int(coupon["duration_in_months"]))
     discount.update(
         {
             "id": store.new_id("di_"),
             "checkout_session": where.get("checkout_session"),
             "customer": where.get("customer"),
-            "end": None,
+            "end": end,
             "invoice": None,
             "invoice_item": None,
             "promotion_code": promo["id"],

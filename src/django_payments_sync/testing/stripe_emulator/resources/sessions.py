@@ -305,15 +305,10 @@ def pay_session(store: Store, session: dict[str, Any], payment_method: str) -> s
             default_payment_method=payment_method,
             metadata=data.get("metadata") or {},
             description=data.get("description"),
+            promotion_codes=promotion_codes,
         )
         session["subscription"] = sub["id"]
         session["invoice"] = sub["latest_invoice"]
-        for code in promotion_codes:
-            from .coupons import redeem
-
-            sub["discounts"] = [
-                redeem(store, code, customer=customer["id"], subscription=sub["id"])["id"]
-            ]
         if sub["status"] == "trialing":
             payment_status = "no_payment_required"
     else:

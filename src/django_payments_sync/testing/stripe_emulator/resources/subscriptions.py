@@ -56,6 +56,11 @@ def create(call: Call) -> dict[str, Any]:
             items.append((price, item.get("quantity", 1)))
     if not items:
         raise StripeError(400, "Missing required param: items.", param="items")
+    codes = [d.get("promotion_code") for d in p.get("discounts") or [] if d.get("promotion_code")]
+    if codes:
+        from .coupons import redeemable
+
+        redeemable(store, codes[0], [price["product"] for price, _ in items])
     trial_end = p.get("trial_end")
     if trial_end == "now":
         trial_end = None
@@ -74,6 +79,7 @@ def create(call: Call) -> dict[str, Any]:
         metadata=p.get("metadata") or {},
         cancel_at_period_end=p.get("cancel_at_period_end", False),
         description=p.get("description"),
+        promotion_codes=codes[:1],
     )
     return render(store, sub, call.expand)
 
