@@ -198,3 +198,29 @@ def test_a_backend_without_meters_refuses_a_metered_price(user: Any, api_calls: 
         backend = payments_backend()
         assert backend.calls_to("create_price") == []
         assert backend.calls_to("create_meter") == []
+
+
+def test_a_meter_saved_is_pushed_and_its_prices_follow_a_replacement(
+    locmem: LocmemBackend, metered: Pricing, api_calls: Meter
+) -> None:
+    """With AUTO_SYNC a meter's save pushes it after commit, like a price's; a new event name
+    replaces it at the provider (the old one deactivated), and its metered price is replaced to
+    name the new meter."""
+    created = Meter.objects.create(display_name="Seats", event_name="seats", aggregation="last")
+    assert ExternalMeter.objects.filter(meter=created).exists()
+
+    before_meter = ExternalMeter.objects.get(meter=api_calls).external_id
+    before_price = ExternalPricing.objects.get(pricing=metered).external_id
+    api_calls.event_name = "api_requests"
+    api_calls.save()
+
+    after_meter = ExternalMeter.objects.get(meter=api_calls).external_id
+    after_price = ExternalPricing.objects.get(pricing=metered).external_id
+    assert after_meter != before_meter
+    assert after_price != before_price
+    assert locmem.prices[after_price].meter_id == after_meter
+    assert not locmem.prices[before_price].active
+    # Nothing changed: nothing written.
+    writes = len(locmem.calls)
+    api_calls.save()
+    assert len(locmem.calls) == writes

@@ -125,6 +125,7 @@ def test_each_record_enqueues_the_send_task(django_user_model: Any, api_calls: M
     with override_settings(PAYMENTS_SYNC=LOCMEM_SETTINGS):
         backend = get_backend()
         backend.reset()
+        ExternalMeter.objects.all().delete()  # the reset forgot the meter its save pushed
         user = django_user_model.objects.create_user("queued", "queued@example.com")
         payments.record_usage(user, api_calls, 9, identifier="queued")
         assert UsageEvent.objects.get().status == "sent"

@@ -21,6 +21,7 @@ from django_payments_sync.models import (
     ExternalPricing,
     ExternalProduct,
     ExternalSubscription,
+    Meter,
     Subscription,
     SyncStatus,
     get_pricing_model,
@@ -115,6 +116,35 @@ def _catalog_saved(sender: type[Model], instance: Any, raw: bool = False, **kwar
     _after_commit(push, f"product {product_id}")
 
 
+def _meter_saved(sender: type[Model], instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """A meter is pushed like a price: after commit, where the provider has meters. A new
+    event name or aggregation replaces it there, and its metered prices follow it."""
+    if raw or not autosync_active():
+        return
+    pk = instance.pk
+
+    def push() -> None:
+        from django_payments_sync.backends import get_backend
+        from django_payments_sync.backends.types import Capability
+        from django_payments_sync.sync.catalog import sync_product
+        from django_payments_sync.sync.meters import sync_meter
+        from django_payments_sync.sync.rows import SyncAction
+
+        backend = get_backend()
+        meter = _reloaded(Meter, pk)
+        if meter is None or not backend.supports(Capability.METERS):
+            return
+        result = sync_meter(meter, backend=backend)
+        if result.action is not SyncAction.UPDATED:
+            return
+        # Replaced at the provider: each metered price of it is replaced to name the new one.
+        products = get_pricing_model()._default_manager.filter(meter_id=pk).values("product_id")
+        for product in get_product_model()._default_manager.filter(pk__in=products):
+            sync_product(product, backend=backend)
+
+    _after_commit(push, f"meter {pk}")
+
+
 def _subscription_saved(
     sender: type[Model], instance: Any, raw: bool = False, **kwargs: Any
 ) -> None:
@@ -200,6 +230,7 @@ def connect() -> None:
     post_save.connect(
         _subscription_saved, sender=Subscription, dispatch_uid="payments_sync_subscription_saved"
     )
+    post_save.connect(_meter_saved, sender=Meter, dispatch_uid="payments_sync_meter_saved")
     pre_delete.connect(
         _deleted(ExternalCustomer, "customer_id", "delete_customer"),
         sender=Customer,
