@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
+
+# Run from anywhere: the test project's settings (tests.settings) live at the repository root.
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 
 def main() -> int:
