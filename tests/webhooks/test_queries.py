@@ -169,3 +169,27 @@ def test_mail_hooks_read_nothing_more(world, post_event, mailoutbox):
     # They show the plan (read with the subscription's link, not after).
     assert plan in sent["Payment received: 15.00 EUR"].body
     assert plan in sent["Your subscription was canceled"].body
+
+
+def test_an_ending_in_the_second_of_an_update_reads_nothing_more(world, post_event, no_mail):
+    """A cancellation often comes in the same provider second as the update before it (half of
+    them in the benchmark's stream): a subscription not ended yet has seen no ending, so the
+    ending wins the tie on its rank without the stored last event being read."""
+    post_event(stripe_event("customer.subscription.created", sub("incomplete"), created=T0))
+    post_event(stripe_event("customer.subscription.updated", sub("active"), created=T0 + 5))
+    ending = stripe_event(
+        "customer.subscription.deleted", sub("canceled", ended_at=T0 + 5), created=T0 + 5
+    )
+    with CaptureQueriesContext(connection) as captured:
+        response = post_event(ending)
+    assert response.json()["status"] == "processed"
+    queries = statements(captured)
+    assert len(queries) <= BUDGETS["customer.subscription.deleted"], queries
+    assert not any("payload" in q and q.lstrip().startswith("SELECT") for q in queries), queries
+    from django_payments_sync.models import Subscription
+
+    assert Subscription.objects.get().status == "canceled"
+    # An update in the second of the ending, delivered after it, is older: not applied.
+    late = stripe_event("customer.subscription.updated", sub("active", quantity=3), created=T0 + 5)
+    assert post_event(late).json()["status"] == "processed"
+    assert Subscription.objects.get().status == "canceled"

@@ -111,7 +111,7 @@ def unique_row(rows: QuerySet[_M, _R]) -> _R | None:
     return next(iter(rows[:1]), None)
 
 
-def is_newer(event: ProviderEvent, link: Any) -> bool:
+def is_newer(event: ProviderEvent, link: Any, *, last_rank_below: int | None = None) -> bool:
     """Whether ``event`` comes after the last event applied to ``link`` (an External row).
 
     Provider times have one-second resolution. On a tie the kind's rank decides (a
@@ -119,6 +119,10 @@ def is_newer(event: ProviderEvent, link: Any) -> bool:
     backend tells which one follows the other (Stripe: the later event's previous values are
     the earlier one's values); failing that, the event id, so every process agrees on one
     order. Applying the same event again is allowed (a replay).
+
+    ``last_rank_below``: what the caller knows from the local row, that the last event
+    applied ranks below this; an event of that rank or more then wins a tie without the
+    stored last event being read (a subscription's deletion in the second of its update).
     """
     last_at = link.last_event_at
     if last_at is None:
@@ -127,6 +131,8 @@ def is_newer(event: ProviderEvent, link: Any) -> bool:
         return event.created > last_at
     last_id = getattr(link, "last_event_id", "")
     if not last_id or last_id == event.id:
+        return True
+    if last_rank_below is not None and event.rank >= last_rank_below:
         return True
     stored = unique_row(
         WebhookEvent.objects.filter(provider=event.provider, event_id=last_id).values_list(

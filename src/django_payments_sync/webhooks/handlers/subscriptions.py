@@ -69,6 +69,10 @@ SUBSCRIPTION_FIELDS = (
 )
 
 
+#: The statuses a subscription's ending event leaves (with ``ended_at``).
+ENDED_STATUSES = frozenset({SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED})
+
+
 def waiting_for_subscription(provider_subscription_id: str) -> str:
     return f"subscription:{provider_subscription_id}"
 
@@ -216,9 +220,13 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     else:
         pricing_id = _pricing_id(provider, state.price_id)
     if link is not None:
-        if not is_newer(event, link):
-            return EventResult(note="Older than the state already applied.")
         subscription = link.subscription
+        # A subscription not ended yet has seen no ending event: its ending wins a tie in time
+        # without the last event being read.
+        ended = subscription.ended_at is not None or subscription.status in ENDED_STATUSES
+        ending_rank = None if ended else EventKind.SUBSCRIPTION_ENDED.rank
+        if not is_newer(event, link, last_rank_below=ending_rank):
+            return EventResult(note="Older than the state already applied.")
         previous = {f: getattr(subscription, f) for f in SUBSCRIPTION_FIELDS}
         for name, value in subscription_values(state, pricing_id).items():
             setattr(subscription, name, value)
