@@ -359,7 +359,7 @@ def _workers_section(work: dict[str, Any]) -> list[str]:
         "to a queue of its own on RabbitMQ, oldest first, by the library's "
         "`enqueue_webhook_event` (the call the endpoint makes after each commit in "
         '`"celery"` mode), then `celery worker --pool=solo` processes (one task at a time '
-        "each, `worker_prefetch_multiplier = 1`, the tasks acknowledged late) apply them. "
+        "each, Celery's default prefetch of 4, the tasks acknowledged late) apply them. "
         "Exactly once: every event settled (none left received or failed), no task failed or "
         "left in the queue, and the local state (users, customers, subscriptions, every "
         "event's status) equal to that of one in-order `payments_sync events process` on a "

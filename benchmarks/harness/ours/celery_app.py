@@ -20,8 +20,8 @@ app.conf.update(
     broker_url=BROKER,
     task_default_queue=os.environ.get("BENCH_CELERY_QUEUE", "payments-sync-bench"),
     task_ignore_result=True,
-    # One message at a time per worker process (the tasks acknowledge late): a fair share.
-    worker_prefetch_multiplier=1,
+    # Celery's default prefetch (4 messages per process): with 1, each short task waited for
+    # its successor's delivery, and one solo worker drained 12 events/s against 46 (2026-12-04).
     broker_connection_retry_on_startup=True,
     # What the worker imports: the library's tasks (docs/deployment.md).
     imports=("django_payments_sync.contrib.celery",),
