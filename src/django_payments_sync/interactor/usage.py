@@ -20,7 +20,7 @@ from django_payments_sync.backends import get_backend
 from django_payments_sync.backends.base import Capability
 from django_payments_sync.backends.types import MeterEventData
 from django_payments_sync.conf import payments_settings
-from django_payments_sync.exceptions import PolicyViolation, ProviderError, UnsupportedOperation
+from django_payments_sync.exceptions import PolicyViolation, ProviderError
 from django_payments_sync.models import (
     Customer,
     ExternalMeter,
@@ -42,10 +42,7 @@ def _require_meters() -> None:
     meters (``Capability.METERS``, e.g. Paddle): the usage could never be sent."""
     backend = get_backend()
     if not backend.supports(Capability.METERS):
-        raise UnsupportedOperation(
-            f"The {backend.display_name or type(backend).__name__} backend does not support "
-            "usage meters: usage-based billing needs a backend with Capability.METERS."
-        )
+        raise backend._unsupported("usage meters (Capability.METERS)")
 
 
 def _meter(meter: Meter | str) -> Meter:
@@ -292,9 +289,7 @@ def usage_so_far(customer: Customer) -> list[Mapping[str, Any]]:
 def metered_prices(customer: Customer) -> dict[Any, Any]:
     """Meter pk -> the metered pricing of the customer's live subscriptions that bills it."""
     live = (
-        Subscription.objects.filter(
-            customer=customer, status__in=["active", "trialing", "past_due"]
-        )
+        Subscription.objects.filter(customer=customer, status__in=LIVE)
         .filter(pricing__meter__isnull=False)
         .exclude(pricing__interval="")
         .select_related("pricing")

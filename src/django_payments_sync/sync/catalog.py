@@ -283,9 +283,8 @@ def _meter_missing(backend: BaseBackend, pricing: AbstractPricing, dry_run: bool
     error: ProviderError | UnsupportedOperation
     name = pricing.meter.event_name if pricing.meter is not None else ""
     if not backend.supports(Capability.METERS):
-        error = UnsupportedOperation(
-            f"The {backend.display_name or type(backend).__name__} backend does not support "
-            f"metered prices (usage meters): price {pricing.pk} is metered by {name!r}."
+        error = backend._unsupported(
+            f"metered prices (usage meters): price {pricing.pk} is metered by {name!r}"
         )
     else:
         error = PermanentProviderError(

@@ -18,7 +18,6 @@ from django_payments_sync.backends.types import (
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
-    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
     ExternalSubscription,
@@ -26,6 +25,7 @@ from django_payments_sync.models import (
     get_pricing_model,
     get_product_model,
 )
+from django_payments_sync.sync.meters import linked_meter_ids
 from django_payments_sync.sync.snapshots import (
     CustomerSnapshot,
     PriceSnapshot,
@@ -93,11 +93,7 @@ def diff(*, backend: BaseBackend | None = None, subscriptions: bool = True) -> l
     pricings: dict[Any, list[Any]] = defaultdict(list)
     for pricing in pricing_model._default_manager.order_by("pk"):
         pricings[pricing.product_id].append(pricing)
-    meter_ids: dict[Any, str] = {}
-    if any(p.meter_id is not None for ps in pricings.values() for p in ps):
-        meter_ids = dict(
-            ExternalMeter.objects.filter(provider=provider).values_list("meter_id", "external_id")
-        )
+    meter_ids = linked_meter_ids(provider, (p for ps in pricings.values() for p in ps))
     for product in product_model._default_manager.order_by("pk"):
         snapshot = ProductToSynchronizePayments.from_product(
             product, pricings.get(product.pk, []), meter_ids

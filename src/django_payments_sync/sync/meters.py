@@ -70,6 +70,16 @@ def push_meters(*, backend: BaseBackend | None = None) -> list[SyncResult]:
     return [sync_meter(meter, backend=backend) for meter in Meter.objects.order_by("pk")]
 
 
+def linked_meter_ids(provider: str, pricings: Iterable[Any]) -> dict[Any, str]:
+    """Local meter pk -> the provider id its link holds, read (one query) only when one of
+    ``pricings`` names a meter; nothing is pushed (the diff and the push's drift repair)."""
+    if not any(p.meter_id is not None for p in pricings):
+        return {}
+    return dict(
+        ExternalMeter.objects.filter(provider=provider).values_list("meter_id", "external_id")
+    )
+
+
 def meter_external_ids(
     pricings: Iterable[Any], *, backend: BaseBackend, push: bool = True
 ) -> dict[Any, str]:
@@ -79,7 +89,7 @@ def meter_external_ids(
     (a metered price names its meter); without it (a dry run) only the current links count.
     An inactive meter, or a backend without ``Capability.METERS``, has none.
     """
-    wanted = {p.meter_id for p in pricings if p.interval and p.meter_id is not None}
+    wanted = {p.meter_id for p in pricings if p.is_metered}
     if not wanted or not backend.supports(Capability.METERS):
         return {}
     links = {

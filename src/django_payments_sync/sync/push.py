@@ -20,7 +20,6 @@ from django_payments_sync.exceptions import ProviderError
 from django_payments_sync.models import (
     Customer,
     ExternalCustomer,
-    ExternalMeter,
     ExternalPricing,
     ExternalProduct,
     get_pricing_model,
@@ -37,6 +36,7 @@ from django_payments_sync.sync.diff import (
     subscription_differences,
 )
 from django_payments_sync.sync.entitlements import push_features
+from django_payments_sync.sync.meters import linked_meter_ids
 from django_payments_sync.sync.pool import run_in_threads
 from django_payments_sync.sync.rows import SyncAction, SyncResult, create_link
 from django_payments_sync.sync.snapshots import (
@@ -233,12 +233,7 @@ def _forget_drifted(
     """Clear the hash of rows whose provider object differs, so the push writes them again."""
     by_id: dict[str, Any] = {p.id: p for p in remote_products}
     by_id.update({p.id: p for p in remote_prices})
-    metered = any(p.meter_id is not None for ps in pricings.values() for p in ps)
-    meter_ids = (
-        dict(ExternalMeter.objects.filter(provider=provider).values_list("meter_id", "external_id"))
-        if metered
-        else {}
-    )
+    meter_ids = linked_meter_ids(provider, (p for ps in pricings.values() for p in ps))
     for product in products:
         ext = links.get(f"product:{product.pk}")
         if ext is None:
