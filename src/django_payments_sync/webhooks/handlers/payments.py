@@ -19,7 +19,6 @@ from django_payments_sync.models import (
     OrderStatus,
     PaymentAttempt,
     PaymentAttemptStatus,
-    SubscriptionDiscount,
 )
 from django_payments_sync.sync.payments import signal_order_payment
 from django_payments_sync.webhooks.handlers.customers import (
@@ -32,6 +31,7 @@ from django_payments_sync.webhooks.handlers.registry import (
     read_object,
     unique_row,
 )
+from django_payments_sync.webhooks.handlers.subscriptions import discount_from_checkout
 
 
 # --- checkout -----------------------------------------------------------------------------
@@ -150,10 +150,7 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
         order.subscription = subscription
         order_fields.append("subscription")
         if order.promotion_code_id is not None:
-            # The code redeemed at checkout is the subscription's discount from then on.
-            SubscriptionDiscount.objects.get_or_create(
-                subscription=subscription, defaults={"promotion_code_id": order.promotion_code_id}
-            )
+            discount_from_checkout(subscription, order.promotion_code_id)
     if order_fields:
         order.save(update_fields=[*order_fields, "updated_at"])
     if paid:

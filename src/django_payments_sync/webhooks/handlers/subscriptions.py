@@ -111,9 +111,15 @@ def _order_for_new_subscription(event: ProviderEvent, subscription: Subscription
     )
     codes = [code for _, code in orders if code is not None]
     if codes:
-        SubscriptionDiscount.objects.get_or_create(
-            subscription=subscription, defaults={"promotion_code_id": codes[0]}
-        )
+        discount_from_checkout(subscription, codes[0])
+
+
+def discount_from_checkout(subscription: Subscription, promotion_code_id: Any) -> None:
+    """The code redeemed at the checkout that opened ``subscription`` is its discount from then
+    on (whichever of the checkout's and the subscription's events comes first)."""
+    SubscriptionDiscount.objects.get_or_create(
+        subscription=subscription, defaults={"promotion_code_id": promotion_code_id}
+    )
 
 
 def send_subscription_signals(
