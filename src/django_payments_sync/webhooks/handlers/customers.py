@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 
 from django_payments_sync.backends import get_backend
@@ -26,6 +26,7 @@ from django_payments_sync.models import (
     Subscription,
     SyncStatus,
 )
+from django_payments_sync.models.prepared import PreparedLookup
 from django_payments_sync.sync import ownership
 from django_payments_sync.sync.customers import push_customer_after_commit, write_customer_identity
 from django_payments_sync.sync.rows import deleted_message, deletion_of, record_deletion
@@ -38,7 +39,6 @@ from django_payments_sync.webhooks.handlers.registry import (
     is_newer,
     read_object,
     stamp,
-    unique_row,
 )
 
 
@@ -47,27 +47,38 @@ def waiting_for_customer(provider_customer_id: str) -> str:
 
 
 # --- customers ----------------------------------------------------------------------------
+def _customer_links(provider: str, external_id: str) -> QuerySet[ExternalCustomer]:
+    return ExternalCustomer.objects.select_related("customer__billing_information").filter(
+        provider=provider, external_id=external_id
+    )
+
+
+def _customer_links_with_live_count(provider: str, external_id: str) -> QuerySet[ExternalCustomer]:
+    live = (
+        Subscription.objects.filter(
+            customer_id=OuterRef("customer_id"), status__in=LIVE_SUBSCRIPTION_STATUSES
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return _customer_links(provider, external_id).annotate(live_count=Coalesce(Subquery(live), 0))
+
+
+#: The two shapes of :func:`customer_link`, compiled once per connection.
+CUSTOMER_LINK = PreparedLookup(_customer_links)
+CUSTOMER_LINK_WITH_LIVE_COUNT = PreparedLookup(_customer_links_with_live_count)
+
+
 def customer_link(
     provider: str, provider_customer_id: str, *, with_live_count: bool = False
 ) -> ExternalCustomer | None:
     """The link of a provider customer, with its local customer and that customer's billing
     information (and, if asked, ``live_count``: how many live subscriptions it has), all read
     in one query."""
-    links = ExternalCustomer.objects.select_related("customer__billing_information").filter(
-        provider=provider, external_id=provider_customer_id
-    )
-    if with_live_count:
-        live = (
-            Subscription.objects.filter(
-                customer_id=OuterRef("customer_id"), status__in=LIVE_SUBSCRIPTION_STATUSES
-            )
-            .order_by()
-            .values("customer_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        links = links.annotate(live_count=Coalesce(Subquery(live), 0))
-    return unique_row(links)
+    lookup = CUSTOMER_LINK_WITH_LIVE_COUNT if with_live_count else CUSTOMER_LINK
+    return lookup.first(provider=provider, external_id=provider_customer_id)
 
 
 def link_customer(

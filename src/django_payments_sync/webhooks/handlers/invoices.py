@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from django_payments_sync import signals
 from django_payments_sync.backends.types import EventKind, ProviderEvent, ProviderInvoice
 from django_payments_sync.models import (
     Customer,
-    ExternalSubscription,
     Invoice,
     InvoiceStatus,
     Subscription,
 )
+from django_payments_sync.models.prepared import PreparedLookup
 from django_payments_sync.webhooks.handlers.customers import customer_link, waiting_for_customer
 from django_payments_sync.webhooks.handlers.registry import (
     Deferred,
@@ -22,10 +24,9 @@ from django_payments_sync.webhooks.handlers.registry import (
     is_newer,
     read_object,
     stamp,
-    unique_row,
 )
 from django_payments_sync.webhooks.handlers.subscriptions import (
-    SUBSCRIPTION_FOR_MAIL,
+    SUBSCRIPTION_LINK,
     waiting_for_subscription,
 )
 
@@ -75,6 +76,14 @@ def invoice_values(invoice: ProviderInvoice) -> dict[str, Any]:
     }
 
 
+def _invoices(provider: str, external_id: str) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(provider=provider, external_id=external_id)
+
+
+#: The local record of a provider invoice, compiled once per connection.
+INVOICE = PreparedLookup(_invoices)
+
+
 def _record(
     event: ProviderEvent,
     invoice: ProviderInvoice,
@@ -84,7 +93,7 @@ def _record(
     """Create or update the local record unless ``event`` is older than what it holds;
     returns it and whether the event was applied (the handler runs under the customer's
     lock, so no other process writes this invoice meanwhile)."""
-    row = unique_row(Invoice.objects.filter(provider=event.provider, external_id=invoice.id))
+    row = INVOICE.first(provider=event.provider, external_id=invoice.id)
     if row is not None and not is_newer(event, row):
         return row, False
     if row is None:
@@ -108,11 +117,7 @@ def _owner_of(event: ProviderEvent, invoice: ProviderInvoice) -> tuple[Customer,
     if invoice.subscription_id:
         # With what the payment's mail shows (the billing email, the plan's name): the mail
         # after commit reads nothing more.
-        link = unique_row(
-            ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL).filter(
-                provider=event.provider, external_id=invoice.subscription_id
-            )
-        )
+        link = SUBSCRIPTION_LINK.first(provider=event.provider, external_id=invoice.subscription_id)
         if link is None:
             if customer_link(event.provider, invoice.customer_id) is None:
                 raise Deferred(waiting_for_customer(invoice.customer_id))

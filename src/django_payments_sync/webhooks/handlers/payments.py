@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from django_payments_sync import signals
@@ -20,6 +21,7 @@ from django_payments_sync.models import (
     PaymentAttempt,
     PaymentAttemptStatus,
 )
+from django_payments_sync.models.prepared import PreparedLookup
 from django_payments_sync.sync.payments import signal_order_payment
 from django_payments_sync.webhooks.handlers.customers import (
     customer_link,
@@ -29,18 +31,30 @@ from django_payments_sync.webhooks.handlers.registry import (
     EventResult,
     handles,
     read_object,
-    unique_row,
 )
 from django_payments_sync.webhooks.handlers.subscriptions import discount_from_checkout
 
 
+def _attempts(provider: str, external_id: str) -> QuerySet[PaymentAttempt]:
+    return PaymentAttempt.objects.select_related("order__customer").filter(
+        provider=provider, external_id=external_id
+    )
+
+
+def _subscription_links(provider: str, external_id: str) -> QuerySet[ExternalSubscription]:
+    return ExternalSubscription.objects.select_related("subscription").filter(
+        provider=provider, external_id=external_id
+    )
+
+
+#: The checkout's lookups, compiled once per connection: its payment attempt, its subscription.
+ATTEMPT = PreparedLookup(_attempts)
+SUBSCRIPTION = PreparedLookup(_subscription_links)
+
+
 # --- checkout -----------------------------------------------------------------------------
 def _attempt_for(provider: str, session: CheckoutSession) -> PaymentAttempt | None:
-    attempt = unique_row(
-        PaymentAttempt.objects.select_related("order__customer").filter(
-            provider=provider, external_id=session.id
-        )
-    )
+    attempt = ATTEMPT.first(provider=provider, external_id=session.id)
     if attempt is not None:
         return attempt
 
@@ -108,11 +122,7 @@ def apply_checkout_completed(event: ProviderEvent) -> EventResult:
         return EventResult(ignored=True, note="A checkout with neither customer nor email.")
     subscription = None
     if session.subscription_id:
-        sub_link = unique_row(
-            ExternalSubscription.objects.select_related("subscription").filter(
-                provider=provider, external_id=session.subscription_id
-            )
-        )
+        sub_link = SUBSCRIPTION.first(provider=provider, external_id=session.subscription_id)
         subscription = sub_link.subscription if sub_link is not None else None
     paid = session.payment_status in ("paid", "no_payment_required")
     if attempt is None:

@@ -27,6 +27,7 @@ from django_payments_sync.models import (
     SubscriptionStatus,
     SyncStatus,
 )
+from django_payments_sync.models.prepared import PreparedLookup
 from django_payments_sync.sync.snapshots import subscription_values
 from django_payments_sync.sync.subscriptions import provider_subscription_hash
 from django_payments_sync.webhooks.handlers.customers import (
@@ -71,6 +72,27 @@ SUBSCRIPTION_FIELDS = (
 
 #: The statuses a subscription's ending event leaves (with ``ended_at``).
 ENDED_STATUSES = frozenset({SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED})
+
+
+def subscription_links(provider: str, external_id: str) -> QuerySet[ExternalSubscription]:
+    """The link of a provider subscription, with what the signals' receivers show (the mails:
+    the billing email, the plan's name)."""
+    return ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL).filter(
+        provider=provider, external_id=external_id
+    )
+
+
+def _subscription_links_with_pricing(
+    provider: str, external_id: str, price_id: str
+) -> QuerySet[ExternalSubscription]:
+    # The local pricing of the event's price, read with the link.
+    pricing = Subquery(_pricings(provider, price_id)[:1])
+    return subscription_links(provider, external_id).annotate(event_pricing_id=pricing)
+
+
+#: The link lookups of the subscription events, compiled once per connection.
+SUBSCRIPTION_LINK = PreparedLookup(subscription_links)
+SUBSCRIPTION_LINK_WITH_PRICING = PreparedLookup(_subscription_links_with_pricing)
 
 
 def waiting_for_subscription(provider_subscription_id: str) -> str:
@@ -213,14 +235,12 @@ def _apply_subscription(event: ProviderEvent) -> EventResult:
     """Create or update the local subscription from the provider's snapshot, never backwards."""
     provider = event.provider
     state = read_object(event, ProviderSubscription)
-    # With what the signals' receivers show (the mails: the billing email, the plan's name).
-    links = ExternalSubscription.objects.select_related(*SUBSCRIPTION_FOR_MAIL).filter(
-        provider=provider, external_id=state.id
-    )
     if state.price_id:
-        # The local pricing of the event's price, read with the link.
-        links = links.annotate(event_pricing_id=Subquery(_pricings(provider, state.price_id)[:1]))
-    link = unique_row(links)
+        link = SUBSCRIPTION_LINK_WITH_PRICING.first(
+            provider=provider, external_id=state.id, price_id=state.price_id
+        )
+    else:
+        link = SUBSCRIPTION_LINK.first(provider=provider, external_id=state.id)
     if link is not None:
         pricing_id = getattr(link, "event_pricing_id", None)
     else:
