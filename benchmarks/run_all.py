@@ -89,8 +89,10 @@ FULL = {
     # noted at each quarter, so growth shows), or after this many seconds.
     "rss_stop_after": 2_500,
     "rss_time_limit": 180.0,
-    # A log of this many settled events against one of the small size (ingest stays flat).
+    # A log of this many settled events against one of the small size (ingest stays flat),
+    # each run this many times, alternating which goes first (the p50 ratio is paired).
     "log_sizes": [1_000, 1_000_000],
+    "growth_reps": 3,
     # A delay on every provider call, in ms (the emulator's delay fault).
     "latency_ms": [0, 50, 150],
     # The whole run's budget: webhook repetitions beyond the first, and dj-stripe's second
@@ -115,6 +117,7 @@ QUICK = {
     "migrate_reps_djstripe": 1,
     "webhook_time_limit": 120.0,
     "log_sizes": [1_000, 100_000],
+    "growth_reps": 1,
     "rss_events": 2_000,
     "rss_stop_after": 500,
     "rss_time_limit": 40.0,

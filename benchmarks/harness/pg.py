@@ -97,6 +97,7 @@ def django_database(url: str) -> dict[str, object]:
         "PASSWORD": parts.password or "",
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        # Django's default (0): a new connection per request, as a user gets out of the box.
-        "CONN_MAX_AGE": 0,
+        # Django's default (0): a new connection per request, as a user gets out of the box;
+        # BENCH_CONN_MAX_AGE: another value for every site alike (persistent connections).
+        "CONN_MAX_AGE": int(os.environ.get("BENCH_CONN_MAX_AGE", "0")),
     }

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import time
 import urllib.request
@@ -339,32 +340,58 @@ def growth(
     sizes: tuple[int, int],
     *,
     time_limit: float,
+    reps: int = 1,
 ) -> dict[str, Any]:
-    """The sync endpoint's latency and queries per event on a small and on a big log."""
+    """The sync endpoint's latency and queries per event on a small and on a big log.
+
+    Both logs are loaded first; then each repetition runs the stream on a fresh copy of each,
+    alternating which goes first, so the machine's drift between runs falls on both alike.
+    Per size: the medians over the repetitions (and every run under ``runs``); ``p50_ratios``:
+    the big log's p50 over the small one's, paired by repetition.
+    """
+    names = {size: f"{pg.PREFIX}log_{size}" for size in sizes}
     out: dict[str, Any] = {}
-    for size in sizes:
-        name = f"{pg.PREFIX}log_{size}"
-        url = bulk_log(template, name, size)
-        if size == max(sizes):
-            # The hot lookups' plans on the big log (each should read an index).
-            out["explain"] = last_json(
-                run([str(python), "-m", "benchmarks.harness.ours.explain"], _env(url, emulator))
-            )
-        target = Target(
-            f"ours, log of {size:,}", python, OURS, OURS_WSGI, name, WEBHOOK_PATH, SECRET
-        )
-        try:
-            out[str(size)] = run_target(
-                target,
-                events,
-                emulator,
-                database=f"{pg.PREFIX}log_run",
-                concurrency=8,
-                workers=2,
-                time_limit=time_limit,
-            )
-        finally:
+    try:
+        for size in sizes:
+            url = bulk_log(template, names[size], size)
+            if size == max(sizes):
+                # The hot lookups' plans on the big log (each should read an index).
+                out["explain"] = last_json(
+                    run([str(python), "-m", "benchmarks.harness.ours.explain"], _env(url, emulator))
+                )
+        runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+        for rep in range(reps):
+            for size in sizes if rep % 2 == 0 else tuple(reversed(sizes)):
+                target = Target(
+                    f"ours, log of {size:,}",
+                    python,
+                    OURS,
+                    OURS_WSGI,
+                    names[size],
+                    WEBHOOK_PATH,
+                    SECRET,
+                )
+                runs[size].append(
+                    run_target(
+                        target,
+                        events,
+                        emulator,
+                        database=f"{pg.PREFIX}log_run",
+                        concurrency=8,
+                        workers=2,
+                        time_limit=time_limit,
+                    )
+                )
+    finally:
+        for name in names.values():
             pg.drop_database(name)
+    keys = ("per_s", "p50_ms", "p99_ms", "data_queries_per_request")
+    for size, these in runs.items():
+        out[str(size)] = {key: statistics.median(float(r[key]) for r in these) for key in keys}
+        out[str(size)]["runs"] = these
+    small, big = sizes
+    pairs = zip(runs[small], runs[big], strict=True)
+    out["p50_ratios"] = [b["p50_ms"] / s["p50_ms"] for s, b in pairs if s["p50_ms"]]
     return out
 
 
