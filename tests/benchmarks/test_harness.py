@@ -305,8 +305,7 @@ def test_the_growth_verdict_takes_the_median_of_the_ratios_paired_by_repetition(
         "problems": [],
     }
     label = (
-        "Ingest p50 latency, log of 1,000,000 stored events against 1,000 (median of 3 paired "
-        "runs)"
+        "Ingest p50 latency, log of 1,000,000 stored events against 1,000 (median of 3 paired runs)"
     )
     rows = {row[0]: row for row in report_workers.table_rows(results)}
     assert rows[label][1].startswith("1.20")
