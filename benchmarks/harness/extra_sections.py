@@ -9,10 +9,8 @@ from typing import Any
 
 from . import celery_bench, pg, workers_bench
 from .procs import PROJECT_PYTHON, WORK, Emulator
+from .report_workers import DJSTRIPE, OURS_C
 from .webhook_bench import Target, run_target
-
-#: The target the growth and latency sections follow (the report's name for it).
-OURS_C = "ours (lock: customer)"
 
 
 def log(message: str) -> None:
@@ -143,7 +141,7 @@ def latency(r: Any, emulator: Emulator, targets: list[Target]) -> None:
     every delay, and ours' line compares like with like.
     """
     events = _events(r.config.get("latency_events"))
-    chosen = [t for t in targets if t.name in (OURS_C, "dj-stripe 2.11")]
+    chosen = [t for t in targets if t.name in (OURS_C, DJSTRIPE)]
     sweep: dict[str, list[dict[str, Any]]] = {t.name: [] for t in chosen}
     r.results["latency"] = {
         "delays_ms": r.config["latency_ms"],

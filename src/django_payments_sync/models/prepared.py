@@ -77,7 +77,7 @@ class PreparedLookup(Generic[_M]):
             self._model = self.build(**{name: "x" for name in self.names}).model
         connection = connections[router.db_for_read(self._model)]
         compiled = self._compiled.get(connection)
-        if compiled is None or compiled.queryset.db != connection.alias:
+        if compiled is None:
             compiled = self._compile(connection.alias)
             self._compiled[connection] = compiled
         params = list(compiled.params)
