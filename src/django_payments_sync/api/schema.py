@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -76,7 +76,7 @@ class LibrarySchema(DefaultSchema):
         if not isinstance(result, DefaultSchema):
             return result  # set on the view instance
         # (DEFAULT_SCHEMA_CLASS is a class once DRF has imported the setting.)
-        default: type[Any] = api_settings.DEFAULT_SCHEMA_CLASS  # type: ignore[assignment]
+        default = cast("type[Any]", api_settings.DEFAULT_SCHEMA_CLASS)
         inspector = (schema_class() if spectacular_installed() else default)()
         inspector.view = instance
         return inspector
